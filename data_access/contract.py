@@ -1,0 +1,80 @@
+"""Compare a live database with the read-DB contract before any page queries it.
+
+A database from another application, an older schema or an empty one is named
+precisely here ("table issues lacks column satisfaction") instead of surfacing
+later as a SQL error on some page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import Engine
+
+from data_access.engine import check_reachable
+from data_access.errors import EmptyDatabase, SchemaMismatch
+from data_access.schema import CORE_TABLES, SCHEMA_VERSION, meta, metadata
+
+
+@dataclass(frozen=True)
+class ContractReport:
+    missing_tables: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()  # "table.column"
+    schema_version: str | None = None
+    empty_tables: tuple[str, ...] = field(default=())
+
+    @property
+    def matches(self) -> bool:
+        return not self.missing_tables and not self.missing_columns
+
+
+def check_contract(engine: Engine) -> ContractReport:
+    """What the database lacks against the contract; reads only the catalogue and meta."""
+    inspector = inspect(engine)
+    present = set(inspector.get_table_names())
+    missing_tables = tuple(name for name in metadata.tables if name not in present)
+    missing_columns: list[str] = []
+    for name, table in metadata.tables.items():
+        if name not in present:
+            continue
+        have = {col["name"] for col in inspector.get_columns(name)}
+        missing_columns += [f"{name}.{col.name}" for col in table.columns if col.name not in have]
+    version = None
+    empty: list[str] = []
+    if not missing_tables and not missing_columns:
+        with engine.connect() as conn:
+            version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+            for name in CORE_TABLES:
+                table = metadata.tables[name]
+                if conn.execute(select(func.count()).select_from(table)).scalar() == 0:
+                    empty.append(name)
+    return ContractReport(tuple(missing_tables), tuple(missing_columns), version, tuple(empty))
+
+
+def ensure_usable(engine: Engine) -> ContractReport:
+    """Raise the typed error a page should show, or return the passing report."""
+    check_reachable(engine)
+    report = check_contract(engine)
+    if len(report.missing_tables) == len(metadata.tables):
+        raise SchemaMismatch(
+            "This database holds none of the suite's tables: is it the right database?",
+            missing=", ".join(report.missing_tables[:5]) + " ...",
+        )
+    if not report.matches:
+        missing = list(report.missing_tables) + list(report.missing_columns)
+        raise SchemaMismatch(
+            "The database does not match the read-DB contract; missing: " + ", ".join(missing),
+            missing=", ".join(missing),
+        )
+    if report.empty_tables:
+        raise EmptyDatabase(
+            "The database has the right tables but no data in: " + ", ".join(report.empty_tables),
+            tables=", ".join(report.empty_tables),
+        )
+    if report.schema_version != SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"Schema version {report.schema_version!r} found, {SCHEMA_VERSION!r} expected",
+            missing=f"meta.schema_version = {SCHEMA_VERSION}",
+        )
+    return report

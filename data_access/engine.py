@@ -1,0 +1,153 @@
+"""One factory for read-only engines, and where the database URL comes from.
+
+SQLite opens with ``mode=ro`` (a write raises) plus ``PRAGMA query_only`` and a
+per-statement time limit; PostgreSQL sessions default to read-only
+transactions with a statement timeout. Nothing in the app may assume SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import tomllib
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from data_access.errors import DatabaseMissing, DatabaseUnreachable, UnsupportedDatabase
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DB_PATH = PROJECT_ROOT / "data" / "demo.sqlite"
+SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+DEFAULT_STATEMENT_TIMEOUT_S = 15.0
+BUILD_DEMO_COMMAND = "python -m fixtures.generate --db sqlite:///data/demo.sqlite --scale street --seed 42"
+
+
+def demo_database_url() -> str:
+    return f"sqlite:///{DEMO_DB_PATH}"
+
+
+def resolve_database_url(explicit: str | None = None) -> str:
+    """DATABASE_URL, else [database] url in secrets.toml, else the demo file."""
+    if explicit:
+        return explicit
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    if SECRETS_PATH.exists():
+        with SECRETS_PATH.open("rb") as handle:
+            secrets = tomllib.load(handle)
+        url = secrets.get("database", {}).get("url")
+        if url:
+            return str(url)
+    return demo_database_url()
+
+
+def redact(url: str) -> str:
+    """The URL without its password, safe to show and log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UnsupportedDatabase(f"Not a database URL: {url!r}", url=url) from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise UnsupportedDatabase(
+            f"Unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://",
+            url=redact(url),
+        )
+    return parsed
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    database = parsed.database
+    if database.startswith("file:"):
+        database = database[len("file:") :]
+    return Path(database)
+
+
+def make_readonly_engine(url: str, statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S) -> Engine:
+    """An engine that cannot write, for any supported URL."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_readonly(parsed, statement_timeout_s)
+    return _postgres_readonly(parsed, statement_timeout_s)
+
+
+class _TimedConnection(sqlite3.Connection):
+    """A SQLite connection that aborts any statement running past its deadline."""
+
+    deadline = float("inf")
+
+    def arm(self, timeout_s: float) -> None:
+        self.deadline = time.monotonic() + timeout_s
+        self.set_progress_handler(self._past_deadline, 10_000)
+
+    def _past_deadline(self) -> int:
+        return 1 if time.monotonic() > self.deadline else 0
+
+
+def _sqlite_readonly(parsed: URL, timeout_s: float) -> Engine:
+    if not parsed.database or parsed.database == ":memory:":
+        raise UnsupportedDatabase("An in-memory SQLite database holds no data to read", url=str(parsed))
+    path = Path(parsed.database).resolve()
+    if not path.exists():
+        raise DatabaseMissing(
+            f"Database file {path} does not exist. Create the demo database with: {BUILD_DEMO_COMMAND}",
+            path=str(path),
+            command=BUILD_DEMO_COMMAND,
+        )
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False, factory=_TimedConnection
+        )
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    engine = create_engine("sqlite://", creator=connect, pool_pre_ping=True)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _arm_deadline(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        conn.connection.dbapi_connection.arm(timeout_s)
+
+    return engine
+
+
+def _postgres_readonly(parsed: URL, timeout_s: float) -> Engine:
+    parsed = parsed.set(drivername="postgresql+psycopg")
+    options = parsed.query.get("options", "")
+    if isinstance(options, tuple):
+        options = " ".join(options)
+    ours = f"-c default_transaction_read_only=on -c statement_timeout={int(timeout_s * 1000)}"
+    parsed = parsed.difference_update_query(["options"])
+    engine = create_engine(
+        parsed,
+        pool_pre_ping=True,
+        connect_args={"options": f"{options} {ours}".strip(), "connect_timeout": 5},
+    )
+    return engine
+
+
+def check_reachable(engine: Engine) -> None:
+    """Open one connection, turning driver errors into a DatabaseUnreachable."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise DatabaseUnreachable(
+            f"Cannot reach the database {redact(str(engine.url))}: {exc.orig}",
+            url=redact(str(engine.url)),
+            reason=str(exc.orig).strip().splitlines()[0] if exc.orig else "",
+        ) from exc

@@ -1,0 +1,92 @@
+"""Patrol coverage: did each grid get its required patrols each ISO week (local time)?
+
+Patrol compliance = grid-weeks with patrols >= required / grid-weeks. Weeks
+start on Monday 00:00 Asia/Shanghai. A grid with no patrol in a week still
+counts as a grid-week (with zero), so misses are never invisible.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import DateTime, bindparam, case, func, select
+from sqlalchemy.engine import Engine
+
+from data_access.reference import grid_list
+from data_access.schema import officers, patrols
+from data_access.scope import Scope
+from data_access.sqlfuncs import LOCAL_UTC_OFFSET_HOURS, hours_between, local_week_start
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def utc_bounds(first_monday: date, weeks: int) -> tuple[datetime, datetime]:
+    """UTC instants bounding `weeks` local ISO weeks from `first_monday`."""
+    start = datetime.combine(first_monday, datetime.min.time()) - timedelta(hours=LOCAL_UTC_OFFSET_HOURS)
+    return start, start + timedelta(weeks=weeks)
+
+
+def grid_weeks(engine: Engine, scope: Scope, last_monday: date, weeks: int = 12) -> pd.DataFrame:
+    """One row per grid in scope and week: patrols done, required, met."""
+    first = last_monday - timedelta(weeks=weeks - 1)
+    since, until = utc_bounds(first, weeks)
+    week = local_week_start(patrols.c.started_at).label("week")
+    query = (
+        select(patrols.c.grid_id, week, func.count().label("patrols"))
+        .where(patrols.c.started_at >= since, patrols.c.started_at < until, scope.on_grid(patrols.c.grid_id))
+        .group_by(patrols.c.grid_id, week)
+    )
+    with engine.connect() as conn:
+        done = pd.DataFrame(conn.execute(query).all(), columns=["grid_id", "week", "patrols"])
+    grids = grid_list(engine, scope)[["grid_id", "community_id", "name", "required_patrols_per_week"]]
+    all_weeks = pd.DataFrame({"week": [(first + timedelta(weeks=i)).isoformat() for i in range(weeks)]})
+    frame = grids.merge(all_weeks, how="cross").merge(done, on=["grid_id", "week"], how="left")
+    frame["patrols"] = frame["patrols"].fillna(0).astype(int)
+    frame = frame.rename(columns={"required_patrols_per_week": "required"})
+    frame["met"] = frame["patrols"] >= frame["required"]
+    return frame
+
+
+def compliance(frame: pd.DataFrame) -> float | None:
+    """Share of grid-weeks that met their requirement."""
+    return float(frame["met"].mean()) if len(frame) else None
+
+
+def last_patrols(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
+    """Per grid in scope: when it was last patrolled and how many days ago (NaN: never)."""
+    at_param = bindparam("at", at, type_=DateTime)
+    query = (
+        select(patrols.c.grid_id, func.max(patrols.c.started_at).label("last_patrol_at"))
+        .where(patrols.c.started_at <= at_param, scope.on_grid(patrols.c.grid_id))
+        .group_by(patrols.c.grid_id)
+    )
+    with engine.connect() as conn:
+        last = pd.DataFrame(conn.execute(query).all(), columns=["grid_id", "last_patrol_at"])
+    frame = grid_list(engine, scope).merge(last, on="grid_id", how="left")
+    frame["days_since"] = (pd.Timestamp(at) - pd.to_datetime(frame["last_patrol_at"])).dt.total_seconds() / 86400
+    return frame
+
+
+def officer_summary(engine: Engine, scope: Scope, since: datetime, until: datetime) -> pd.DataFrame:
+    """Per officer with patrols in scope and period: patrols, km, hazards, patrols never ended."""
+    query = (
+        select(
+            patrols.c.officer_id,
+            officers.c.name,
+            officers.c.role,
+            func.count().label("patrols"),
+            (func.coalesce(func.sum(patrols.c.distance_m), 0) / 1000.0).label("km"),
+            func.sum(patrols.c.hazards_found).label("hazards_found"),
+            func.sum(case((patrols.c.ended_at.is_(None), 1), else_=0)).label("not_ended"),
+            func.avg(hours_between(patrols.c.started_at, patrols.c.ended_at) * 60.0).label("avg_minutes"),
+        )
+        .select_from(patrols.outerjoin(officers, officers.c.officer_id == patrols.c.officer_id))
+        .where(patrols.c.started_at >= since, patrols.c.started_at < until, scope.on_grid(patrols.c.grid_id))
+        .group_by(patrols.c.officer_id, officers.c.name, officers.c.role)
+        .order_by(patrols.c.officer_id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))

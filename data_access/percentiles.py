@@ -1,0 +1,37 @@
+"""Percentiles in portable SQL: linear interpolation between closest ranks.
+
+Same definition as pandas' ``Series.quantile`` default and PostgreSQL's
+``percentile_cont``, computed with ROW_NUMBER so SQLite (which has no
+percentile function) gives identical figures. A percentile is an exact
+fraction (numerator, denominator) so rank arithmetic stays in integers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, Select, case, cast, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+MEDIAN = (1, 2)
+P90 = (9, 10)
+
+
+def percentile_select(values: Select, key: str, value: str, fractions: dict[str, tuple[int, int]]) -> Select:
+    """Per group `key` of `values`, one column per named percentile of column `value`."""
+    source = values.subquery("pct_source")
+    ranked = select(
+        source.c[key].label("k"),
+        source.c[value].label("v"),
+        (func.row_number().over(partition_by=source.c[key], order_by=source.c[value]) - 1).label("rn"),
+        func.count().over(partition_by=source.c[key]).label("n"),
+    ).subquery("pct_ranked")
+
+    def at_rank(rank: ColumnElement) -> ColumnElement:
+        return func.max(case((ranked.c.rn == rank, ranked.c.v)))
+
+    columns = []
+    for name, (num, den) in fractions.items():
+        lo = ((ranked.c.n - 1) * num) // den
+        frac = cast(func.max(((ranked.c.n - 1) * num) % den), Float) / den
+        low, high = at_rank(lo), at_rank(lo + 1)
+        columns.append((low + frac * (func.coalesce(high, low) - low)).label(name))
+    return select(ranked.c.k.label(key), *columns).group_by(ranked.c.k)

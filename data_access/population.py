@@ -1,0 +1,206 @@
+"""Special-population care: who needs a visit, which alerts are open. Staff only, always scoped.
+
+Person-level rows come back masked (张*三, 100****1234) unless the caller
+asks for a reveal; the app allows that to street officials only and audits it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import DateTime, Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy.engine import Engine
+
+from data_access.percentiles import MEDIAN, P90, percentile_select
+from data_access.privacy import mask_name, mask_phone
+from data_access.schema import (
+    buildings,
+    officers,
+    residents,
+    special_categories,
+    special_population,
+    welfare_alerts,
+    welfare_visits,
+)
+from data_access.scope import Scope
+from data_access.sqlfuncs import hours_between
+
+
+def residents_in_scope(scope: Scope) -> Select:
+    return (
+        select(residents.c.resident_id)
+        .join(buildings, buildings.c.building_id == residents.c.building_id)
+        .where(scope.on_grid(buildings.c.grid_id))
+    )
+
+
+def _active_members(at_param) -> object:  # noqa: ANN001
+    return and_(
+        special_population.c.since <= at_param,
+        or_(special_population.c.until.is_(None), special_population.c.until > at_param),
+    )
+
+
+def category_counts(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
+    at_param = bindparam("at", at, type_=DateTime)
+    query = (
+        select(
+            special_categories.c.code,
+            special_categories.c.name_zh,
+            special_categories.c.name_en,
+            special_categories.c.visit_interval_days,
+            func.count(special_population.c.resident_id).label("people"),
+        )
+        .select_from(
+            special_categories.outerjoin(
+                special_population,
+                and_(
+                    special_population.c.category_code == special_categories.c.code,
+                    _active_members(at_param),
+                    special_population.c.resident_id.in_(residents_in_scope(scope).scalar_subquery()),
+                ),
+            )
+        )
+        .group_by(
+            special_categories.c.code,
+            special_categories.c.name_zh,
+            special_categories.c.name_en,
+            special_categories.c.visit_interval_days,
+        )
+        .order_by(special_categories.c.code)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def _mask(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
+    if not reveal:
+        frame["name"] = frame["name"].map(mask_name)
+        frame["phone"] = frame["phone"].map(mask_phone)
+    return frame
+
+
+def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
+    """Members in scope with days since their last visit and days overdue, most overdue first."""
+    at_param = bindparam("at", at, type_=DateTime)
+    last_visit = (
+        select(welfare_visits.c.resident_id, func.max(welfare_visits.c.visited_at).label("last_visit_at"))
+        .where(welfare_visits.c.visited_at <= at_param)
+        .group_by(welfare_visits.c.resident_id)
+        .subquery("last_visit")
+    )
+    reference = func.coalesce(last_visit.c.last_visit_at, special_population.c.since)
+    days_since = (hours_between(reference, at_param) / 24.0).label("days_since")
+    overdue = (days_since - special_categories.c.visit_interval_days).label("days_overdue")
+    query = (
+        select(
+            residents.c.resident_id,
+            residents.c.name,
+            residents.c.phone,
+            buildings.c.grid_id,
+            buildings.c.address,
+            special_population.c.category_code,
+            special_population.c.risk_level,
+            special_categories.c.visit_interval_days,
+            last_visit.c.last_visit_at,
+            days_since,
+            overdue,
+        )
+        .select_from(
+            special_population.join(residents, residents.c.resident_id == special_population.c.resident_id)
+            .join(buildings, buildings.c.building_id == residents.c.building_id)
+            .join(special_categories, special_categories.c.code == special_population.c.category_code)
+            .outerjoin(last_visit, last_visit.c.resident_id == special_population.c.resident_id)
+        )
+        .where(_active_members(at_param), scope.on_grid(buildings.c.grid_id))
+        .order_by(overdue.desc().nulls_last(), special_population.c.risk_level.desc(), residents.c.resident_id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return _mask(frame, reveal)
+
+
+def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
+    """Alerts raised by `at` and not resolved by then, highest severity and oldest first."""
+    at_param = bindparam("at", at, type_=DateTime)
+    a = welfare_alerts
+    query = (
+        select(
+            a.c.alert_id,
+            a.c.kind,
+            a.c.severity,
+            a.c.raised_at,
+            a.c.dispatched_at,
+            officers.c.name.label("dispatched_officer"),
+            residents.c.resident_id,
+            residents.c.name,
+            residents.c.phone,
+            buildings.c.grid_id,
+            buildings.c.address,
+            buildings.c.lat,
+            buildings.c.lon,
+            (hours_between(a.c.raised_at, at_param)).label("hours_open"),
+        )
+        .select_from(
+            a.join(residents, residents.c.resident_id == a.c.resident_id)
+            .join(buildings, buildings.c.building_id == residents.c.building_id)
+            .outerjoin(officers, officers.c.officer_id == a.c.dispatched_officer_id)
+        )
+        .where(
+            a.c.raised_at <= at_param,
+            or_(a.c.resolved_at.is_(None), a.c.resolved_at > at_param),
+            scope.on_grid(buildings.c.grid_id),
+        )
+        .order_by(a.c.severity.desc(), a.c.raised_at)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    frame.loc[frame["dispatched_at"].notna() & (frame["dispatched_at"] > at), "dispatched_at"] = pd.NaT
+    return _mask(frame, reveal)
+
+
+def alert_response(
+    engine: Engine, scope: Scope, since: datetime, until: datetime, target_minutes: int = 30
+) -> dict[str, float | int | None]:
+    """Alerts raised in [since, until): counts, dispatch and resolution times, share dispatched in target."""
+    a = welfare_alerts
+    where = and_(
+        a.c.raised_at >= since, a.c.raised_at < until, a.c.resident_id.in_(residents_in_scope(scope).scalar_subquery())
+    )
+    dispatch_min = hours_between(a.c.raised_at, a.c.dispatched_at) * 60.0
+    resolve_h = hours_between(a.c.raised_at, a.c.resolved_at)
+    valid_dispatch = and_(a.c.dispatched_at.is_not(None), a.c.dispatched_at >= a.c.raised_at)
+    counts = select(
+        func.count().label("alerts"),
+        func.count(a.c.dispatched_at).label("dispatched"),
+        func.count(a.c.resolved_at).label("resolved"),
+    ).where(where)
+    in_target = select(func.count()).where(where, valid_dispatch, dispatch_min <= target_minutes)
+    dispatch = percentile_select(
+        select(literal(0).label("k"), dispatch_min.label("v")).where(where, valid_dispatch),
+        "k",
+        "v",
+        {"median": MEDIAN, "p90": P90},
+    )
+    resolve = percentile_select(
+        select(literal(0).label("k"), resolve_h.label("v")).where(
+            where, a.c.resolved_at.is_not(None), a.c.resolved_at >= a.c.raised_at
+        ),
+        "k",
+        "v",
+        {"median": MEDIAN},
+    )
+    with engine.connect() as conn:
+        row = dict(conn.execute(counts).mappings().one())
+        row["dispatched_in_target"] = int(conn.execute(in_target).scalar() or 0)
+        d = conn.execute(dispatch).mappings().first()
+        r = conn.execute(resolve).mappings().first()
+    row["median_minutes_to_dispatch"] = float(d["median"]) if d else None
+    row["p90_minutes_to_dispatch"] = float(d["p90"]) if d else None
+    row["median_hours_to_resolve"] = float(r["median"]) if r else None
+    row["target_minutes"] = target_minutes
+    row["share_dispatched_in_target"] = row["dispatched_in_target"] / row["alerts"] if row["alerts"] else None
+    return row

@@ -1,0 +1,59 @@
+"""Small lookup tables every page needs: areas, categories, freshness."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from data_access.schema import communities, grids, issue_categories, meta, special_categories
+from data_access.scope import Scope
+
+
+def _frame(engine: Engine, query) -> pd.DataFrame:  # noqa: ANN001
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def community_list(engine: Engine, with_boundaries: bool = False) -> pd.DataFrame:
+    columns = [communities.c.community_id, communities.c.name_zh, communities.c.name_en]
+    if with_boundaries:
+        columns.append(communities.c.boundary_geojson)
+    return _frame(engine, select(*columns).order_by(communities.c.community_id))
+
+
+def grid_list(engine: Engine, scope: Scope, with_boundaries: bool = False) -> pd.DataFrame:
+    columns = [grids.c.grid_id, grids.c.community_id, grids.c.name, grids.c.required_patrols_per_week]
+    if with_boundaries:
+        columns.append(grids.c.boundary_geojson)
+    query = select(*columns).where(scope.on_grid(grids.c.grid_id)).order_by(grids.c.grid_id)
+    return _frame(engine, query)
+
+
+def category_list(engine: Engine) -> pd.DataFrame:
+    return _frame(engine, select(issue_categories).order_by(issue_categories.c.code))
+
+
+def special_category_list(engine: Engine) -> pd.DataFrame:
+    return _frame(engine, select(special_categories).order_by(special_categories.c.code))
+
+
+def meta_values(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(meta.c.key, meta.c.value)).all())
+
+
+def data_as_of(engine: Engine) -> datetime | None:
+    """When the read database was last filled (naive UTC), from meta.data_as_of."""
+    raw = meta_values(engine).get("data_as_of")
+    if not raw:
+        return None
+    try:
+        stamp = pd.Timestamp(raw)
+    except ValueError:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_pydatetime()

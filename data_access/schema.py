@@ -1,0 +1,305 @@
+"""The read-database contract: every table and column the suite reads.
+
+Other systems (the reporting app, the grid platform, civil-affairs registers)
+fill the read database; this module states what they must provide. The app
+never creates or alters these tables in a live database: only the demo
+generator and the importers call ``metadata.create_all``.
+
+Times are naive UTC ``DateTime`` values; coordinates are WGS-84 degrees.
+Foreign keys are declared only where the writer is expected to guarantee them;
+issues may carry unknown category or grid codes (fed from outside), which the
+data-quality queries count instead of trusting.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = "1"
+
+ISSUE_STATUSES = (
+    "submitted",
+    "accepted",
+    "assigned",
+    "in_progress",
+    "resolved",
+    "closed",
+    "rejected",
+    "duplicate",
+)
+OPEN_STATUSES = ("submitted", "accepted", "assigned", "in_progress")
+DONE_STATUSES = ("resolved", "closed")
+EXCLUDED_STATUSES = ("rejected", "duplicate")
+CHANNELS = ("app", "wechat", "hotline", "patrol", "volunteer")
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("community_id", String(32), primary_key=True),
+    Column("name_zh", String(128), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("boundary_geojson", Text),
+)
+
+grids = Table(
+    "grids",
+    metadata,
+    Column("grid_id", String(32), primary_key=True),
+    Column("community_id", String(32), ForeignKey("communities.community_id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("boundary_geojson", Text),
+    Column("required_patrols_per_week", Integer, nullable=False, default=1),
+)
+
+buildings = Table(
+    "buildings",
+    metadata,
+    Column("building_id", Integer, primary_key=True),
+    Column("grid_id", String(32), ForeignKey("grids.grid_id"), nullable=False),
+    Column("address", String(256), nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("floors", Integer),
+    Column("households", Integer),
+)
+
+places = Table(
+    "places",
+    metadata,
+    Column("place_id", Integer, primary_key=True),
+    Column("grid_id", String(32), ForeignKey("grids.grid_id"), nullable=False),
+    Column("kind", String(32), nullable=False),  # shop, facility, gate, camera
+    Column("name", String(256), nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # face_gate, camera
+    Column("grid_id", String(32), ForeignKey("grids.grid_id"), nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("status", String(16), nullable=False),  # online, offline
+    Column("last_seen_at", DateTime),  # NULL: never seen
+)
+
+officers = Table(
+    "officers",
+    metadata,
+    Column("officer_id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(32), nullable=False),  # grid_officer, community_staff, inspector
+    Column("community_id", String(32), ForeignKey("communities.community_id")),
+    Column("grid_id", String(32), ForeignKey("grids.grid_id")),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+residents = Table(
+    "residents",
+    metadata,
+    Column("resident_id", Integer, primary_key=True),
+    Column("building_id", Integer, ForeignKey("buildings.building_id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("gender", String(1)),
+    Column("birth_year", Integer),
+    Column("phone", String(32)),
+)
+
+special_categories = Table(
+    "special_categories",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name_zh", String(64), nullable=False),
+    Column("name_en", String(64), nullable=False),
+    Column("visit_interval_days", Integer),  # NULL: no interval set (flagged)
+)
+
+special_population = Table(
+    "special_population",
+    metadata,
+    Column("resident_id", Integer, ForeignKey("residents.resident_id"), primary_key=True),
+    Column("category_code", String(32), ForeignKey("special_categories.code"), primary_key=True),
+    Column("since", DateTime, nullable=False),
+    Column("until", DateTime),
+    Column("risk_level", Integer, nullable=False, default=1),  # 1 low .. 3 high
+)
+
+welfare_visits = Table(
+    "welfare_visits",
+    metadata,
+    Column("visit_id", Integer, primary_key=True),
+    Column("resident_id", Integer, ForeignKey("residents.resident_id"), nullable=False),
+    Column("officer_id", Integer, ForeignKey("officers.officer_id")),
+    Column("visited_at", DateTime, nullable=False),
+    Column("outcome", String(32)),
+)
+
+welfare_alerts = Table(
+    "welfare_alerts",
+    metadata,
+    Column("alert_id", Integer, primary_key=True),
+    Column("resident_id", Integer, ForeignKey("residents.resident_id"), nullable=False),
+    Column("kind", String(32), nullable=False),  # no_checkin, meter_anomaly, fall_alarm, neighbour_report
+    Column("severity", Integer, nullable=False),  # 1 low .. 3 high
+    Column("raised_at", DateTime, nullable=False),
+    Column("dispatched_at", DateTime),
+    Column("dispatched_officer_id", Integer, ForeignKey("officers.officer_id")),
+    Column("resolved_at", DateTime),
+    Column("outcome", String(64)),
+)
+
+issue_categories = Table(
+    "issue_categories",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name_zh", String(128), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("sla_hours", Float),  # NULL: no time limit known (imports)
+    Column("department", String(128)),
+)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("issue_id", Integer, primary_key=True),
+    Column("source", String(32)),  # NULL for native reports; importer name otherwise
+    Column("source_ref", String(128)),  # id in the source system; unique per source
+    Column("reported_at", DateTime, nullable=False),
+    Column("channel", String(32)),
+    Column("category_code", String(64)),
+    Column("title", String(256)),
+    Column("description", Text),
+    Column("is_public", Boolean, nullable=False, default=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("grid_id", String(32)),
+    Column("community_id", String(32)),
+    Column("reporter_kind", String(32)),  # resident, volunteer, officer, anonymous
+    Column("reporter_resident_id", Integer),
+    Column("status", String(32), nullable=False),
+    Column("assigned_officer_id", Integer),
+    Column("accepted_at", DateTime),
+    Column("resolved_at", DateTime),
+    Column("closed_at", DateTime),
+    Column("reopened_count", Integer, nullable=False, default=0),
+    Column("satisfaction", Integer),  # 1..5, NULL when not rated
+    Column("source_patrol_id", Integer),  # the patrol that found this hazard
+)
+
+issue_events = Table(
+    "issue_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True),
+    Column("issue_id", Integer, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("from_status", String(32)),
+    Column("to_status", String(32), nullable=False),
+    Column("actor_officer_id", Integer),
+    Column("note", Text),
+)
+
+patrols = Table(
+    "patrols",
+    metadata,
+    Column("patrol_id", Integer, primary_key=True),
+    Column("officer_id", Integer, ForeignKey("officers.officer_id")),
+    Column("grid_id", String(32), ForeignKey("grids.grid_id"), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),  # NULL: never closed in the app (flagged)
+    Column("distance_m", Float),
+    Column("hazards_found", Integer, nullable=False, default=0),
+)
+
+volunteers = Table(
+    "volunteers",
+    metadata,
+    Column("volunteer_id", Integer, primary_key=True),
+    Column("resident_id", Integer, ForeignKey("residents.resident_id")),
+    Column("display_name", String(64), nullable=False),
+    Column("community_id", String(32), ForeignKey("communities.community_id"), nullable=False),
+    Column("joined_at", DateTime, nullable=False),
+    Column("on_leaderboard", Boolean, nullable=False, default=True),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("activity_id", Integer, primary_key=True),
+    Column("title", String(256), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("community_id", String(32), ForeignKey("communities.community_id"), nullable=False),
+    Column("starts_at", DateTime, nullable=False),
+    Column("ends_at", DateTime, nullable=False),
+    Column("points", Integer, nullable=False),
+)
+
+participations = Table(
+    "participations",
+    metadata,
+    Column("activity_id", Integer, ForeignKey("activities.activity_id"), primary_key=True),
+    Column("volunteer_id", Integer, ForeignKey("volunteers.volunteer_id"), primary_key=True),
+    Column("checked_in_at", DateTime, nullable=False),
+    Column("hours", Float, nullable=False),
+    Column("points_awarded", Integer, nullable=False),
+)
+
+parking_shares = Table(
+    "parking_shares",
+    metadata,
+    Column("share_id", Integer, primary_key=True),
+    Column("grid_id", String(32), ForeignKey("grids.grid_id"), nullable=False),
+    Column("space_ref", String(64), nullable=False),
+    Column("available_from", DateTime, nullable=False),
+    Column("available_to", DateTime, nullable=False),
+    Column("booked_minutes", Integer, nullable=False, default=0),
+)
+
+# Indexes the dashboards' queries rely on (time ranges, scope filters, joins).
+Index("ix_issues_reported_at", issues.c.reported_at)
+Index("ix_issues_grid_reported", issues.c.grid_id, issues.c.reported_at)
+Index("ix_issues_community_reported", issues.c.community_id, issues.c.reported_at)
+Index("ix_issues_category", issues.c.category_code)
+Index("ix_issues_status", issues.c.status)
+Index("ix_issues_officer", issues.c.assigned_officer_id)
+Index("ux_issues_source_ref", issues.c.source, issues.c.source_ref, unique=True)
+Index("ix_issue_events_issue", issue_events.c.issue_id, issue_events.c.at)
+Index("ix_patrols_grid_started", patrols.c.grid_id, patrols.c.started_at)
+Index("ix_patrols_officer", patrols.c.officer_id)
+Index("ix_buildings_grid", buildings.c.grid_id)
+Index("ix_residents_building", residents.c.building_id)
+Index("ix_special_population_category", special_population.c.category_code)
+Index("ix_welfare_visits_resident", welfare_visits.c.resident_id, welfare_visits.c.visited_at)
+Index("ix_welfare_alerts_resident", welfare_alerts.c.resident_id)
+Index("ix_welfare_alerts_open", welfare_alerts.c.resolved_at)
+Index("ix_participations_volunteer", participations.c.volunteer_id)
+Index("ix_activities_starts", activities.c.starts_at)
+Index("ix_devices_grid", devices.c.grid_id)
+Index("ix_places_grid", places.c.grid_id)
+Index("ix_officers_grid", officers.c.grid_id)
+
+# Tables whose emptiness means "no data yet" rather than a quiet street.
+CORE_TABLES = ("communities", "grids", "issue_categories")

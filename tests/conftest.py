@@ -1,0 +1,104 @@
+"""Shared fixtures: one tiny generated street on SQLite and one in a fresh PostgreSQL schema.
+
+Both are built once per test session from the same seed and as-of, so every
+data-layer test runs on both backends against identical rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from data_access.engine import make_readonly_engine
+from data_access.schema import metadata
+from fixtures.generate import generate
+from fixtures.scales import TINY
+
+AS_OF = pd.Timestamp("2026-11-29")
+SEED = 42
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
+
+
+@pytest.fixture(scope="session")
+def tiny_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("db") / "tiny.sqlite"
+    generate(f"sqlite:///{path}", TINY, SEED, AS_OF)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def tiny_postgres_url() -> Iterator[str]:
+    reason = _postgres_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI must test PostgreSQL")
+        pytest.skip(reason)
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    try:
+        generate(url, TINY, SEED, AS_OF)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue("tiny_sqlite_url" if request.param == "sqlite" else "tiny_postgres_url")
+
+
+@pytest.fixture(scope="session")
+def engine(backend_url: str) -> Iterator[Engine]:
+    ro = make_readonly_engine(backend_url)
+    yield ro
+    ro.dispose()
+
+
+@pytest.fixture(scope="session")
+def raw(tiny_sqlite_url: str) -> dict[str, pd.DataFrame]:
+    """Every table of the tiny street as raw rows, for independent pandas computations."""
+    writable = create_engine(tiny_sqlite_url)
+    frames = {}
+    with writable.connect() as conn:
+        for name, table in metadata.tables.items():
+            frame = pd.read_sql_table(name, conn)
+            for column in table.columns:
+                if column.type.python_type.__name__ == "datetime":
+                    frame[column.name] = pd.to_datetime(frame[column.name])
+            frames[name] = frame
+    writable.dispose()
+    return frames
+
+
+@pytest.fixture
+def sqlite_copy(tmp_path: Path, tiny_sqlite_url: str) -> Path:
+    """A private, writable copy of the tiny database for tests that damage it."""
+    import shutil
+
+    source = Path(tiny_sqlite_url.removeprefix("sqlite:///"))
+    target = tmp_path / "copy.sqlite"
+    shutil.copy(source, target)
+    return target
