@@ -1,8 +1,15 @@
-"""Entry point (foundation stage): the street's headline figures on one page."""
+"""Entry point and router: decide who the user is, build their page list, run the page.
+
+Runs on every rerun: language from the URL, start-up checks (users file,
+cookie key), the user from the session or a valid cookie, the read database's
+health, then ``st.navigation(...).run()`` over every page, where a page the
+role may not open is replaced by a "no access" page at the same URL.
+"""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -10,25 +17,87 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
-from data_access.contract import ensure_usable  # noqa: E402
-from data_access.engine import make_readonly_engine, resolve_database_url  # noqa: E402
-from data_access.errors import DataAccessError  # noqa: E402
-from data_access.filters import IssueFilters  # noqa: E402
-from data_access.issues import resolution_figures  # noqa: E402
-from data_access.scope import Scope  # noqa: E402
+from app import layout, registry, session  # noqa: E402
+from app.context import PageContext, no_access, set_context  # noqa: E402
+from app.data import database_status  # noqa: E402
+from app.settings import load_settings  # noqa: E402
+from app.startup import AuthConfig, check_configuration  # noqa: E402
+from app.users import UsersFileError  # noqa: E402
+from data_access.engine import redact  # noqa: E402
+from data_access.errors import DataAccessError, DatabaseUnreachable  # noqa: E402
 
-st.set_page_config(page_title="石油路街道 智慧社区", layout="wide")
-st.title("石油路街道 智慧社区总览")
-try:
-    engine = make_readonly_engine(resolve_database_url())
-    ensure_usable(engine)
-    row = resolution_figures(engine, Scope.street(), IssueFilters()).iloc[0]
-except DataAccessError as exc:
-    st.error(str(exc))
-    st.stop()
-cols = st.columns(4)
-cols[0].metric("受理问题", f"{row['received']:,}")
-cols[1].metric("办结率", f"{row['resolution_rate']:.1%}")
-cols[2].metric("办理时长中位数(小时)", f"{row['median_hours']:.1f}")
-cols[3].metric("按时办结率", f"{row['on_time_share']:.1%}")
+
+@st.cache_resource(show_spinner=False)
+def _auth_config(users_file: str, users_mtime: float, key: str | None, hours: float, name: str) -> AuthConfig:
+    settings = load_settings()
+    return check_configuration(
+        settings | {"users_file": users_file, "cookie_key": key, "cookie_expiry_hours": hours, "cookie_name": name}
+    )
+
+
+def auth_config(settings: dict) -> AuthConfig:
+    path = Path(settings["users_file"])
+    mtime = path.stat().st_mtime if path.exists() else 0.0
+    return _auth_config(
+        str(path), mtime, settings["cookie_key"], settings["cookie_expiry_hours"], settings["cookie_name"]
+    )
+
+
+def _no_access_page(ctx: PageContext, spec: registry.PageSpec):  # noqa: ANN202
+    def render() -> None:
+        no_access(ctx, spec)
+
+    render.__name__ = f"no_access_{spec.id.replace('-', '_')}"
+    return render
+
+
+def build_pages(ctx: PageContext) -> dict[str, st.Page]:
+    pages = {}
+    for spec in registry.PAGES:
+        target = ROOT / spec.path if registry.allowed(spec, ctx.role) else _no_access_page(ctx, spec)
+        pages[spec.id] = st.Page(
+            target, title=ctx.t(spec.title_key), icon=spec.icon, url_path=spec.id, default=spec.id == "overview"
+        )
+    return pages
+
+
+def main() -> None:
+    st.set_page_config(page_title="石油路街道 · 智慧社区", page_icon=":material/location_city:", layout="wide")
+    settings = load_settings()
+    lang = layout.resolve_language(settings["default_language"])
+    try:
+        route(settings, lang)
+    except Exception:  # noqa: BLE001 - last line of defence: no traceback reaches a user
+        layout.unexpected_error(lang)
+
+
+def route(settings: dict, lang: str) -> None:
+    try:
+        config = auth_config(settings)
+    except UsersFileError as exc:
+        layout.startup_error(lang, exc.key, exc.params)
+        st.stop()
+    user = session.current_user(config)
+    ctx = PageContext(lang=lang, user=user, settings=settings)
+    ctx = replace(ctx, pages=build_pages(ctx))
+    set_context(ctx)
+    st.session_state["_auth_config"] = config
+    page = st.navigation(list(ctx.pages.values()), position="hidden")
+    layout.sidebar(ctx, on_logout=lambda: session.logout(config, settings, "sidebar"))
+    try:
+        database_status(settings["database_url"])
+    except DataAccessError as exc:
+        layout.data_error(lang, exc)
+        st.stop()
+    try:
+        page.run()
+    except DataAccessError as exc:
+        layout.data_error(lang, exc)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
+        layout.data_error(lang, DatabaseUnreachable(str(exc), url=redact(settings["database_url"]), reason=reason))
+
+
+main()

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.filters import IssueFilters
 from data_access.percentiles import MEDIAN, P90, percentile_select
-from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, issue_categories, issues
+from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, OPEN_STATUSES, issue_categories, issues
 from data_access.scope import Scope
 from data_access.sqlfuncs import hours_between, local_month
 
@@ -147,3 +147,20 @@ def monthly_flow(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.Data
     frame = a.merge(b, on="month", how="outer").fillna(0)
     frame[["received", "resolved"]] = frame[["received", "resolved"]].astype(int)
     return frame.sort_values("month").reset_index(drop=True)
+
+
+def open_overdue_count(engine: Engine, scope: Scope, at: datetime) -> int:
+    """Issues open now (by status) and older than their category's time limit."""
+    at_param = bindparam("at", at, type_=DateTime)
+    query = (
+        select(func.count())
+        .select_from(_with_categories())
+        .where(
+            scope.on_issue(issues),
+            issues.c.status.in_(OPEN_STATUSES),
+            issues.c.reported_at <= at_param,
+            hours_between(issues.c.reported_at, at_param) > issue_categories.c.sla_hours,
+        )
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)

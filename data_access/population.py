@@ -81,9 +81,7 @@ def _mask(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
     return frame
 
 
-def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
-    """Members in scope with days since their last visit and days overdue, most overdue first."""
-    at_param = bindparam("at", at, type_=DateTime)
+def _worklist_select(scope: Scope, at_param) -> Select:  # noqa: ANN001
     last_visit = (
         select(welfare_visits.c.resident_id, func.max(welfare_visits.c.visited_at).label("last_visit_at"))
         .where(welfare_visits.c.visited_at <= at_param)
@@ -93,19 +91,11 @@ def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = Fa
     reference = func.coalesce(last_visit.c.last_visit_at, special_population.c.since)
     days_since = (hours_between(reference, at_param) / 24.0).label("days_since")
     overdue = (days_since - special_categories.c.visit_interval_days).label("days_overdue")
-    query = (
+    return (
         select(
-            residents.c.resident_id,
-            residents.c.name,
-            residents.c.phone,
-            buildings.c.grid_id,
-            buildings.c.address,
-            special_population.c.category_code,
-            special_population.c.risk_level,
-            special_categories.c.visit_interval_days,
-            last_visit.c.last_visit_at,
-            days_since,
-            overdue,
+            residents.c.resident_id, residents.c.name, residents.c.phone, buildings.c.grid_id, buildings.c.address,
+            special_population.c.category_code, special_population.c.risk_level,
+            special_categories.c.visit_interval_days, last_visit.c.last_visit_at, days_since, overdue,
         )
         .select_from(
             special_population.join(residents, residents.c.resident_id == special_population.c.resident_id)
@@ -114,12 +104,29 @@ def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = Fa
             .outerjoin(last_visit, last_visit.c.resident_id == special_population.c.resident_id)
         )
         .where(_active_members(at_param), scope.on_grid(buildings.c.grid_id))
-        .order_by(overdue.desc().nulls_last(), special_population.c.risk_level.desc(), residents.c.resident_id)
-        .limit(limit)
     )
+
+
+def visit_worklist(
+    engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500
+) -> pd.DataFrame:
+    """Members in scope with days since their last visit and days overdue, most overdue first."""
+    base = _worklist_select(scope, bindparam("at", at, type_=DateTime))
+    overdue = base.selected_columns.days_overdue
+    query = base.order_by(
+        overdue.desc().nulls_last(), special_population.c.risk_level.desc(), residents.c.resident_id
+    ).limit(limit)
     with engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
     return _mask(frame, reveal)
+
+
+def overdue_visit_count(engine: Engine, scope: Scope, at: datetime) -> int:
+    """Memberships in scope whose last visit is older than the category's interval."""
+    worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime)).subquery("worklist")
+    query = select(func.count()).select_from(worklist).where(worklist.c.days_overdue > 0)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
 
 
 def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
@@ -160,6 +167,18 @@ def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False
         frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
     frame.loc[frame["dispatched_at"].notna() & (frame["dispatched_at"] > at), "dispatched_at"] = pd.NaT
     return _mask(frame, reveal)
+
+
+def open_alert_count(engine: Engine, scope: Scope, at: datetime) -> int:
+    at_param = bindparam("at", at, type_=DateTime)
+    a = welfare_alerts
+    query = select(func.count()).where(
+        a.c.raised_at <= at_param,
+        or_(a.c.resolved_at.is_(None), a.c.resolved_at > at_param),
+        a.c.resident_id.in_(residents_in_scope(scope).scalar_subquery()),
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
 
 
 def alert_response(

@@ -150,3 +150,16 @@ def test_quality_counts_the_damaged_rows(engine) -> None:
     assert frame["unknown_status"] == 0
     care = quality.care_quality(engine, STREET).set_index("check")["count"]
     assert care["category_without_interval"] == 1 and care["device_never_seen"] == 1
+
+
+def test_counts_behind_the_staff_to_do_list(engine, raw) -> None:
+    worklist = population.visit_worklist(engine, STREET, AT, limit=100_000)
+    assert population.overdue_visit_count(engine, STREET, AT) == (worklist["days_overdue"] > 0).sum() > 0
+    assert population.open_alert_count(engine, STREET, AT) == len(population.open_alerts(engine, STREET, AT, limit=100_000))
+    issues = raw["issues"]
+    sla = issues["category_code"].map(dict(zip(raw["issue_categories"]["code"], raw["issue_categories"]["sla_hours"])))
+    age = (pd.Timestamp(AT) - issues["reported_at"]).dt.total_seconds() / 3600
+    expected = (issues["status"].isin(["submitted", "accepted", "assigned", "in_progress"]) & (age > sla)).sum()
+    from data_access.issues import open_overdue_count
+
+    assert open_overdue_count(engine, STREET, AT) == expected

@@ -1,0 +1,68 @@
+"""The one place that formats numbers, shares, durations and times for a language.
+
+Stored times are naive UTC; everything shown is Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+LOCAL_OFFSET = timedelta(hours=8)
+MISSING = "—"
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
+
+
+def to_local(value: datetime | pd.Timestamp) -> pd.Timestamp:
+    return pd.Timestamp(value) + LOCAL_OFFSET
+
+
+def number(value: object, lang: str = "zh", digits: int = 0) -> str:
+    if _missing(value):
+        return MISSING
+    if lang == "zh" and digits == 0 and abs(float(value)) >= 100_000:  # type: ignore[arg-type]
+        return f"{float(value) / 10_000:,.1f}万"  # type: ignore[arg-type]
+    return f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
+
+
+def share(value: object, digits: int = 1) -> str:
+    return MISSING if _missing(value) else f"{float(value) * 100:.{digits}f}%"  # type: ignore[arg-type]
+
+
+def hours(value: object, lang: str = "zh") -> str:
+    """Durations: minutes under an hour, hours under two days, then days."""
+    if _missing(value):
+        return MISSING
+    h = float(value)  # type: ignore[arg-type]
+    if h < 1:
+        return f"{h * 60:.0f} 分钟" if lang == "zh" else f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} 小时" if lang == "zh" else f"{h:.1f} h"
+    return f"{h / 24:.1f} 天" if lang == "zh" else f"{h / 24:.1f} days"
+
+
+def local_datetime(value: object, lang: str = "zh") -> str:
+    if _missing(value):
+        return MISSING
+    stamp = to_local(value)  # type: ignore[arg-type]
+    return stamp.strftime("%Y年%m月%d日 %H:%M") if lang == "zh" else stamp.strftime("%d %b %Y %H:%M")
+
+
+def local_date(value: object, lang: str = "zh") -> str:
+    if _missing(value):
+        return MISSING
+    stamp = to_local(value)  # type: ignore[arg-type]
+    return stamp.strftime("%Y年%m月%d日") if lang == "zh" else stamp.strftime("%d %b %Y")
+
+
+def change(current: object, previous: object, as_share: bool = False) -> str | None:
+    """The change against the previous period: '+12' or '+1.5 pp'; None when either side is missing."""
+    if _missing(current) or _missing(previous):
+        return None
+    diff = float(current) - float(previous)  # type: ignore[arg-type]
+    return f"{diff * 100:+.1f} pp" if as_share else f"{diff:+,.0f}"

@@ -1,0 +1,42 @@
+"""Shared page pieces: the header with data freshness, KPI tiles, safe tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import layout
+from app.context import PageContext
+from data_access.reference import data_as_of
+
+
+def page_header(ctx: PageContext, title_key: str, subtitle: str | None = None) -> None:
+    st.title(ctx.t(title_key))
+    if subtitle:
+        st.caption(subtitle)
+    layout.freshness(ctx, ctx.query(data_as_of))
+
+
+def kpi(
+    column,
+    label: str,
+    value: str,
+    delta: str | None = None,
+    help_text: str | None = None,  # noqa: ANN001
+    inverse: bool = False,
+) -> None:
+    column.metric(
+        label, value, delta=delta, help=help_text, delta_color="inverse" if inverse else "normal", border=True
+    )
+
+
+def text_table(frame: pd.DataFrame, column_labels: dict[str, str], **kwargs) -> None:  # noqa: ANN003
+    """A table whose cells are shown as text (st.dataframe never interprets HTML or Markdown)."""
+    st.dataframe(frame.rename(columns=column_labels), hide_index=True, width="stretch", **kwargs)
+
+
+def first_row(frame: pd.DataFrame) -> pd.Series:
+    """The single row of an ungrouped figure query; all-missing when the period holds nothing."""
+    if len(frame):
+        return frame.iloc[0]
+    return pd.Series({column: float("nan") for column in frame.columns}, dtype=object)

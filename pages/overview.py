@@ -1,0 +1,122 @@
+"""总览: the street at a glance for everyone; each staff member's to-do counts in scope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from app import formatting, registry
+from app.context import page_context
+from app.widgets import first_row, kpi, page_header
+from data_access import issues, patrols, population, volunteers
+from data_access.filters import IssueFilters
+from data_access.reference import data_as_of
+from data_access.scope import Scope
+
+ctx = page_context("overview")
+t = ctx.t
+page_header(ctx, "page.overview", t("overview.subtitle"))
+
+now = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+street = Scope.street()
+current = first_row(
+    ctx.query(issues.resolution_figures, street, IssueFilters(since=now - timedelta(days=30), until=now))
+)
+previous = first_row(
+    ctx.query(
+        issues.resolution_figures, street, IssueFilters(since=now - timedelta(days=60), until=now - timedelta(days=30))
+    )
+)
+backlog = ctx.query(issues.backlog_by_age, street, IssueFilters(), now)
+
+
+def change(name: str, as_share: bool = False) -> str | None:
+    return formatting.change(current[name], previous[name], as_share)
+
+
+st.subheader(t("overview.last_30_days"))
+cols = st.columns(3)
+kpi(
+    cols[0],
+    t("metric.received"),
+    formatting.number(current["received"], ctx.lang),
+    change("received"),
+    t("metric.received_help"),
+)
+kpi(
+    cols[1],
+    t("metric.resolution_rate"),
+    formatting.share(current["resolution_rate"]),
+    change("resolution_rate", True),
+    t("metric.resolution_rate_help"),
+)
+kpi(
+    cols[2],
+    t("metric.on_time_share"),
+    formatting.share(current["on_time_share"]),
+    change("on_time_share", True),
+    t("metric.on_time_share_help"),
+)
+cols = st.columns(3)
+kpi(
+    cols[0],
+    t("metric.median_time"),
+    formatting.hours(current["median_hours"], ctx.lang),
+    None,
+    t("metric.median_time_help"),
+)
+kpi(
+    cols[1],
+    t("metric.satisfaction"),
+    formatting.number(current["satisfaction"], ctx.lang, 2),
+    None,
+    t("metric.satisfaction_help"),
+)
+kpi(
+    cols[2],
+    t("metric.backlog"),
+    formatting.number(int(backlog["count"].sum()), ctx.lang),
+    None,
+    t("metric.backlog_help"),
+)
+
+monday = (now + formatting.LOCAL_OFFSET).date()
+last_monday = monday - timedelta(days=monday.weekday() + 7)
+week = ctx.query(patrols.grid_weeks, street, last_monday, 1)
+points = ctx.query(volunteers.totals, now - timedelta(days=30), now)
+cols = st.columns(3)
+kpi(
+    cols[0],
+    t("metric.patrol_compliance_last_week"),
+    formatting.share(patrols.compliance(week)),
+    None,
+    t("metric.patrol_compliance_help"),
+)
+kpi(
+    cols[1],
+    t("metric.volunteer_points"),
+    formatting.number(points["points"], ctx.lang),
+    None,
+    t("metric.volunteer_points_help"),
+)
+kpi(cols[2], t("metric.volunteer_hours"), formatting.number(points["hours"], ctx.lang), None)
+
+if ctx.user is not None:
+    st.subheader(t("overview.todo", scope=ctx.t("scope.yours")))
+    scope = ctx.scope
+    behind = ctx.query(patrols.grid_weeks, scope, last_monday, 1)
+    cols = st.columns(4)
+    kpi(cols[0], t("todo.overdue_visits"), formatting.number(ctx.query(population.overdue_visit_count, scope, now)))
+    kpi(cols[1], t("todo.open_alerts"), formatting.number(ctx.query(population.open_alert_count, scope, now)))
+    kpi(cols[2], t("todo.grids_behind"), formatting.number(int((~behind["met"]).sum())))
+    kpi(cols[3], t("todo.overdue_issues"), formatting.number(ctx.query(issues.open_overdue_count, scope, now)))
+
+others = [spec for spec in registry.menu(ctx.role) if spec.id not in ("overview", "login")]
+if others:
+    st.subheader(t("overview.pages"))
+    cols = st.columns(min(3, len(others)))
+    for i, spec in enumerate(others):
+        with cols[i % len(cols)].container(border=True):
+            ctx.link(spec.id)
+            st.caption(t(spec.title_key + "_about"))
