@@ -79,7 +79,7 @@ def route(settings: dict, lang: str) -> None:
     except UsersFileError as exc:
         layout.startup_error(lang, exc.key, exc.params)
         st.stop()
-    user = session.current_user(config)
+    user = session.current_user(config, settings)
     ctx = PageContext(lang=lang, user=user, settings=settings)
     ctx = replace(ctx, pages=build_pages(ctx))
     set_context(ctx)

@@ -18,26 +18,29 @@ SECTIONS = ("public", "staff", "admin", "account")
 
 @dataclass(frozen=True)
 class PageSpec:
-    id: str  # URL path, also the audit log's page name
-    path: str  # module file, relative to the project root
+    id: str  # URL path and file stem (pages/<id>.py); also the page name in the audit log
     title_key: str
     icon: str
     roles: frozenset[str]
     section: str
 
+    @property
+    def path(self) -> str:
+        """The page's module, relative to the project root."""
+        return f"pages/{self.id}.py"
+
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "pages/overview.py", "page.overview", ":material/dashboard:", EVERYONE, "public"),
-    PageSpec("audit-log", "pages/admin_audit.py", "page.audit", ":material/policy:", frozenset({"admin"}), "admin"),
+    PageSpec("overview", "page.overview", ":material/dashboard:", EVERYONE, "public"),
+    PageSpec("audit_log", "page.audit", ":material/policy:", frozenset({"admin"}), "admin"),
     PageSpec(
-        "data-health",
-        "pages/admin_data_health.py",
+        "data_health",
         "page.data_health",
         ":material/monitor_heart:",
         frozenset({"admin"}),
         "admin",
     ),
-    PageSpec("login", "pages/login.py", "page.login", ":material/login:", EVERYONE, "account"),
+    PageSpec("login", "page.login", ":material/login:", EVERYONE, "account"),
 )
 
 

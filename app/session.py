@@ -15,6 +15,7 @@ its cookie. Around it, for its known pitfalls:
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -24,9 +25,7 @@ from app.roles import User
 from app.startup import AuthConfig
 from app.throttle import LoginThrottle
 from app.tokens import RevokedTokens, verify_token
-from data_access.engine import PROJECT_ROOT
 
-REVOKED_PATH = PROJECT_ROOT / "data" / "revoked_tokens.jsonl"
 USER_KEY = "user"
 TOKEN_KEY = "token_id"  # noqa: S105 - a session-state key, not a secret
 
@@ -36,8 +35,9 @@ def throttle(free_attempts: int, max_wait_s: int) -> LoginThrottle:
     return LoginThrottle(free_attempts, max_wait_s)
 
 
-def revoked_tokens() -> RevokedTokens:
-    return RevokedTokens(REVOKED_PATH)
+def revoked_tokens(settings: dict) -> RevokedTokens:
+    """Logged-out tokens live beside the audit log, outside the read database."""
+    return RevokedTokens(Path(settings["audit_log_path"]).parent / "revoked_tokens.jsonl")
 
 
 def authenticator(config: AuthConfig) -> stauth.Authenticate:
@@ -61,7 +61,7 @@ def authenticator(config: AuthConfig) -> stauth.Authenticate:
     return instance
 
 
-def current_user(config: AuthConfig) -> User | None:
+def current_user(config: AuthConfig, settings: dict) -> User | None:
     """The logged-in user: from this session, else from a valid cookie."""
     user = st.session_state.get(USER_KEY)
     if isinstance(user, User):
@@ -78,7 +78,7 @@ def current_user(config: AuthConfig) -> User | None:
         now,
         set(config.users_file.users),
         config.cookie_hours * 3600,
-        revoked_tokens().load(now),
+        revoked_tokens(settings).load(now),
     )
     if not found:
         return None
@@ -119,7 +119,7 @@ def logout(config: AuthConfig, settings: dict, page: str) -> None:
     user = st.session_state.get(USER_KEY)
     token = st.session_state.get(TOKEN_KEY)
     if token:
-        revoked_tokens().add(*token)
+        revoked_tokens(settings).add(*token)
     auth = authenticator(config)
     auth.authentication_controller.logout()
     auth.cookie_controller.delete_cookie()

@@ -63,10 +63,12 @@ def check_cookie_key(key: str | None, demo: bool) -> str:
         if demo:
             return _demo_key()
         raise StartupError("startup.cookie_key_missing", min=MIN_KEY_LENGTH)
-    if key.strip().lower() in WELL_KNOWN_KEYS or len(set(key)) < 8:
+    if key.strip().lower() in WELL_KNOWN_KEYS:
         raise StartupError("startup.cookie_key_default")
     if len(key) < MIN_KEY_LENGTH:
         raise StartupError("startup.cookie_key_short", length=len(key), min=MIN_KEY_LENGTH)
+    if len(set(key)) < 8:  # long but not random: "aaaa...", "abababab..."
+        raise StartupError("startup.cookie_key_default")
     return key
 
 

@@ -13,7 +13,7 @@ from data_access.quality import care_quality, issue_quality
 from data_access.reference import meta_values
 from data_access.scope import Scope
 
-ctx = page_context("data-health")
+ctx = page_context("data_health")
 t = ctx.t
 page_header(ctx, "page.data_health")
 

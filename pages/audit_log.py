@@ -11,7 +11,7 @@ from app import audit, formatting
 from app.context import page_context
 from app.widgets import text_table
 
-ctx = page_context("audit-log")
+ctx = page_context("audit_log")
 t = ctx.t
 st.title(t("page.audit"))
 st.caption(t("audit.about", path=ctx.settings["audit_log_path"]))

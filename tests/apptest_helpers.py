@@ -1,0 +1,54 @@
+"""Run the real entry point under Streamlit's AppTest, as a given user, on a given page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from app.roles import User
+from app.users import load_users
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = load_users(ROOT / "app" / "demo_users.yaml").users
+USERS: dict[str, User | None] = {
+    "public": None,
+    "grid_officer": DEMO["officer_c02"],
+    "community_staff": DEMO["c01staff"],
+    "street_official": DEMO["street"],
+    "admin": DEMO["admin"],
+}
+
+
+def run_app(page: str | None = None, user: User | None = None, lang: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    if user is not None:
+        at.session_state["user"] = user
+    if lang:
+        at.query_params["lang"] = lang
+    at.run()
+    if page and page != "overview":
+        open_url_path(at, page).run()
+    return at
+
+
+def open_url_path(at: AppTest, url_path: str) -> AppTest:
+    """Go to /<url_path> the way a browser does: by the page's URL, whatever the router mounted there.
+
+    AppTest.switch_page() only finds pages by file, but for a role that may not
+    open a page the router mounts a "no access" callable at that URL. st.Page
+    identifies a page by calc_hash(url_path), which is what a browser's request
+    for /<url_path> resolves to (streamlit pinned in requirements.txt).
+    """
+    at._page_hash = calc_hash(url_path)  # noqa: SLF001 - see docstring
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Every piece of text the run rendered, for assertions about what a user sees."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success"):
+        parts += [str(element.value) for element in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)
