@@ -15,11 +15,19 @@ from typing import Any
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from app.settings import load_settings
+from app.settings import SettingError, default_of, load_settings
 from data_access.contract import ContractReport, ensure_usable
 from data_access.engine import make_readonly_engine
 
-_TTL = int(load_settings()["cache_ttl_seconds"])
+
+def _cache_ttl() -> int:
+    try:
+        return int(load_settings()["cache_ttl_seconds"])
+    except SettingError:  # the router shows the error; the cache just needs a number
+        return int(default_of("cache_ttl_seconds"))
+
+
+_TTL = _cache_ttl()
 
 
 @st.cache_resource(show_spinner=False)

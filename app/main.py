@@ -16,17 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
-from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
-from app import layout, registry, session  # noqa: E402
-from app.context import PageContext, no_access, set_context  # noqa: E402
-from app.data import database_status  # noqa: E402
-from app.settings import load_settings  # noqa: E402
-from app.startup import AuthConfig, check_configuration  # noqa: E402
-from app.users import UsersFileError  # noqa: E402
-from data_access.engine import redact  # noqa: E402
-from data_access.errors import DataAccessError, DatabaseUnreachable  # noqa: E402
+from app import layout, registry, session
+from app.context import PageContext, no_access, set_context
+from app.data import database_status, query
+from app.settings import SettingError, load_settings
+from app.startup import AuthConfig, check_configuration
+from app.users import UsersFileError
+from data_access.engine import redact
+from data_access.errors import DataAccessError, DatabaseUnreachable
+from data_access.reference import data_as_of
 
 
 @st.cache_resource(show_spinner=False)
@@ -65,7 +66,11 @@ def build_pages(ctx: PageContext) -> dict[str, st.Page]:
 
 def main() -> None:
     st.set_page_config(page_title="石油路街道 · 智慧社区", page_icon=":material/location_city:", layout="wide")
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingError as exc:
+        layout.startup_error(layout.resolve_language("zh"), exc.key, exc.params)
+        st.stop()
     lang = layout.resolve_language(settings["default_language"])
     try:
         route(settings, lang)
@@ -91,6 +96,8 @@ def route(settings: dict, lang: str) -> None:
     except DataAccessError as exc:
         layout.data_error(lang, exc)
         st.stop()
+    with st.sidebar:
+        layout.freshness(ctx, query(data_as_of, settings["database_url"]))
     try:
         page.run()
     except DataAccessError as exc:

@@ -107,14 +107,31 @@ def _secrets() -> dict[str, Any]:
         return tomllib.load(handle).get("app", {})
 
 
+class SettingError(ValueError):
+    """A setting holds a value of the wrong kind; `key` names the catalogue message."""
+
+    key = "startup.setting_invalid"
+
+    def __init__(self, name: str, env: str, value: object) -> None:
+        super().__init__(f"setting {name} ({env}) has an invalid value: {value!r}")
+        self.params = {"name": name, "env": env, "value": value}
+
+
 def load_settings() -> dict[str, Any]:
     secrets = _secrets()
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = os.environ.get(setting.env, secrets.get(setting.name, setting.default))
-        values[setting.name] = setting.kind(raw) if raw is not None and setting.kind is not str else raw
+        try:
+            values[setting.name] = setting.kind(raw) if raw is not None and setting.kind is not str else raw
+        except (TypeError, ValueError) as exc:
+            raise SettingError(setting.name, setting.env, raw) from exc
     values["database_url"] = resolve_database_url(values["database_url"])
     return values
+
+
+def default_of(name: str) -> Any:
+    return next(setting.default for setting in SETTINGS if setting.name == name)
 
 
 def is_demo(values: dict[str, Any]) -> bool:

@@ -223,3 +223,17 @@ def test_cookie_lifetime_longer_than_a_working_day_is_refused(monkeypatch) -> No
     monkeypatch.setenv("SYL_COOKIE_EXPIRY_HOURS", "72")
     at = run_app()
     assert at.title[0].value == translate("zh", "startup.title")
+
+
+def test_invalid_setting_value_is_named(monkeypatch) -> None:
+    monkeypatch.setenv("SYL_CACHE_TTL_SECONDS", "five minutes")
+    at = run_app()
+    assert not at.exception
+    assert at.title[0].value == translate("zh", "startup.title")
+    assert "SYL_CACHE_TTL_SECONDS" in at.error[0].value
+
+
+def test_every_page_shows_data_freshness() -> None:
+    for page in ("login", "audit_log"):
+        at = run_app(page, USERS["admin"])
+        assert any("数据截至" in c.value for c in at.sidebar.caption), page
