@@ -33,6 +33,13 @@ class PageContext:
     def t(self, key: str, **params: object) -> str:
         return translate(self.lang, key, **params)
 
+    def label(self, prefix: str, code: object) -> str:
+        """The catalogue text for a code (status, channel, ...), or a dash when the code is missing."""
+        from app.formatting import MISSING, name_of
+
+        name = name_of({}, code)
+        return MISSING if name == MISSING else self.t(prefix + name)
+
     @property
     def role(self) -> str:
         return role_of(self.user)

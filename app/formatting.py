@@ -18,6 +18,11 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
 
 
+def name_of(names: dict, code: object) -> str:
+    """The display name of a code; the code itself when unknown; a dash when missing (NULL, NaN)."""
+    return MISSING if _missing(code) else str(names.get(code, code))
+
+
 def to_local(value: datetime | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(value) + LOCAL_OFFSET
 
@@ -60,9 +65,16 @@ def local_date(value: object, lang: str = "zh") -> str:
     return stamp.strftime("%Y年%m月%d日") if lang == "zh" else stamp.strftime("%d %b %Y")
 
 
-def change(current: object, previous: object, as_share: bool = False) -> str | None:
-    """The change against the previous period: '+12' or '+1.5 pp'; None when either side is missing."""
+def change(current: object, previous: object, as_share: bool = False, digits: int = 0) -> str | None:
+    """The change against the previous period: '+12', '+0.25' or '+1.5 pp'; None when either side is missing."""
     if _missing(current) or _missing(previous):
         return None
     diff = float(current) - float(previous)  # type: ignore[arg-type]
-    return f"{diff * 100:+.1f} pp" if as_share else f"{diff:+,.0f}"
+    return f"{diff * 100:+.1f} pp" if as_share else f"{diff:+,.{digits}f}"
+
+
+def change_hours(current: object, previous: object, lang: str = "zh") -> str | None:
+    if _missing(current) or _missing(previous):
+        return None
+    diff = float(current) - float(previous)  # type: ignore[arg-type]
+    return ("+" if diff >= 0 else "-") + hours(abs(diff), lang)

@@ -32,6 +32,9 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "page.overview", ":material/dashboard:", EVERYONE, "public"),
+    PageSpec("issue_map", "page.issue_map", ":material/map:", EVERYONE, "public"),
+    PageSpec("transparency", "page.transparency", ":material/fact_check:", EVERYONE, "public"),
+    PageSpec("volunteers", "page.volunteers", ":material/volunteer_activism:", EVERYONE, "public"),
     PageSpec("audit_log", "page.audit", ":material/policy:", frozenset({"admin"}), "admin"),
     PageSpec(
         "data_health",

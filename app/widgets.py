@@ -18,16 +18,17 @@ def page_header(ctx: PageContext, title_key: str, subtitle: str | None = None) -
 
 
 def kpi(
-    column,
+    column,  # noqa: ANN001 - a Streamlit column or container
     label: str,
     value: str,
     delta: str | None = None,
-    help_text: str | None = None,  # noqa: ANN001
+    help_text: str | None = None,
     inverse: bool = False,
+    neutral: bool = False,
 ) -> None:
-    column.metric(
-        label, value, delta=delta, help=help_text, delta_color="inverse" if inverse else "normal", border=True
-    )
+    """A bordered metric tile; `inverse` when a rise is bad, `neutral` when it is neither good nor bad."""
+    color = "off" if neutral else "inverse" if inverse else "normal"
+    column.metric(label, value, delta=delta, help=help_text, delta_color=color, border=True)
 
 
 def text_table(frame: pd.DataFrame, column_labels: dict[str, str], **kwargs) -> None:  # noqa: ANN003
@@ -40,3 +41,8 @@ def first_row(frame: pd.DataFrame) -> pd.Series:
     if len(frame):
         return frame.iloc[0]
     return pd.Series({column: float("nan") for column in frame.columns}, dtype=object)
+
+
+def chart(figure, key: str) -> None:  # noqa: ANN001 - a plotly Figure
+    """A plotly chart the way every page shows one: full width, no mode bar (clutter on phones)."""
+    st.plotly_chart(figure, key=key, config={"displayModeBar": False, "responsive": True})

@@ -32,11 +32,13 @@ def mask_phone(phone: object) -> str:
 
 
 def suppress_small(frame: pd.DataFrame, count_columns: list[str], k: int) -> pd.DataFrame:
-    """Replace counts in (0, k) with '<5'-style text so no small group is identifiable."""
+    """Counts in (0, k) become '<k' so no small group is identifiable. The count columns become text
+    (a column mixing numbers and '<5' cannot be sent to the browser as a typed column)."""
     out = frame.copy()
     label = f"<{k}"
     for column in count_columns:
-        values = out[column]
-        small = values.notna() & (values > 0) & (values < k)
-        out[column] = values.astype(object).where(~small, label)
+        out[column] = [
+            "" if pd.isna(v) else label if 0 < v < k else f"{int(v):,}" if float(v).is_integer() else f"{v:,}"
+            for v in out[column]
+        ]
     return out

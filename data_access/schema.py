@@ -198,6 +198,7 @@ issues = Table(
     Column("lon", Float),
     Column("grid_id", String(32)),
     Column("community_id", String(32)),
+    Column("building_id", Integer),  # the building the report is about, when there is one
     Column("reporter_kind", String(32)),  # resident, volunteer, officer, anonymous
     Column("reporter_resident_id", Integer),
     Column("status", String(32), nullable=False),
@@ -285,6 +286,7 @@ Index("ix_issues_community_reported", issues.c.community_id, issues.c.reported_a
 Index("ix_issues_category", issues.c.category_code)
 Index("ix_issues_status", issues.c.status)
 Index("ix_issues_officer", issues.c.assigned_officer_id)
+Index("ix_issues_building", issues.c.building_id)
 Index("ux_issues_source_ref", issues.c.source, issues.c.source_ref, unique=True)
 Index("ix_issue_events_issue", issue_events.c.issue_id, issue_events.c.at)
 Index("ix_patrols_grid_started", patrols.c.grid_id, patrols.c.started_at)

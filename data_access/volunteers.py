@@ -146,3 +146,27 @@ def activities_between(
         .limit(limit)
     )
     return _frame(engine, query)
+
+
+def activities_by_kind(
+    engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None
+) -> pd.DataFrame:
+    """Per kind of activity: activities held, check-ins and hours in the period."""
+    window = and_(
+        activities.c.starts_at >= since if since is not None else true(),
+        activities.c.starts_at < until if until is not None else true(),
+        activities.c.community_id == community_id if community_id else true(),
+    )
+    query = (
+        select(
+            activities.c.kind,
+            func.count(func.distinct(activities.c.activity_id)).label("activities"),
+            func.count(participations.c.volunteer_id).label("check_ins"),
+            func.coalesce(func.sum(participations.c.hours), 0).label("hours"),
+        )
+        .select_from(activities.outerjoin(participations, participations.c.activity_id == activities.c.activity_id))
+        .where(window)
+        .group_by(activities.c.kind)
+        .order_by(activities.c.kind)
+    )
+    return _frame(engine, query)

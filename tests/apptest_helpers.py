@@ -52,3 +52,17 @@ def texts(at: AppTest) -> str:
         parts += [str(element.value) for element in at.get(kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
+
+
+def payload(at: AppTest) -> str:
+    """Everything a run sends to the browser that could carry data: text, tables, chart and map specs."""
+    parts = [texts(at)]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv(index=False))
+    for table in at.table:
+        parts.append(table.value.to_csv(index=False))
+    for chart in at.get("plotly_chart"):
+        parts.append(chart.proto.spec)
+    for deck in at.get("deck_gl_json_chart"):
+        parts.append(deck.proto.json)
+    return "\n".join(parts)

@@ -52,6 +52,7 @@ def test_role_page_matrix(role, page, query_calls) -> None:
     open_url_path(at, page).run()
     assert not at.exception
     shown = texts(at)
+    assert translate("zh", "error.unexpected") not in shown, "the page failed"
     assert translate("zh", spec.title_key) in [t.value for t in at.title]
     denied = translate("zh", "access.denied")
     if registry.allowed(spec, role):

@@ -27,5 +27,12 @@ def test_mask_phone(phone, masked) -> None:
 def test_suppress_small_cells() -> None:
     frame = pd.DataFrame({"area": ["a", "b", "c", "d"], "people": [0, 3, 5, 40]})
     out = suppress_small(frame, ["people"], k=5)
-    assert out["people"].tolist() == [0, "<5", 5, 40]
+    assert out["people"].tolist() == ["0", "<5", "5", "40"]
     assert frame["people"].tolist() == [0, 3, 5, 40]  # the input is untouched
+
+
+def test_suppressed_table_can_be_sent_to_the_browser() -> None:
+    import pyarrow as pa
+
+    frame = pd.DataFrame({"area": ["a", "b"], "people": [3, 1200]})
+    pa.Table.from_pandas(suppress_small(frame, ["people"], k=5))  # mixed int/str would raise here

@@ -34,6 +34,7 @@ def test_each_role_sees_its_pages_and_is_refused_the_rest(role, server, browser)
         assert translate("zh", spec.title_key) in text
         assert page.locator(EXCEPTION).count() == 0, f"{role} {spec.id}: a Streamlit exception is shown"
         assert "Traceback" not in text
+        assert translate("zh", "error.unexpected") not in text, f"{role} {spec.id}: the page failed"
         denied = translate("zh", "access.denied") in text
         assert denied != registry.allowed(spec, role), f"{role} {spec.id}"
         assert page.get_by_text("Page not found").count() == 0

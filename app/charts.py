@@ -1,0 +1,133 @@
+"""Pure builders for plotly figures: data and labels in, a Figure out. No Streamlit here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+BLUE, ORANGE, TEAL, RED, GREY = "#1d4f91", "#e0803a", "#2e9d8f", "#c0392b", "#8a96a3"
+FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
+
+
+def _layout(figure: go.Figure, height: int = 340, legend: bool = True) -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        font={"family": FONT, "size": 13},
+        showlegend=legend,
+        legend={"orientation": "h", "y": 1.12, "x": 0},
+        plot_bgcolor="white",
+        hoverlabel={"font_family": FONT},
+    )
+    figure.update_xaxes(gridcolor="#eef2f7")
+    figure.update_yaxes(gridcolor="#eef2f7")
+    return figure
+
+
+def flow_by_month(frame: pd.DataFrame, received: str, resolved: str) -> go.Figure:
+    """Issues received (bars) and resolved (line) by month."""
+    figure = go.Figure()
+    figure.add_bar(x=frame["month"], y=frame["received"], name=received, marker_color=BLUE)
+    figure.add_scatter(
+        x=frame["month"], y=frame["resolved"], name=resolved, mode="lines+markers", line={"color": ORANGE, "width": 3}
+    )
+    figure.update_xaxes(type="category")
+    return _layout(figure)
+
+
+def time_by_category(frame: pd.DataFrame, median: str, p90: str, hours: str) -> go.Figure:
+    """Median and P90 hours to resolve per category, slowest at the top."""
+    frame = frame.sort_values("median_hours")
+    figure = go.Figure()
+    figure.add_bar(y=frame["label"], x=frame["median_hours"], name=median, orientation="h", marker_color=BLUE)
+    figure.add_scatter(
+        y=frame["label"],
+        x=frame["p90_hours"],
+        name=p90,
+        mode="markers",
+        marker={"color": ORANGE, "size": 10, "symbol": "diamond"},
+    )
+    figure.update_xaxes(title=hours)
+    return _layout(figure, height=max(300, 28 * len(frame) + 80))
+
+
+def on_time_by_community(frame: pd.DataFrame, baseline: float | None, baseline_label: str) -> go.Figure:
+    """On-time share per community, ranked, with the street's baseline."""
+    frame = frame.sort_values("on_time_share")
+    colors = [TEAL if baseline is None or v >= baseline else RED for v in frame["on_time_share"]]
+    figure = go.Figure(
+        go.Bar(
+            y=frame["label"],
+            x=frame["on_time_share"],
+            orientation="h",
+            marker_color=colors,
+            text=[f"{v:.0%}" for v in frame["on_time_share"]],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    if baseline is not None:
+        figure.add_vline(
+            x=baseline,
+            line_dash="dash",
+            line_color=GREY,
+            annotation_text=f"{baseline_label} {baseline:.0%}",
+            annotation_position="top",
+        )
+    figure.update_xaxes(tickformat=".0%", range=[0, 1.08])
+    return _layout(figure, height=max(280, 34 * len(frame) + 80), legend=False)
+
+
+def backlog_by_age(frame: pd.DataFrame) -> go.Figure:
+    colors = [TEAL, BLUE, ORANGE, RED][: len(frame)]
+    figure = go.Figure(
+        go.Bar(x=frame["label"], y=frame["count"], marker_color=colors, text=frame["count"], textposition="outside")
+    )
+    return _layout(figure, height=300, legend=False)
+
+
+def channel_mix(frame: pd.DataFrame) -> go.Figure:
+    figure = go.Figure(
+        go.Pie(
+            labels=frame["label"],
+            values=frame["received"],
+            hole=0.55,
+            sort=False,
+            marker={"colors": [BLUE, ORANGE, TEAL, RED, GREY, "#7b5ea7"][: len(frame)]},
+        )
+    )
+    figure.update_traces(textinfo="percent+label")
+    return _layout(figure, height=300, legend=False)
+
+
+def monthly_participation(frame: pd.DataFrame, volunteers: str, hours: str) -> go.Figure:
+    """Hours (bars, right axis) and volunteers taking part (line, left axis) by month."""
+    figure = go.Figure()
+    figure.add_bar(x=frame["month"], y=frame["hours"], name=hours, marker_color=TEAL, yaxis="y2", opacity=0.6)
+    figure.add_scatter(
+        x=frame["month"], y=frame["volunteers"], name=volunteers, mode="lines+markers", line={"color": BLUE, "width": 3}
+    )
+    figure.update_layout(
+        yaxis={"title": volunteers, "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": hours, "rangemode": "tozero"},
+    )
+    figure.update_xaxes(type="category")
+    return _layout(figure)
+
+
+def ranked_bars(frame: pd.DataFrame, value: str, label: str, number_format: str = ",.0f") -> go.Figure:
+    frame = frame.sort_values(value)
+    figure = go.Figure(
+        go.Bar(
+            y=frame[label],
+            x=frame[value],
+            orientation="h",
+            marker_color=BLUE,
+            text=[format(v, number_format) for v in frame[value]],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    top = float(frame[value].max()) if len(frame) else 1.0
+    figure.update_xaxes(range=[0, top * 1.18])
+    return _layout(figure, height=max(260, 32 * len(frame) + 60), legend=False)

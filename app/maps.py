@@ -1,0 +1,216 @@
+"""Pure builders for the pydeck maps: boundaries, cells, points, the view. No Streamlit here.
+
+The map must be useful with no basemap tiles at all: community and grid
+boundaries and their labels come from the read database. A basemap is drawn
+only when settings name a style (see docs/maps.md, including the GCJ-02 caveat).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+import pydeck as pdk
+
+FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
+COMMUNITY_LINE = [29, 79, 145, 230]
+GRID_LINE = [29, 79, 145, 120]
+GRID_FILL = [29, 79, 145, 0]
+SELECTED_FILL = [224, 128, 58, 40]
+
+
+def _literal(text: str) -> str:
+    """pydeck reads every string property as an accessor expression; quote it to pass the string itself."""
+    return "'" + text.replace("'", "") + "'"
+
+
+def ring_of(geojson: str | None) -> list[list[float]] | None:
+    """The outer ring of a GeoJSON polygon, or None when it cannot be read."""
+    if not geojson:
+        return None
+    try:
+        shape = json.loads(geojson)
+        ring = shape["coordinates"][0] if shape.get("type") == "Polygon" else shape["coordinates"][0][0]
+        return [[round(float(x), 6), round(float(y), 6)] for x, y, *_ in ring]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def bounds_of(rings: Iterable[list[list[float]]]) -> tuple[float, float, float, float] | None:
+    """(south, west, north, east) of some rings."""
+    rings = [ring for ring in rings if ring]
+    lons = [p[0] for ring in rings for p in ring]
+    lats = [p[1] for ring in rings for p in ring]
+    if not lats:
+        return None
+    return min(lats), min(lons), max(lats), max(lons)
+
+
+def view_for(
+    bounds: tuple[float, float, float, float] | None, width_px: int = 640, height_px: int = 520
+) -> pdk.ViewState:
+    """A view that fits the bounds in a map of the given size (deck.gl: a 512 px world at zoom 0).
+
+    The server cannot know the screen; 640 px keeps the whole area in view on a tablet and most of
+    it on a phone, and leaves a margin on a desktop.
+    """
+    if bounds is None:
+        return pdk.ViewState(latitude=29.54, longitude=106.52, zoom=13)
+    south, west, north, east = bounds
+    lat, lon = (south + north) / 2, (west + east) / 2
+    span_lon = max(east - west, 1e-4)
+    span_lat = max((north - south) / math.cos(math.radians(lat)), 1e-4)  # in mercator-equivalent degrees
+    zoom = min(math.log2(360 * width_px / 512 / span_lon), math.log2(360 * height_px / 512 / span_lat)) - 0.25
+    return pdk.ViewState(latitude=lat, longitude=lon, zoom=round(min(max(zoom, 9), 18), 2), pitch=0, bearing=0)
+
+
+def _centroid(ring: list[list[float]]) -> list[float]:
+    points = ring[:-1] if ring[0] == ring[-1] else ring
+    return [round(sum(p[0] for p in points) / len(points), 6), round(sum(p[1] for p in points) / len(points), 6)]
+
+
+def boundary_layers(
+    grids: pd.DataFrame, communities: pd.DataFrame, label_column: str, selected: set[str] | None = None
+) -> list[pdk.Layer]:
+    """Grid polygons (thin), community outlines (thick) and community labels."""
+    selected = selected or set()
+    grid_rows = []
+    for row in grids.itertuples():
+        ring = ring_of(row.boundary_geojson)
+        if ring:
+            grid_rows.append(
+                {
+                    "polygon": ring,
+                    "name": row.name,
+                    "id": row.grid_id,
+                    "fill": SELECTED_FILL if row.grid_id in selected else GRID_FILL,
+                }
+            )
+    community_rows, labels = [], []
+    for row in communities.itertuples():
+        ring = ring_of(row.boundary_geojson)
+        if ring:
+            community_rows.append({"path": ring, "name": getattr(row, label_column)})
+            labels.append({"position": _centroid(ring), "text": getattr(row, label_column)})
+    return [
+        pdk.Layer(
+            "PolygonLayer",
+            grid_rows,
+            id="grids",
+            get_polygon="polygon",
+            get_fill_color="fill",
+            get_line_color=GRID_LINE,
+            line_width_min_pixels=1,
+            stroked=True,
+            filled=True,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "PathLayer",
+            community_rows,
+            id="communities",
+            get_path="path",
+            get_color=COMMUNITY_LINE,
+            width_min_pixels=2.5,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "TextLayer",
+            labels,
+            id="community-labels",
+            get_position="position",
+            get_text="text",
+            get_size=14,
+            get_color=[31, 41, 51, 220],
+            font_family=_literal(FONT),
+            character_set=_literal("auto"),
+            font_weight=600,
+            outline_width=3,
+            outline_color=[255, 255, 255, 230],
+            pickable=False,
+        ),
+    ]
+
+
+LIGHT, DARK = (253, 212, 158), (179, 48, 8)
+
+
+def _ramp(share: float) -> list[int]:
+    """Light orange to deep red-brown, for counts (colour-blind safe, prints in grey)."""
+    share = min(max(share, 0.0), 1.0)
+    return [round(a + (b - a) * share) for a, b in zip(LIGHT, DARK, strict=True)] + [210]
+
+
+def cell_layer(cells: pd.DataFrame, cell_metres: float, color_by: str) -> pdk.Layer:
+    """Aggregated report cells: colour by count (light to deep orange) or by share resolved (red to green)."""
+    if color_by == "resolved":
+        colors = [[int(255 * (1 - s)), int(160 * s + 40), 60, 190] for s in cells["share_resolved"]]
+    else:
+        top = max(float(cells["reports"].max()) if len(cells) else 1.0, 1.0)
+        colors = [_ramp(math.sqrt(r / top)) for r in cells["reports"]]
+    return pdk.Layer(
+        "GridCellLayer",
+        cells.assign(color=colors),
+        id="cells",
+        get_position=["lon", "lat"],
+        cell_size=cell_metres * 0.92,
+        get_fill_color="color",
+        extruded=False,
+        pickable=True,
+    )
+
+
+def point_layer(points: pd.DataFrame) -> pdk.Layer:
+    """Staff view: one dot per issue, open ones in orange, finished ones in blue-grey."""
+    data = points.assign(color=[[224, 128, 58, 220] if o else [80, 110, 150, 150] for o in points["is_open"]])
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data,
+        id="issues",
+        get_position=["lon", "lat"],
+        get_fill_color="color",
+        get_radius=6,
+        radius_min_pixels=2.5,
+        radius_max_pixels=8,
+        pickable=True,
+    )
+
+
+def building_layer(frame: pd.DataFrame) -> pdk.Layer:
+    data = frame.assign(radius=[4 + 2 * math.sqrt(r) for r in frame["reports"]])
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data,
+        id="buildings",
+        get_position=["lon", "lat"],
+        get_radius="radius",
+        radius_min_pixels=2,
+        get_fill_color=[123, 94, 167, 120],
+        get_line_color=[123, 94, 167, 230],
+        stroked=True,
+        line_width_min_pixels=1,
+        pickable=True,
+    )
+
+
+def place_layer(frame: pd.DataFrame) -> pdk.Layer:
+    data = frame.assign(color=[[46, 157, 143, 220] if k == "facility" else [138, 154, 91, 200] for k in frame["kind"]])
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data,
+        id="places",
+        get_position=["lon", "lat"],
+        get_fill_color="color",
+        get_radius=4,
+        radius_min_pixels=2,
+        pickable=True,
+    )
+
+
+def deck(layers: list[pdk.Layer], view: pdk.ViewState, map_style: str, tooltip: dict | None) -> pdk.Deck:
+    """The deck; with no style set, no basemap provider at all (nothing is fetched from the internet)."""
+    if map_style:
+        return pdk.Deck(layers=layers, initial_view_state=view, map_style=map_style, tooltip=tooltip)
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip=tooltip)

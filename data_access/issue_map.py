@@ -1,0 +1,257 @@
+"""What the issue map draws: aggregated cells for everyone, points and details for staff in scope.
+
+Public output never carries an exact point: reports are counted into cells of
+about 100 m in SQL, and cells with fewer than k reports are dropped in SQL
+(HAVING), so they never leave the database. Rows outside the street (more than
+~1 km beyond every grid) are left off the map and counted by data_access.quality.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import DateTime, Float, and_, case, cast, func, literal, select, true
+from sqlalchemy.engine import Engine
+
+from data_access.filters import IssueFilters
+from data_access.quality import area_bounds
+from data_access.schema import (
+    DONE_STATUSES,
+    EXCLUDED_STATUSES,
+    OPEN_STATUSES,
+    buildings,
+    issue_categories,
+    issue_events,
+    issues,
+    officers,
+    places,
+)
+from data_access.scope import Scope
+from data_access.sqlfuncs import floor_, hours_between
+
+METRES_PER_DEGREE_LAT = 111_320.0
+OUTSIDE_MARGIN_DEG = 0.01
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """A lattice of square-ish cells anchored at the street's south-west corner."""
+
+    south: float
+    west: float
+    dlat: float
+    dlon: float
+
+    @classmethod
+    def around(cls, bounds: tuple[float, float, float, float], metres: float = 100.0) -> CellGrid:
+        south, west, north, _ = bounds
+        mid = math.radians((south + north) / 2)
+        return cls(
+            south=south - OUTSIDE_MARGIN_DEG,
+            west=west - OUTSIDE_MARGIN_DEG,
+            dlat=metres / METRES_PER_DEGREE_LAT,
+            dlon=metres / (METRES_PER_DEGREE_LAT * math.cos(mid)),
+        )
+
+
+def _inside(bounds: tuple[float, float, float, float]):  # noqa: ANN202
+    south, west, north, east = bounds
+    m = OUTSIDE_MARGIN_DEG
+    return and_(
+        issues.c.lat.between(south - m, north + m),
+        issues.c.lon.between(west - m, east + m),
+    )
+
+
+def _status_clause(show: str):  # noqa: ANN202
+    if show == "open":
+        return issues.c.status.in_(OPEN_STATUSES)
+    if show == "resolved":
+        return issues.c.status.in_(DONE_STATUSES)
+    return issues.c.status.not_in(EXCLUDED_STATUSES)
+
+
+def issue_cells(
+    engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all", k: int = 5, metres: float = 100.0
+) -> tuple[pd.DataFrame, int]:
+    """Cells with at least k reports (lon/lat of the cell's south-west corner, reports, open, resolved),
+    and how many reports fell in smaller cells and are not drawn."""
+    bounds = area_bounds(engine)
+    if bounds is None:
+        return pd.DataFrame(columns=["lon", "lat", "reports", "open", "resolved", "share_resolved"]), 0
+    grid = CellGrid.around(bounds, metres)
+    cx = floor_((issues.c.lon - grid.west) / grid.dlon).label("cx")
+    cy = floor_((issues.c.lat - grid.south) / grid.dlat).label("cy")
+    where = and_(scope.on_issue(issues), filters.clause(issues), _status_clause(show), _inside(bounds))
+    query = (
+        select(
+            cx,
+            cy,
+            func.count().label("reports"),
+            func.sum(case((issues.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
+            func.sum(case((issues.c.status.in_(DONE_STATUSES), 1), else_=0)).label("resolved"),
+        )
+        .where(where)
+        .group_by(cx, cy)
+        .having(func.count() >= k)
+    )
+    total = select(func.count()).where(where)
+    with engine.connect() as conn:
+        cells = pd.DataFrame(conn.execute(query).all(), columns=["cx", "cy", "reports", "open", "resolved"])
+        in_bounds = int(conn.execute(total).scalar() or 0)
+    cells["lon"] = (grid.west + cells["cx"] * grid.dlon).round(5)
+    cells["lat"] = (grid.south + cells["cy"] * grid.dlat).round(5)
+    cells["share_resolved"] = (cells["resolved"] / cells["reports"]).round(3)
+    hidden = in_bounds - int(cells["reports"].sum())
+    return cells[["lon", "lat", "reports", "open", "resolved", "share_resolved"]], hidden
+
+
+def issue_points(engine: Engine, scope: Scope, filters: IssueFilters, at, show: str = "all", limit: int = 5000):  # noqa: ANN001, ANN201
+    """Staff only: individual issues in scope with category, status, age and assigned officer."""
+    query = (
+        select(
+            issues.c.issue_id,
+            issues.c.lat,
+            issues.c.lon,
+            issues.c.category_code,
+            issues.c.status,
+            issues.c.grid_id,
+            issues.c.building_id,
+            issues.c.reported_at,
+            (hours_between(issues.c.reported_at, literal(at, DateTime)) / 24.0).label("age_days"),
+            officers.c.name.label("officer"),
+        )
+        .select_from(issues.outerjoin(officers, officers.c.officer_id == issues.c.assigned_officer_id))
+        .where(
+            scope.on_issue(issues),
+            filters.clause(issues),
+            _status_clause(show),
+            issues.c.lat.is_not(None),
+            issues.c.lon.is_not(None),
+        )
+        .order_by(issues.c.reported_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def issue_table(
+    engine: Engine, scope: Scope, filters: IssueFilters, staff: bool, show: str = "all", limit: int = 500
+) -> pd.DataFrame:
+    """The table under the map. Public rows carry no coordinates, no reporter, no officer, and a
+    description only where the issue was marked public."""
+    description = issues.c.description if staff else case((issues.c.is_public.is_(True), issues.c.description))
+    columns = [
+        issues.c.issue_id,
+        issues.c.reported_at,
+        issues.c.category_code,
+        issues.c.status,
+        issues.c.community_id,
+        issues.c.grid_id,
+        issues.c.resolved_at,
+        description.label("description"),
+    ]
+    source = issues
+    if staff:
+        columns += [issues.c.channel, officers.c.name.label("officer"), issues.c.lat, issues.c.lon]
+        source = issues.outerjoin(officers, officers.c.officer_id == issues.c.assigned_officer_id)
+    query = (
+        select(*columns)
+        .select_from(source)
+        .where(scope.on_issue(issues), filters.clause(issues), _status_clause(show))
+        .order_by(issues.c.reported_at.desc(), issues.c.issue_id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def issue_history(engine: Engine, scope: Scope, issue_id: int) -> pd.DataFrame:
+    """One issue's status history, empty unless the issue lies in the caller's scope."""
+    in_scope = select(issues.c.issue_id).where(issues.c.issue_id == issue_id, scope.on_issue(issues))
+    query = (
+        select(
+            issue_events.c.at,
+            issue_events.c.from_status,
+            issue_events.c.to_status,
+            officers.c.name.label("officer"),
+            issue_events.c.note,
+        )
+        .select_from(issue_events.outerjoin(officers, officers.c.officer_id == issue_events.c.actor_officer_id))
+        .where(issue_events.c.issue_id.in_(in_scope.scalar_subquery()))
+        .order_by(issue_events.c.at, issue_events.c.event_id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def issue_detail(engine: Engine, scope: Scope, issue_id: int) -> dict | None:
+    """One issue with its category's name and SLA, or None outside the caller's scope."""
+    query = (
+        select(issues, issue_categories.c.name_zh, issue_categories.c.name_en, issue_categories.c.sla_hours)
+        .select_from(issues.outerjoin(issue_categories, issue_categories.c.code == issues.c.category_code))
+        .where(issues.c.issue_id == issue_id, scope.on_issue(issues))
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def building_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all") -> pd.DataFrame:
+    """Staff only: buildings in scope with how many of the filtered issues are about each."""
+    counts = (
+        select(
+            issues.c.building_id,
+            func.count().label("reports"),
+            func.sum(case((issues.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
+        )
+        .where(issues.c.building_id.is_not(None), scope.on_issue(issues), filters.clause(issues), _status_clause(show))
+        .group_by(issues.c.building_id)
+        .subquery("counts")
+    )
+    query = (
+        select(
+            buildings.c.building_id,
+            buildings.c.address,
+            buildings.c.grid_id,
+            buildings.c.lat,
+            buildings.c.lon,
+            buildings.c.households,
+            func.coalesce(counts.c.reports, 0).label("reports"),
+            func.coalesce(counts.c.open, 0).label("open"),
+        )
+        .select_from(buildings.outerjoin(counts, counts.c.building_id == buildings.c.building_id))
+        .where(scope.on_grid(buildings.c.grid_id) if scope.kind != "street" else true())
+        .order_by(buildings.c.building_id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def place_points(engine: Engine, scope: Scope, kinds: tuple[str, ...]) -> pd.DataFrame:
+    query = (
+        select(places.c.place_id, places.c.kind, places.c.name, places.c.grid_id, places.c.lat, places.c.lon)
+        .where(places.c.kind.in_(kinds), scope.on_grid(places.c.grid_id), places.c.lat.is_not(None))
+        .order_by(places.c.place_id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def category_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all") -> pd.DataFrame:
+    """Reports by category for the current filters (cohort rules as in data_access.issues)."""
+    query = (
+        select(
+            issues.c.category_code,
+            func.count().label("reports"),
+            cast(func.avg(case((issues.c.status.in_(DONE_STATUSES), 1.0), else_=0.0)), Float).label("share_resolved"),
+        )
+        .where(scope.on_issue(issues), filters.clause(issues), _status_clause(show))
+        .group_by(issues.c.category_code)
+        .order_by(func.count().desc())
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=["category_code", "reports", "share_resolved"])

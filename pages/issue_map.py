@@ -1,0 +1,195 @@
+"""问题地图: where problems are reported. Public: ~100 m cells of at least k reports, never a point.
+Staff: the issues of their scope as points, with details and history; buildings and places on request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from app import formatting, maps
+from app.context import page_context
+from app.exports import csv_download
+from app.issue_filters import filter_bar
+from app.widgets import kpi, page_header, text_table
+from data_access import issue_map
+from data_access.reference import category_list, community_list, data_as_of, grid_list
+from data_access.schema import OPEN_STATUSES
+from data_access.scope import Scope
+
+CELL_METRES = 100.0
+MAX_POINTS = 3000
+
+ctx = page_context("issue_map")
+t = ctx.t
+staff = ctx.user is not None
+scope = ctx.scope if staff else Scope.street()
+page_header(ctx, "page.issue_map", t("map.subtitle_staff" if staff else "map.subtitle_public"))
+
+as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+grids = ctx.query(grid_list, scope, True)
+communities = ctx.query(community_list, True)
+communities = communities[communities["community_id"].isin(grids["community_id"])]
+categories = ctx.query(category_list)
+view = filter_bar(ctx, as_of, categories, communities, grids, key="map")
+filters = view.filters
+name_col = "name_zh" if ctx.lang == "zh" else "name_en"
+category_names = dict(zip(categories["code"], categories[name_col], strict=True))
+k = int(ctx.settings["small_cell_k"])
+
+counts = ctx.query(issue_map.category_counts, scope, filters, view.show)
+reports = int(counts["reports"].sum())
+cols = st.columns(3)
+kpi(cols[0], t("map.reports"), formatting.number(reports, ctx.lang))
+resolved_share = (counts["reports"] * counts["share_resolved"]).sum() / reports if reports else None
+kpi(cols[1], t("metric.resolution_rate"), formatting.share(resolved_share), help_text=t("map.resolved_help"))
+top = formatting.name_of(category_names, counts["category_code"].iloc[0]) if reports else formatting.MISSING
+kpi(cols[2], t("map.top_category"), str(top))
+if not reports:
+    st.info(t("map.empty"))
+
+# The map: boundaries from the database, then the data layer.
+selected = {view.grid} if view.grid else set(grids.loc[grids["community_id"] == view.community, "grid_id"])
+if view.grid:
+    focus = [maps.ring_of(g) for g in grids.loc[grids["grid_id"] == view.grid, "boundary_geojson"]]
+elif view.community:
+    focus = [
+        maps.ring_of(c) for c in communities.loc[communities["community_id"] == view.community, "boundary_geojson"]
+    ]
+else:
+    focus = [maps.ring_of(g) for g in grids["boundary_geojson"]]
+layers = []  # data first, boundaries and labels drawn on top
+
+if staff:
+    options = st.columns([1.2, 2.8])
+    mode = (
+        options[0].segmented_control(
+            t("map.mode"),
+            ["points", "cells"],
+            default="points",
+            key="map_mode",
+            format_func=lambda m: t("map.modes." + m),
+        )
+        or "points"
+    )
+    extra = options[1].pills(
+        t("map.layers"),
+        ["buildings", "shop", "facility"],
+        selection_mode="multi",
+        key="map_layers",
+        format_func=lambda x: t("map.layer." + x),
+    )
+else:
+    mode, extra = "cells", []
+points_fall_back = mode == "points" and reports > MAX_POINTS  # past a few thousand points, send aggregates
+if points_fall_back:
+    mode = "cells"
+color_by = (
+    st.segmented_control(
+        t("map.color_by"),
+        ["count", "resolved"],
+        default="count",
+        key="map_color",
+        format_func=lambda c: t("map.colors." + c),
+    )
+    if mode == "cells"
+    else "count"
+)
+
+tooltip: dict | None = None
+hidden = 0
+if mode == "cells":
+    # Staff see every cell of their own scope; the public only cells of at least k reports.
+    cells, hidden = ctx.query(issue_map.issue_cells, scope, filters, view.show, 1 if staff else k, CELL_METRES)
+    layers.append(maps.cell_layer(cells, CELL_METRES, color_by or "count"))
+    tooltip = {"text": t("map.cell_tooltip")}
+else:
+    points = ctx.query(issue_map.issue_points, scope, filters, as_of, view.show)
+    points = points.assign(
+        is_open=points["status"].isin(OPEN_STATUSES),
+        category=[formatting.name_of(category_names, c) for c in points["category_code"]],
+        state=[ctx.label("status.", s) for s in points["status"]],
+        age=[formatting.number(a, ctx.lang, 1) for a in points["age_days"]],
+        officer=points["officer"].fillna("—"),
+    )[["issue_id", "lon", "lat", "is_open", "category", "state", "age", "officer"]]
+    layers.append(maps.point_layer(points))
+    tooltip = {"text": t("map.point_tooltip")}
+    ctx.audit("view", view.as_dict(), rows=len(points))
+if "buildings" in (extra or []):
+    per_building = ctx.query(issue_map.building_counts, scope, filters, view.show)
+    layers.append(maps.building_layer(per_building))
+shown_places = tuple(x for x in (extra or []) if x in ("shop", "facility"))
+if shown_places:
+    layers.append(maps.place_layer(ctx.query(issue_map.place_points, scope, shown_places)))
+
+layers += maps.boundary_layers(grids, communities, name_col, selected if view.community or view.grid else None)
+deck = maps.deck(layers, maps.view_for(maps.bounds_of(r for r in focus if r)), ctx.settings["map_style"], tooltip)
+st.pydeck_chart(deck, height=520, key="issue_map_chart")
+if points_fall_back:
+    st.caption(t("map.too_many_points", count=formatting.number(reports, ctx.lang), max=MAX_POINTS))
+elif mode == "cells" and staff:
+    st.caption(t("map.cells_note_staff", metres=int(CELL_METRES)))
+elif mode == "cells":
+    st.caption(t("map.cells_note", metres=int(CELL_METRES), k=k, hidden=formatting.number(hidden, ctx.lang)))
+else:
+    st.caption(t("map.points_note"))
+
+# Issues per building (staff, when the layer is on).
+if staff and "buildings" in (extra or []):
+    with st.expander(t("map.per_building")):
+        busiest = per_building.sort_values(["reports", "open"], ascending=False).head(50)
+        text_table(
+            busiest[["address", "grid_id", "households", "reports", "open"]],
+            {c: t("map.columns." + c) for c in ("address", "grid_id", "households", "reports", "open")},
+        )
+
+# The matching table, with export.
+st.subheader(t("map.table"))
+rows = ctx.query(issue_map.issue_table, scope, filters, staff, view.show)
+community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
+grid_names = dict(zip(grids["grid_id"], grids["name"], strict=True))
+table = rows.assign(
+    reported_at=[formatting.local_datetime(v, ctx.lang) for v in rows["reported_at"]],
+    resolved_at=[formatting.local_datetime(v, ctx.lang) for v in rows["resolved_at"]],
+    category_code=[formatting.name_of(category_names, c) for c in rows["category_code"]],
+    status=[ctx.label("status.", s) for s in rows["status"]],
+    community_id=[formatting.name_of(community_names, c) for c in rows["community_id"]],
+    grid_id=[formatting.name_of(grid_names, g) for g in rows["grid_id"]],
+    description=rows["description"].fillna(t("map.description_private") if not staff else ""),
+)
+if staff:
+    table["channel"] = [ctx.label("channel.", c) for c in rows["channel"]]
+labels = {c: t("map.columns." + c) for c in table.columns}
+if staff:
+    picked = st.dataframe(
+        table.rename(columns=labels),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key="issue_table",
+    )
+    ctx.audit("view", view.as_dict() | {"table": "issues"}, rows=len(table))
+else:
+    text_table(table, labels)
+    picked = None
+st.caption(t("map.table_note", count=formatting.number(len(table), ctx.lang)))
+csv_download(ctx, table.rename(columns=labels), "issues", view.as_dict(), audited=staff)
+
+if staff and picked is not None and picked.selection.rows:
+    issue_id = int(rows.iloc[picked.selection.rows[0]]["issue_id"])
+    detail = ctx.query(issue_map.issue_detail, scope, issue_id)
+    history = ctx.query(issue_map.issue_history, scope, issue_id)
+    ctx.audit("view", {"issue_id": issue_id}, rows=len(history))
+    if detail:
+        with st.container(border=True):
+            st.markdown(f"**{t('map.detail_title', id=issue_id)}**")
+            st.text(detail.get("description") or "")  # free text: shown as text, never as HTML or Markdown
+            events = history.assign(
+                at=[formatting.local_datetime(v, ctx.lang) for v in history["at"]],
+                from_status=[ctx.label("status.", s) for s in history["from_status"]],
+                to_status=[ctx.label("status.", s) for s in history["to_status"]],
+                officer=history["officer"].fillna("—"),
+                note=history["note"].fillna(""),
+            )
+            text_table(events, {c: t("map.history." + c) for c in events.columns})

@@ -1,0 +1,147 @@
+"""志愿积分榜: who volunteered most (display names only, opt-outs never shown), and how the street takes part."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, formatting, url_state
+from app.context import page_context
+from app.exports import csv_download
+from app.formatting import LOCAL_OFFSET
+from app.widgets import chart, kpi, page_header, text_table
+from data_access import volunteers
+from data_access.reference import community_list, data_as_of
+
+PERIODS = ("week", "month", "year", "all")
+
+ctx = page_context("volunteers")
+t = ctx.t
+page_header(ctx, "page.volunteers", t("volunteers.subtitle"))
+
+as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+today = (as_of + LOCAL_OFFSET).date()
+communities = ctx.query(community_list)
+name_col = "name_zh" if ctx.lang == "zh" else "name_en"
+community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
+
+url_state.seed_choice("vol_period", "period", PERIODS, "month")
+url_state.seed_choice("vol_community", "community", community_names, "")
+row = st.columns([2, 1.4])
+period = (
+    row[0].segmented_control(
+        t("volunteers.period"), PERIODS, key="vol_period", format_func=lambda p: t("volunteers.periods." + p)
+    )
+    or "month"
+)
+community = (
+    row[1].selectbox(
+        t("filter.community"),
+        ["", *community_names],
+        key="vol_community",
+        format_func=lambda c: community_names.get(c, t("filter.all")),
+    )
+    or None
+)
+url_state.write({"lang": ctx.lang, "period": period} | ({"community": community} if community else {}))
+
+
+def local_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time()) - LOCAL_OFFSET
+
+
+starts = {
+    "week": today - timedelta(days=today.weekday()),
+    "month": today.replace(day=1),
+    "year": today.replace(month=1, day=1),
+}
+since = local_start(starts[period]) if period in starts else None
+until = local_start(today + timedelta(days=1))
+st.caption(t("volunteers.window", since=formatting.local_date(since, ctx.lang)) if since else t("volunteers.all_time"))
+
+totals = ctx.query(volunteers.totals, since, until, community)
+cols = st.columns(4)
+kpi(cols[0], t("volunteers.points"), formatting.number(totals["points"], ctx.lang))
+kpi(cols[1], t("volunteers.hours"), formatting.number(totals["hours"], ctx.lang))
+kpi(
+    cols[2],
+    t("volunteers.people"),
+    formatting.number(totals["volunteers"], ctx.lang),
+    help_text=t("volunteers.people_help"),
+)
+kpi(cols[3], t("volunteers.check_ins"), formatting.number(totals["check_ins"], ctx.lang))
+
+board_column, side = st.columns([1.25, 1])
+with board_column:
+    st.subheader(t("volunteers.top"))
+    board = ctx.query(volunteers.leaderboard, since, until, community, 20)
+    if board.empty:
+        st.info(t("volunteers.empty"))
+    else:
+        tied = board["rank"].duplicated(keep=False)
+        shown = pd.DataFrame(
+            {
+                t("volunteers.col.rank"): [
+                    f"{r} {t('volunteers.tie')}" if tie else str(r) for r, tie in zip(board["rank"], tied, strict=True)
+                ],
+                t("volunteers.col.name"): board["display_name"],
+                t("filter.community"): [community_names.get(c, c) for c in board["community_id"]],
+                t("volunteers.points"): board["points"],
+                t("volunteers.hours"): board["hours"].round(1),
+                t("volunteers.col.activities"): board["activities"],
+            }
+        )
+        text_table(shown, {})
+        st.caption(t("volunteers.board_note"))
+        csv_download(ctx, shown, "volunteer_leaderboard", {"period": period, "community": community or ""})
+with side:
+    st.subheader(t("volunteers.by_kind"))
+    kinds = ctx.query(volunteers.activities_by_kind, since, until, community)
+    if len(kinds):
+        chart(
+            charts.ranked_bars(kinds.assign(label=[t("activity." + k) for k in kinds["kind"]]), "hours", "label"),
+            "kind_chart",
+        )
+    st.subheader(t("volunteers.per_thousand"))
+    ranking = ctx.query(volunteers.points_per_thousand_residents, since, until)
+    chart(
+        charts.ranked_bars(
+            ranking.assign(label=[community_names.get(c, c) for c in ranking["community_id"]]),
+            "points_per_1000",
+            "label",
+        ),
+        "per_thousand_chart",
+    )
+
+st.subheader(t("volunteers.trend"))
+year_ago = local_start((today - timedelta(days=365)).replace(day=1))
+trend = ctx.query(volunteers.monthly_participation, year_ago, until, community)
+chart(charts.monthly_participation(trend, t("volunteers.people"), t("volunteers.hours")), "trend_chart")
+
+recent, upcoming = st.columns(2)
+for column, title, start, end in (
+    (recent, "volunteers.recent", until - timedelta(days=14), until),
+    (upcoming, "volunteers.upcoming", until, until + timedelta(days=21)),
+):
+    with column:
+        st.subheader(t(title))
+        listing = ctx.query(volunteers.activities_between, start, end, community, 12)
+        if listing.empty:
+            st.info(t("volunteers.none"))
+            continue
+        text_table(
+            pd.DataFrame(
+                {
+                    t("volunteers.col.when"): [formatting.local_datetime(v, ctx.lang) for v in listing["starts_at"]],
+                    t("volunteers.col.activity"): [
+                        f"{a} · {t('activity.' + k)}" for a, k in zip(listing["title"], listing["kind"], strict=True)
+                    ],
+                    t("filter.community"): [community_names.get(c, c) for c in listing["community_id"]],
+                    t("volunteers.points"): listing["points"],
+                    t("volunteers.col.joined"): listing["participants"],
+                }
+            ),
+            {},
+        )
