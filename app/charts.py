@@ -9,7 +9,8 @@ BLUE, ORANGE, TEAL, RED, GREY = "#1d4f91", "#e0803a", "#2e9d8f", "#c0392b", "#8a
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
-def _layout(figure: go.Figure, height: int = 340, legend: bool = True) -> go.Figure:
+def styled(figure: go.Figure, height: int = 340, legend: bool = True) -> go.Figure:
+    """The suite's chart look: CJK font, light grid, legend on top, tight margins."""
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -32,7 +33,7 @@ def flow_by_month(frame: pd.DataFrame, received: str, resolved: str) -> go.Figur
         x=frame["month"], y=frame["resolved"], name=resolved, mode="lines+markers", line={"color": ORANGE, "width": 3}
     )
     figure.update_xaxes(type="category")
-    return _layout(figure)
+    return styled(figure)
 
 
 def time_by_category(frame: pd.DataFrame, median: str, p90: str, hours: str) -> go.Figure:
@@ -48,7 +49,7 @@ def time_by_category(frame: pd.DataFrame, median: str, p90: str, hours: str) -> 
         marker={"color": ORANGE, "size": 10, "symbol": "diamond"},
     )
     figure.update_xaxes(title=hours)
-    return _layout(figure, height=max(300, 28 * len(frame) + 80))
+    return styled(figure, height=max(300, 28 * len(frame) + 80))
 
 
 def on_time_by_community(frame: pd.DataFrame, baseline: float | None, baseline_label: str) -> go.Figure:
@@ -75,7 +76,7 @@ def on_time_by_community(frame: pd.DataFrame, baseline: float | None, baseline_l
             annotation_position="top",
         )
     figure.update_xaxes(tickformat=".0%", range=[0, 1.08])
-    return _layout(figure, height=max(280, 34 * len(frame) + 80), legend=False)
+    return styled(figure, height=max(280, 34 * len(frame) + 80), legend=False)
 
 
 def backlog_by_age(frame: pd.DataFrame) -> go.Figure:
@@ -83,7 +84,7 @@ def backlog_by_age(frame: pd.DataFrame) -> go.Figure:
     figure = go.Figure(
         go.Bar(x=frame["label"], y=frame["count"], marker_color=colors, text=frame["count"], textposition="outside")
     )
-    return _layout(figure, height=300, legend=False)
+    return styled(figure, height=300, legend=False)
 
 
 def channel_mix(frame: pd.DataFrame) -> go.Figure:
@@ -97,7 +98,7 @@ def channel_mix(frame: pd.DataFrame) -> go.Figure:
         )
     )
     figure.update_traces(textinfo="percent+label")
-    return _layout(figure, height=300, legend=False)
+    return styled(figure, height=300, legend=False)
 
 
 def monthly_participation(frame: pd.DataFrame, volunteers: str, hours: str) -> go.Figure:
@@ -112,7 +113,7 @@ def monthly_participation(frame: pd.DataFrame, volunteers: str, hours: str) -> g
         yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": hours, "rangemode": "tozero"},
     )
     figure.update_xaxes(type="category")
-    return _layout(figure)
+    return styled(figure)
 
 
 def ranked_bars(frame: pd.DataFrame, value: str, label: str, number_format: str = ",.0f") -> go.Figure:
@@ -130,4 +131,4 @@ def ranked_bars(frame: pd.DataFrame, value: str, label: str, number_format: str 
     )
     top = float(frame[value].max()) if len(frame) else 1.0
     figure.update_xaxes(range=[0, top * 1.18])
-    return _layout(figure, height=max(260, 32 * len(frame) + 60), legend=False)
+    return styled(figure, height=max(260, 32 * len(frame) + 60), legend=False)

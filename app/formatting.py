@@ -51,6 +51,11 @@ def hours(value: object, lang: str = "zh") -> str:
     return f"{h / 24:.1f} 天" if lang == "zh" else f"{h / 24:.1f} days"
 
 
+def minutes(value: object, lang: str = "zh") -> str:
+    """A duration given in minutes, shown like `hours`."""
+    return MISSING if _missing(value) else hours(float(value) / 60, lang)  # type: ignore[arg-type]
+
+
 def local_datetime(value: object, lang: str = "zh") -> str:
     if _missing(value):
         return MISSING

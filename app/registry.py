@@ -35,6 +35,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("issue_map", "page.issue_map", ":material/map:", EVERYONE, "public"),
     PageSpec("transparency", "page.transparency", ":material/fact_check:", EVERYONE, "public"),
     PageSpec("volunteers", "page.volunteers", ":material/volunteer_activism:", EVERYONE, "public"),
+    PageSpec("patrols", "page.patrols", ":material/directions_walk:", STAFF, "staff"),
+    PageSpec("watchlist", "page.watchlist", ":material/favorite:", STAFF, "staff"),
+    PageSpec("performance", "page.performance", ":material/leaderboard:", frozenset({"street_official", "admin"}),
+             "staff"),
     PageSpec("audit_log", "page.audit", ":material/policy:", frozenset({"admin"}), "admin"),
     PageSpec(
         "data_health",

@@ -51,7 +51,9 @@ def measure(page: str, query: str, runs: int, user=None) -> tuple[float, float, 
         started = time.perf_counter()
         at.run()
         warm.append(time.perf_counter() - started)
-    assert not at.exception, at.exception
+    if at.exception or at.error:
+        problem = at.exception[0].message if at.exception else at.error[0].value
+        raise SystemExit(f"{page} did not render, so its timings would mean nothing: {problem}")
     deck_bytes = sum(len(d.proto.json.encode()) for d in at.get("deck_gl_json_chart"))
     chart_bytes = sum(len(c.proto.spec.encode()) for c in at.get("plotly_chart"))
     return cold, statistics.median(warm), deck_bytes, chart_bytes

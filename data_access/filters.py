@@ -20,6 +20,7 @@ class IssueFilters:
     statuses: tuple[str, ...] = ()
     community_ids: tuple[str, ...] = ()
     grid_ids: tuple[str, ...] = ()
+    officer_ids: tuple[int, ...] = ()
 
     def clause(self, issues: Table) -> ColumnElement[bool]:
         parts: list[ColumnElement[bool]] = []
@@ -33,6 +34,7 @@ class IssueFilters:
             (issues.c.status, self.statuses),
             (issues.c.community_id, self.community_ids),
             (issues.c.grid_id, self.grid_ids),
+            (issues.c.assigned_officer_id, self.officer_ids),
         ):
             if values:
                 parts.append(column.in_(values))

@@ -14,7 +14,7 @@ from sqlalchemy import DateTime, bindparam, case, func, select
 from sqlalchemy.engine import Engine
 
 from data_access.reference import grid_list
-from data_access.schema import officers, patrols
+from data_access.schema import DONE_STATUSES, devices, grids, issue_categories, issues, officers, patrols
 from data_access.scope import Scope
 from data_access.sqlfuncs import LOCAL_UTC_OFFSET_HOURS, hours_between, local_week_start
 
@@ -87,6 +87,76 @@ def officer_summary(engine: Engine, scope: Scope, since: datetime, until: dateti
         .where(patrols.c.started_at >= since, patrols.c.started_at < until, scope.on_grid(patrols.c.grid_id))
         .group_by(patrols.c.officer_id, officers.c.name, officers.c.role)
         .order_by(patrols.c.officer_id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def grid_officers(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Each grid in scope with its active grid officer (NULL where the grid has none: flagged on pages)."""
+    officer = (
+        select(officers.c.grid_id, func.min(officers.c.officer_id).label("officer_id"))
+        .where(officers.c.role == "grid_officer", officers.c.active.is_(True))
+        .group_by(officers.c.grid_id)
+        .subquery("grid_officer")
+    )
+    query = (
+        select(grids.c.grid_id, grids.c.name.label("grid_name"), officer.c.officer_id, officers.c.name.label("officer"))
+        .select_from(
+            grids.outerjoin(officer, officer.c.grid_id == grids.c.grid_id).outerjoin(
+                officers, officers.c.officer_id == officer.c.officer_id
+            )
+        )
+        .where(scope.on_grid(grids.c.grid_id))
+        .order_by(grids.c.grid_id)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def hazard_outcomes(engine: Engine, scope: Scope, since: datetime, until: datetime, limit: int = 200) -> pd.DataFrame:
+    """Issues raised from patrols in the period (linked by source_patrol_id) and what became of them."""
+    query = (
+        select(
+            issues.c.issue_id,
+            issues.c.reported_at,
+            issues.c.grid_id,
+            issues.c.category_code,
+            issue_categories.c.name_zh,
+            issue_categories.c.name_en,
+            issues.c.status,
+            issues.c.resolved_at,
+            (issues.c.status.in_(DONE_STATUSES)).label("done"),
+            officers.c.name.label("found_by"),
+        )
+        .select_from(
+            issues.join(patrols, patrols.c.patrol_id == issues.c.source_patrol_id)
+            .outerjoin(officers, officers.c.officer_id == patrols.c.officer_id)
+            .outerjoin(issue_categories, issue_categories.c.code == issues.c.category_code)
+        )
+        .where(patrols.c.started_at >= since, patrols.c.started_at < until, scope.on_grid(patrols.c.grid_id))
+        .order_by(issues.c.reported_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+
+
+def device_health(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
+    """Per grid in scope: gates and cameras online and offline, the oldest last-seen, devices never seen."""
+    at_param = bindparam("at", at, type_=DateTime)
+    query = (
+        select(
+            devices.c.grid_id,
+            devices.c.kind,
+            func.count().label("devices"),
+            func.sum(case((devices.c.status == "online", 1), else_=0)).label("online"),
+            func.sum(case((devices.c.last_seen_at.is_(None), 1), else_=0)).label("never_seen"),
+            func.max(hours_between(devices.c.last_seen_at, at_param) / 24.0).label("longest_silence_days"),
+        )
+        .where(scope.on_grid(devices.c.grid_id))
+        .group_by(devices.c.grid_id, devices.c.kind)
+        .order_by(devices.c.grid_id, devices.c.kind)
     )
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))

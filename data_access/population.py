@@ -93,9 +93,17 @@ def _worklist_select(scope: Scope, at_param) -> Select:  # noqa: ANN001
     overdue = (days_since - special_categories.c.visit_interval_days).label("days_overdue")
     return (
         select(
-            residents.c.resident_id, residents.c.name, residents.c.phone, buildings.c.grid_id, buildings.c.address,
-            special_population.c.category_code, special_population.c.risk_level,
-            special_categories.c.visit_interval_days, last_visit.c.last_visit_at, days_since, overdue,
+            residents.c.resident_id,
+            residents.c.name,
+            residents.c.phone,
+            buildings.c.grid_id,
+            buildings.c.address,
+            special_population.c.category_code,
+            special_population.c.risk_level,
+            special_categories.c.visit_interval_days,
+            last_visit.c.last_visit_at,
+            days_since,
+            overdue,
         )
         .select_from(
             special_population.join(residents, residents.c.resident_id == special_population.c.resident_id)
@@ -107,9 +115,7 @@ def _worklist_select(scope: Scope, at_param) -> Select:  # noqa: ANN001
     )
 
 
-def visit_worklist(
-    engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500
-) -> pd.DataFrame:
+def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
     """Members in scope with days since their last visit and days overdue, most overdue first."""
     base = _worklist_select(scope, bindparam("at", at, type_=DateTime))
     overdue = base.selected_columns.days_overdue
@@ -223,3 +229,71 @@ def alert_response(
     row["target_minutes"] = target_minutes
     row["share_dispatched_in_target"] = row["dispatched_in_target"] / row["alerts"] if row["alerts"] else None
     return row
+
+
+def person_detail(engine: Engine, scope: Scope, resident_id: int, reveal: bool = False) -> dict | None:
+    """One resident in the caller's scope: contact, categories, last visits, alerts. Masked unless revealed;
+    None outside the scope (the caller cannot tell "not found" from "not yours")."""
+    person = (
+        select(
+            residents.c.resident_id,
+            residents.c.name,
+            residents.c.phone,
+            residents.c.gender,
+            residents.c.birth_year,
+            buildings.c.address,
+            buildings.c.grid_id,
+        )
+        .select_from(residents.join(buildings, buildings.c.building_id == residents.c.building_id))
+        .where(residents.c.resident_id == resident_id, scope.on_grid(buildings.c.grid_id))
+    )
+    with engine.connect() as conn:
+        row = conn.execute(person).mappings().first()
+        if row is None:
+            return None
+        categories = (
+            conn.execute(
+                select(
+                    special_population.c.category_code, special_population.c.since, special_population.c.risk_level
+                ).where(special_population.c.resident_id == resident_id)
+            )
+            .mappings()
+            .all()
+        )
+        visits = (
+            conn.execute(
+                select(welfare_visits.c.visited_at, welfare_visits.c.outcome, officers.c.name.label("officer"))
+                .select_from(welfare_visits.outerjoin(officers, officers.c.officer_id == welfare_visits.c.officer_id))
+                .where(welfare_visits.c.resident_id == resident_id)
+                .order_by(welfare_visits.c.visited_at.desc())
+                .limit(10)
+            )
+            .mappings()
+            .all()
+        )
+        alerts = (
+            conn.execute(
+                select(
+                    welfare_alerts.c.raised_at,
+                    welfare_alerts.c.kind,
+                    welfare_alerts.c.severity,
+                    welfare_alerts.c.dispatched_at,
+                    welfare_alerts.c.resolved_at,
+                    welfare_alerts.c.outcome,
+                )
+                .where(welfare_alerts.c.resident_id == resident_id)
+                .order_by(welfare_alerts.c.raised_at.desc())
+                .limit(10)
+            )
+            .mappings()
+            .all()
+        )
+    detail = dict(row)
+    if not reveal:
+        detail["name"], detail["phone"] = mask_name(detail["name"]), mask_phone(detail["phone"])
+    detail["categories"] = pd.DataFrame(categories, columns=["category_code", "since", "risk_level"])
+    detail["visits"] = pd.DataFrame(visits, columns=["visited_at", "outcome", "officer"])
+    detail["alerts"] = pd.DataFrame(
+        alerts, columns=["raised_at", "kind", "severity", "dispatched_at", "resolved_at", "outcome"]
+    )
+    return detail

@@ -80,3 +80,28 @@ def test_empty_grid_scope_sees_nothing(engine) -> None:
 
 def test_street_scope_sees_everything(engine, raw) -> None:
     assert issues.status_counts(engine, Scope.street(), IssueFilters())["count"].sum() == len(raw["issues"])
+
+
+@pytest.mark.parametrize("scope", [OFFICER, COMMUNITY], ids=["grid_officer", "community"])
+def test_staff_page_functions_stay_in_scope(engine, raw, scope) -> None:
+    allowed = _grids_of(raw, scope)
+    hazards = patrols.hazard_outcomes(engine, scope, datetime(2024, 1, 1), AT, limit=100_000)
+    patrol_grid = dict(zip(raw["patrols"]["patrol_id"], raw["patrols"]["grid_id"], strict=True))
+    linked = raw["issues"].dropna(subset=["source_patrol_id"])
+    expected = linked[[patrol_grid[int(p)] in allowed for p in linked["source_patrol_id"]]]
+    assert sorted(hazards["issue_id"]) == sorted(expected["issue_id"]) and len(expected) > 0
+    assert set(patrols.device_health(engine, scope, AT)["grid_id"]) <= allowed
+    assert set(patrols.grid_officers(engine, scope)["grid_id"]) == allowed
+
+
+def test_person_detail_only_inside_scope(engine, raw) -> None:
+    inside = _residents_of(raw, _grids_of(raw, OFFICER))
+    outside = set(raw["residents"]["resident_id"]) - inside
+    one_in, one_out = min(inside), min(outside)
+    detail = population.person_detail(engine, OFFICER, one_in)
+    assert detail is not None and "*" in detail["name"] and "****" in detail["phone"]
+    assert population.person_detail(engine, OFFICER, one_out) is None
+    assert population.person_detail(engine, NOBODY, one_in) is None
+    full = population.person_detail(engine, Scope.street(), one_out, reveal=True)
+    row = raw["residents"].set_index("resident_id").loc[one_out]
+    assert full["name"] == row["name"] and full["phone"] == row["phone"]

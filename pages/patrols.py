@@ -1,0 +1,156 @@
+"""巡查覆盖 (staff): did each grid in scope get its required patrols, week by week; who is behind;
+what patrols found and what became of it; are the gates and cameras alive."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from app import formatting, maps
+from app.context import page_context
+from app.exports import csv_download
+from app.formatting import LOCAL_OFFSET
+from app.widgets import kpi, page_header, text_table
+from data_access import patrols
+from data_access.reference import community_list, data_as_of, grid_list
+
+WEEKS_SHOWN = 12
+STATE_COLORS = {"done": [46, 157, 143, 150], "due": [224, 168, 58, 160], "overdue": [192, 57, 43, 170]}
+
+ctx = page_context("patrols")
+t = ctx.t
+scope = ctx.scope
+page_header(ctx, "page.patrols", t("patrols.subtitle"))
+
+as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+today = (as_of + LOCAL_OFFSET).date()
+this_monday = patrols.week_start(today)
+mondays = [this_monday - timedelta(weeks=i) for i in range(26)]
+week: date = st.selectbox(
+    t("patrols.week"), mondays, key="patrol_week",
+    format_func=lambda m: t("patrols.week_label", year=m.isocalendar()[0], week=m.isocalendar()[1],
+                            start=m.strftime("%m-%d"), end=(m + timedelta(days=6)).strftime("%m-%d")),
+)
+week_over = week < this_monday
+weeks = ctx.query(patrols.grid_weeks, scope, week, WEEKS_SHOWN)
+officers = ctx.query(patrols.grid_officers, scope)
+grids = ctx.query(grid_list, scope, True)
+communities = ctx.query(community_list, True)
+communities = communities[communities["community_id"].isin(grids["community_id"])]
+week_end = min(datetime.combine(week + timedelta(days=7), datetime.min.time()) - LOCAL_OFFSET, as_of)
+last = ctx.query(patrols.last_patrols, scope, week_end)
+ctx.audit("view", {"week": week.isoformat()}, rows=len(weeks))
+
+current = weeks[weeks["week"] == week.isoformat()].merge(officers, on="grid_id", how="left")
+current = current.merge(last[["grid_id", "days_since"]], on="grid_id", how="left")
+current["state"] = ["done" if met else ("overdue" if week_over else "due") for met in current["met"]]
+
+cols = st.columns(4)
+kpi(cols[0], t("patrols.compliance_week"), formatting.share(patrols.compliance(current)),
+    help_text=t("metric.patrol_compliance_help"))
+kpi(cols[1], t("patrols.compliance_12w"), formatting.share(patrols.compliance(weeks)),
+    help_text=t("patrols.compliance_12w_help"))
+kpi(cols[2], t("patrols.overdue" if week_over else "patrols.due"),
+    formatting.number(int((~current["met"]).sum())), inverse=True)
+kpi(cols[3], t("patrols.no_officer"), formatting.number(int(current["officer_id"].isna().sum())),
+    help_text=t("patrols.no_officer_help"), inverse=True)
+
+# Map of grids coloured by this week's state.
+name_col = "name_zh" if ctx.lang == "zh" else "name_en"
+rows = []
+for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").itertuples():
+    ring = maps.ring_of(row.boundary_geojson)
+    if ring:
+        rows.append({
+            "polygon": ring, "fill": STATE_COLORS[row.state], "grid": row.name,
+            "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
+            "done": f"{row.patrols}/{row.required}", "state": t("patrols.states." + row.state),
+            "days": formatting.number(row.days_since, ctx.lang, 1),
+        })
+layers = [pdk.Layer("PolygonLayer", rows, id="grid-state", get_polygon="polygon", get_fill_color="fill",
+                    get_line_color=[255, 255, 255, 200], line_width_min_pixels=1, pickable=True)]
+layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
+view = maps.view_for(maps.bounds_of(r["polygon"] for r in rows))
+st.pydeck_chart(maps.deck(layers, view, ctx.settings["map_style"], {"text": t("patrols.tooltip")}), height=420,
+                key="patrol_map")
+st.caption(" · ".join(t("patrols.states." + s) + ": " + t("patrols.legend." + s) for s in STATE_COLORS))
+
+# Monday's list: grids that missed last week's patrols.
+last_week = this_monday - timedelta(weeks=1)
+missed = ctx.query(patrols.grid_weeks, scope, last_week, 1)
+missed = missed[~missed["met"]].merge(officers, on="grid_id", how="left")
+st.subheader(t("patrols.monday_list", start=last_week.strftime("%m-%d")))
+if missed.empty:
+    st.success(t("patrols.none_missed"))
+else:
+    text_table(pd.DataFrame({
+        t("patrols.col.grid"): missed["name"],
+        t("patrols.col.officer"): [o if isinstance(o, str) else t("patrols.none") for o in missed["officer"]],
+        t("patrols.col.done"): [f"{p}/{r}" for p, r in zip(missed["patrols"], missed["required"], strict=True)],
+    }), {})
+
+# Grid x last 12 weeks.
+st.subheader(t("patrols.grid_weeks", weeks=WEEKS_SHOWN))
+weeks["cell"] = [("✓ " if m else "✗ ") + f"{p}/{r}" for m, p, r in
+                 zip(weeks["met"], weeks["patrols"], weeks["required"], strict=True)]
+grid_table = weeks.pivot(index="name", columns="week", values="cell")
+grid_table.columns = [date.fromisoformat(w).strftime("%m-%d") for w in grid_table.columns]
+grid_table.insert(0, t("patrols.col.share"), weeks.groupby("name")["met"].mean().map(formatting.share))
+grid_table = grid_table.reset_index().rename(columns={"name": t("patrols.col.grid")})
+text_table(grid_table, {})
+csv_download(ctx, grid_table, "patrol_grid_weeks", {"week": week.isoformat()}, audited=True)
+
+# Per officer.
+st.subheader(t("patrols.per_officer", weeks=WEEKS_SHOWN))
+since = datetime.combine(week - timedelta(weeks=WEEKS_SHOWN - 1), datetime.min.time()) - LOCAL_OFFSET
+summary = ctx.query(patrols.officer_summary, scope, since, week_end)
+behind = current[~current["met"]].groupby("officer_id").size()
+per_officer = pd.DataFrame({
+    t("patrols.col.officer"): summary["name"].fillna(t("patrols.none")),
+    t("patrols.col.role"): [ctx.label("role.", r) for r in summary["role"]],
+    t("patrols.col.patrols"): summary["patrols"],
+    t("patrols.col.km"): summary["km"].round(1),
+    t("patrols.col.hazards"): summary["hazards_found"],
+    t("patrols.col.not_ended"): summary["not_ended"],
+    t("patrols.col.behind"): [int(behind.get(o, 0)) for o in summary["officer_id"]],
+})
+text_table(per_officer, {})
+st.caption(t("patrols.not_ended_note"))
+
+# Hazards found on patrol and their outcome.
+st.subheader(t("patrols.hazards"))
+hazards = ctx.query(patrols.hazard_outcomes, scope, since, week_end)
+cols = st.columns(3)
+kpi(cols[0], t("patrols.hazards_found"), formatting.number(len(hazards)))
+kpi(cols[1], t("patrols.hazards_done"), formatting.number(int(hazards["done"].sum()) if len(hazards) else 0))
+kpi(cols[2], t("patrols.hazards_open"), formatting.number(int((~hazards["done"].astype(bool)).sum())
+                                                           if len(hazards) else 0), inverse=True)
+if len(hazards):
+    text_table(pd.DataFrame({
+        t("map.columns.issue_id"): hazards["issue_id"],
+        t("map.columns.reported_at"): [formatting.local_datetime(v, ctx.lang) for v in hazards["reported_at"]],
+        t("patrols.col.grid"): hazards["grid_id"],
+        t("map.columns.category_code"): hazards[name_col].fillna(formatting.MISSING),
+        t("map.columns.status"): [ctx.label("status.", s) for s in hazards["status"]],
+        t("patrols.col.found_by"): hazards["found_by"].fillna(formatting.MISSING),
+    }), {})
+
+# Device health.
+st.subheader(t("patrols.devices"))
+health = ctx.query(patrols.device_health, scope, as_of)
+if health.empty:
+    st.info(t("patrols.no_devices"))
+else:
+    text_table(pd.DataFrame({
+        t("patrols.col.grid"): health["grid_id"],
+        t("patrols.col.kind"): [t("device." + k) for k in health["kind"]],
+        t("patrols.col.online"): [f"{o}/{d}" for o, d in zip(health["online"], health["devices"], strict=True)],
+        t("patrols.col.never_seen"): health["never_seen"],
+        t("patrols.col.silence"): [formatting.number(v, ctx.lang, 1) for v in health["longest_silence_days"]],
+    }), {})
+    flagged = int(health["never_seen"].sum())
+    if flagged:
+        st.warning(t("patrols.never_seen_warning", count=flagged))

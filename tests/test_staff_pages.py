@@ -1,0 +1,77 @@
+"""Staff pages under AppTest: masking, reveal rights, audit entries, flags for incomplete data."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+
+import pytest
+
+from app.i18n import translate
+from tests.apptest_helpers import USERS, payload, run_app, texts
+
+
+@pytest.fixture(autouse=True)
+def app_env(monkeypatch, tmp_path, tiny_sqlite_url):
+    monkeypatch.setenv("DATABASE_URL", tiny_sqlite_url)
+    monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
+    monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
+    return tmp_path
+
+
+def _audit(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+@pytest.mark.parametrize("role", ["grid_officer", "community_staff", "street_official", "admin"])
+@pytest.mark.parametrize("page", ["patrols", "watchlist"])
+def test_staff_pages_render_for_each_staff_role(page, role) -> None:
+    at = run_app(page, USERS[role])
+    assert not at.exception
+    assert translate("zh", "error.unexpected") not in texts(at)
+    assert translate("zh", "access.denied") not in texts(at)
+
+
+def test_watchlist_is_masked_and_its_view_audited(app_env, raw) -> None:
+    at = run_app("watchlist", USERS["community_staff"])
+    sent = payload(at)
+    long_names = {n for n in raw["residents"]["name"] if len(n) >= 3}
+    assert not {n for n in long_names if n in sent}
+    assert not set(re.findall(r"\d{11}", sent)) & set(raw["residents"]["phone"])
+    views = [e for e in _audit(app_env / "audit.jsonl") if e["event"] == "view" and e["page"] == "watchlist"]
+    assert views and views[-1]["user"] == "c01staff" and views[-1]["rows"] > 0
+
+
+def test_only_street_officials_may_reveal_and_each_reveal_is_audited(app_env, raw) -> None:
+    at = run_app("watchlist", USERS["street_official"])
+    resident = at.selectbox(key="watch_person").options[1]
+    at.selectbox(key="watch_person").set_value(int(resident)).run()
+    at.toggle(key=f"reveal_{resident}").set_value(True).run()
+    assert not at.exception
+    person = raw["residents"].set_index("resident_id").loc[int(resident)]
+    assert person["name"] in texts(at) and person["phone"] in texts(at)
+    reveals = [e for e in _audit(app_env / "audit.jsonl") if e["event"] == "reveal"]
+    assert reveals and reveals[-1]["filters"]["resident_id"] == int(resident) and reveals[-1]["user"] == "street"
+
+    staff = run_app("watchlist", USERS["community_staff"])
+    option = staff.selectbox(key="watch_person").options[1]
+    staff.selectbox(key="watch_person").set_value(int(option)).run()
+    assert not [t for t in staff.toggle if t.key == f"reveal_{option}"], "community staff cannot reveal"
+    assert translate("zh", "watchlist.reveal_not_allowed") in texts(staff)
+
+
+def test_incomplete_data_is_flagged_not_hidden() -> None:
+    at = run_app("watchlist", USERS["street_official"])
+    shown = texts(at)
+    assert translate("zh", "watchlist.no_interval_warning").split("{")[0] in shown  # a category with no interval
+    patrol = run_app("patrols", USERS["street_official"])
+    shown = texts(patrol)
+    assert translate("zh", "patrols.no_officer") in shown  # a grid with no officer
+    assert translate("zh", "patrols.never_seen_warning").split("{")[0][:4] in shown  # a device never seen
+
+
+def test_performance_lists_officers_for_street_officials() -> None:
+    at = run_app("performance", USERS["street_official"])
+    assert not at.exception and at.dataframe and len(at.dataframe[0].value) > 5
+    assert at.get("plotly_chart"), "the officer trend chart"
