@@ -63,6 +63,15 @@ def local_datetime(value: object, lang: str = "zh") -> str:
     return stamp.strftime("%Y年%m月%d日 %H:%M") if lang == "zh" else stamp.strftime("%d %b %Y %H:%M")
 
 
+def local_time(value: object) -> str:
+    """HH:MM in Shanghai; accepts naive UTC or an aware datetime."""
+    if _missing(value):
+        return MISSING
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+    return (stamp + LOCAL_OFFSET).strftime("%H:%M")
+
+
 def local_date(value: object, lang: str = "zh") -> str:
     if _missing(value):
         return MISSING

@@ -91,13 +91,14 @@ def route(settings: dict, lang: str) -> None:
     st.session_state["_auth_config"] = config
     page = st.navigation(list(ctx.pages.values()), position="hidden")
     layout.sidebar(ctx, on_logout=lambda: session.logout(config, settings, "sidebar"))
-    try:
-        database_status(settings["database_url"])
-    except DataAccessError as exc:
-        layout.data_error(lang, exc)
-        st.stop()
-    with st.sidebar:
-        layout.freshness(ctx, query(data_as_of, settings["database_url"]))
+    if registry.by_url_path(page.url_path).needs_database:
+        try:
+            database_status(settings["database_url"])
+        except DataAccessError as exc:
+            layout.data_error(lang, exc)
+            st.stop()
+        with st.sidebar:
+            layout.freshness(ctx, query(data_as_of, settings["database_url"]))
     try:
         page.run()
     except DataAccessError as exc:

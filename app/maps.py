@@ -137,26 +137,35 @@ def boundary_layers(
 LIGHT, DARK = (253, 212, 158), (179, 48, 8)
 
 
-def _ramp(share: float) -> list[int]:
+def ramp(share: float) -> list[int]:
     """Light orange to deep red-brown, for counts (colour-blind safe, prints in grey)."""
     share = min(max(share, 0.0), 1.0)
     return [round(a + (b - a) * share) for a, b in zip(LIGHT, DARK, strict=True)] + [210]
 
 
 def cell_layer(cells: pd.DataFrame, cell_metres: float, color_by: str) -> pdk.Layer:
-    """Aggregated report cells: colour by count (light to deep orange) or by share resolved (red to green)."""
+    """Aggregated report cells: colour by count (light to deep orange) or by share resolved (red to green).
+
+    Each cell carries one colour level (0..1) and the colour is an accessor expression over it, which
+    keeps the layer's JSON small (a city's map stays well under 1 MB)."""
+    top = max(float(cells["reports"].max()) if len(cells) else 1.0, 1.0)
     if color_by == "resolved":
-        colors = [[int(255 * (1 - s)), int(160 * s + 40), 60, 190] for s in cells["share_resolved"]]
+        level = cells["share_resolved"].astype(float)
+        color = "[255 * (1 - level), 160 * level + 40, 60, 190]"
     else:
-        top = max(float(cells["reports"].max()) if len(cells) else 1.0, 1.0)
-        colors = [_ramp(math.sqrt(r / top)) for r in cells["reports"]]
+        level = (cells["reports"] / top) ** 0.5
+        (r0, g0, b0), (r1, g1, b1) = LIGHT, DARK
+        color = f"[{r0} + {r1 - r0} * level, {g0} + {g1 - g0} * level, {b0} + {b1 - b0} * level, 210]"
+    data = cells[["lon", "lat", "reports", "open"]].assign(
+        level=level.round(2), share=(cells["share_resolved"] * 100).round().astype(int)
+    )
     return pdk.Layer(
         "GridCellLayer",
-        cells.assign(color=colors),
+        data,
         id="cells",
         get_position=["lon", "lat"],
         cell_size=cell_metres * 0.92,
-        get_fill_color="color",
+        get_fill_color=color,
         extruded=False,
         pickable=True,
     )

@@ -23,6 +23,7 @@ class PageSpec:
     icon: str
     roles: frozenset[str]
     section: str
+    needs_database: bool = True  # False: the page handles an unreachable database itself (the big screen)
 
     @property
     def path(self) -> str:
@@ -35,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("issue_map", "page.issue_map", ":material/map:", EVERYONE, "public"),
     PageSpec("transparency", "page.transparency", ":material/fact_check:", EVERYONE, "public"),
     PageSpec("volunteers", "page.volunteers", ":material/volunteer_activism:", EVERYONE, "public"),
+    PageSpec("big_screen", "page.big_screen", ":material/tv:", EVERYONE, "public", needs_database=False),
     PageSpec("patrols", "page.patrols", ":material/directions_walk:", STAFF, "staff"),
     PageSpec("watchlist", "page.watchlist", ":material/favorite:", STAFF, "staff"),
     PageSpec("performance", "page.performance", ":material/leaderboard:", frozenset({"street_official", "admin"}),
@@ -64,3 +66,8 @@ def allowed(spec: PageSpec, role: str) -> bool:
 
 def menu(role: str) -> list[PageSpec]:
     return [spec for spec in PAGES if allowed(spec, role)]
+
+
+def by_url_path(url_path: str) -> PageSpec:
+    """The spec of the page st.navigation chose (the default page has an empty URL path)."""
+    return by_id(url_path or "overview")

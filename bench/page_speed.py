@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default=f"sqlite:///{ROOT / 'data' / 'demo.sqlite'}")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page ids")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.db
     os.environ["SYL_AUDIT_LOG_PATH"] = str(Path(tempfile.mkdtemp()) / "audit.jsonl")
@@ -72,7 +73,7 @@ def main() -> None:
     print(f"database: {args.db}")
     print(f"{'page':<14}{'as':<18}{'cold s':>8}{'warm s':>8}{'map KB':>9}{'charts KB':>11}")
     results = {}
-    for page, query in PAGES.items():
+    for page, query in ((p, PAGES[p]) for p in args.pages.split(",")):
         for role in ("public", "street_official"):
             cold, warm, deck, charts = measure(page, query, args.runs, USERS[role])
             results[f"{page}/{role}"] = {"cold_s": round(cold, 3), "warm_s": round(warm, 3),

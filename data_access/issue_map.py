@@ -56,6 +56,20 @@ class CellGrid:
         )
 
 
+def cell_metres_for(
+    bounds: tuple[float, float, float, float] | None, max_cells: int = 4000, smallest: float = 100.0
+) -> float:
+    """Cells of ~100 m on a street; larger over a district or city, so a map never needs more than
+    `max_cells` cells (what the browser receives stays well under 1 MB)."""
+    if bounds is None:
+        return smallest
+    south, west, north, east = bounds
+    height = (north - south + 2 * OUTSIDE_MARGIN_DEG) * METRES_PER_DEGREE_LAT
+    width = (east - west + 2 * OUTSIDE_MARGIN_DEG) * METRES_PER_DEGREE_LAT * math.cos(math.radians((south + north) / 2))
+    needed = math.sqrt(width * height / max_cells)
+    return float(max(smallest, math.ceil(needed / 50) * 50))
+
+
 def _inside(bounds: tuple[float, float, float, float]):  # noqa: ANN202
     south, west, north, east = bounds
     m = OUTSIDE_MARGIN_DEG
@@ -74,14 +88,14 @@ def _status_clause(show: str):  # noqa: ANN202
 
 
 def issue_cells(
-    engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all", k: int = 5, metres: float = 100.0
+    engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all", k: int = 5, metres: float | None = None
 ) -> tuple[pd.DataFrame, int]:
     """Cells with at least k reports (lon/lat of the cell's south-west corner, reports, open, resolved),
     and how many reports fell in smaller cells and are not drawn."""
     bounds = area_bounds(engine)
     if bounds is None:
         return pd.DataFrame(columns=["lon", "lat", "reports", "open", "resolved", "share_resolved"]), 0
-    grid = CellGrid.around(bounds, metres)
+    grid = CellGrid.around(bounds, metres or cell_metres_for(bounds))
     cx = floor_((issues.c.lon - grid.west) / grid.dlon).label("cx")
     cy = floor_((issues.c.lat - grid.south) / grid.dlat).label("cy")
     where = and_(scope.on_issue(issues), filters.clause(issues), _status_clause(show), _inside(bounds))

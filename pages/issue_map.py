@@ -13,12 +13,13 @@ from app.exports import csv_download
 from app.issue_filters import filter_bar
 from app.widgets import kpi, page_header, text_table
 from data_access import issue_map
+from data_access.quality import area_bounds
 from data_access.reference import category_list, community_list, data_as_of, grid_list
 from data_access.schema import OPEN_STATUSES
 from data_access.scope import Scope
 
-CELL_METRES = 100.0
 MAX_POINTS = 3000
+MAX_GRID_OUTLINES = 300
 
 ctx = page_context("issue_map")
 t = ctx.t
@@ -36,6 +37,7 @@ filters = view.filters
 name_col = "name_zh" if ctx.lang == "zh" else "name_en"
 category_names = dict(zip(categories["code"], categories[name_col], strict=True))
 k = int(ctx.settings["small_cell_k"])
+cell_metres = issue_map.cell_metres_for(ctx.query(area_bounds))  # 100 m on a street, more over a city
 
 counts = ctx.query(issue_map.category_counts, scope, filters, view.show)
 reports = int(counts["reports"].sum())
@@ -100,8 +102,8 @@ tooltip: dict | None = None
 hidden = 0
 if mode == "cells":
     # Staff see every cell of their own scope; the public only cells of at least k reports.
-    cells, hidden = ctx.query(issue_map.issue_cells, scope, filters, view.show, 1 if staff else k, CELL_METRES)
-    layers.append(maps.cell_layer(cells, CELL_METRES, color_by or "count"))
+    cells, hidden = ctx.query(issue_map.issue_cells, scope, filters, view.show, 1 if staff else k, cell_metres)
+    layers.append(maps.cell_layer(cells, cell_metres, color_by or "count"))
     tooltip = {"text": t("map.cell_tooltip")}
 else:
     points = ctx.query(issue_map.issue_points, scope, filters, as_of, view.show)
@@ -122,15 +124,20 @@ shown_places = tuple(x for x in (extra or []) if x in ("shop", "facility"))
 if shown_places:
     layers.append(maps.place_layer(ctx.query(issue_map.place_points, scope, shown_places)))
 
-layers += maps.boundary_layers(grids, communities, name_col, selected if view.community or view.grid else None)
+# Over a whole district or city, grid outlines are clutter (and most of the map's bytes): draw the
+# communities, and a community's grids once it is chosen.
+drawn_grids = grids if len(grids) <= MAX_GRID_OUTLINES or view.community or view.grid else grids.iloc[0:0]
+if view.community and len(grids) > MAX_GRID_OUTLINES:
+    drawn_grids = grids[grids["community_id"] == view.community]
+layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
 deck = maps.deck(layers, maps.view_for(maps.bounds_of(r for r in focus if r)), ctx.settings["map_style"], tooltip)
 st.pydeck_chart(deck, height=520, key="issue_map_chart")
 if points_fall_back:
     st.caption(t("map.too_many_points", count=formatting.number(reports, ctx.lang), max=MAX_POINTS))
 elif mode == "cells" and staff:
-    st.caption(t("map.cells_note_staff", metres=int(CELL_METRES)))
+    st.caption(t("map.cells_note_staff", metres=int(cell_metres)))
 elif mode == "cells":
-    st.caption(t("map.cells_note", metres=int(CELL_METRES), k=k, hidden=formatting.number(hidden, ctx.lang)))
+    st.caption(t("map.cells_note", metres=int(cell_metres), k=k, hidden=formatting.number(hidden, ctx.lang)))
 else:
     st.caption(t("map.points_note"))
 

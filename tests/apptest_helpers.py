@@ -65,4 +65,6 @@ def payload(at: AppTest) -> str:
         parts.append(chart.proto.spec)
     for deck in at.get("deck_gl_json_chart"):
         parts.append(deck.proto.json)
+    for block in at.get("html"):
+        parts.append(block.proto.body)
     return "\n".join(parts)

@@ -166,7 +166,7 @@ def test_public_map_sends_only_cells_of_at_least_k(public_payloads) -> None:
             assert "issues" not in ids and "buildings" not in ids, query
             cells = next(layer for layer in deck["layers"] if layer["id"] == "cells")["data"]
             assert all(c["reports"] >= 5 for c in cells), query
-            assert all(set(c) <= {"lon", "lat", "reports", "open", "resolved", "share_resolved", "color"}
+            assert all(set(c) <= {"lon", "lat", "reports", "open", "level", "share"}
                        for c in cells)
 
 

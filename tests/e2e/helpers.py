@@ -9,7 +9,7 @@ EXCEPTION = "[data-testid='stException']"
 
 def wait_ready(page: Page, timeout_ms: int = 30_000) -> None:
     """Until the app has drawn a page title and no script run is in progress."""
-    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout_ms)
+    page.wait_for_selector("[data-testid='stMain'] h1, .bs-panel", timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim()",
