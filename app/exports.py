@@ -1,30 +1,75 @@
-"""Downloads of what a page shows. Staff exports are written to the audit log."""
+"""Downloads of what a page shows: CSV and XLSX for every table, Open311 GeoReport v2 JSON for issues.
+
+Headers are in the user's language (the table as shown). Staff exports are written to the audit log;
+public pages only ever export the public tables they show.
+"""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from app.context import PageContext
+from app.formatting import LOCAL_OFFSET
+from data_access.schema import OPEN_STATUSES
 
 
-def csv_download(
-    ctx: PageContext, frame: pd.DataFrame, name: str, filters: dict[str, Any] | None = None, audited: bool = False
-) -> None:
-    """A CSV button for a table as shown (headers in the user's language; UTF-8 with BOM for Excel)."""
-    data = frame.to_csv(index=False).encode("utf-8-sig")
+def audit_export(ctx: PageContext, name: str, fmt: str, rows: int, filters: dict[str, Any] | None) -> None:
+    ctx.audit("export", (filters or {}) | {"table": name, "format": fmt}, rows=rows)
 
-    def record() -> None:
-        ctx.audit("export", (filters or {}) | {"table": name, "format": "csv"}, rows=len(frame))
 
-    st.download_button(
-        ctx.t("export.csv"),
-        data,
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key=f"csv_{name}",
-        on_click=record if audited else "ignore",
-    )
+def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, sheet_name=sheet[:31] or "data", engine="openpyxl")
+    return buffer.getvalue()
+
+
+def _iso(value: object) -> str | None:
+    """Naive UTC -> ISO-8601 with the Asia/Shanghai offset, as Open311 wants."""
+    if value is None or pd.isna(value):
+        return None
+    return (pd.Timestamp(value) + LOCAL_OFFSET).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+
+
+def open311_requests(rows: pd.DataFrame, category_names: dict, area_names: dict, with_location: bool) -> list[dict]:
+    """Issue rows (data_access.issue_map.issue_table) as GeoReport v2 service requests."""
+    requests = []
+    for row in rows.itertuples():
+        request = {
+            "service_request_id": str(row.issue_id),
+            "status": "open" if row.status in OPEN_STATUSES else "closed",
+            "service_code": row.category_code,
+            "service_name": category_names.get(row.category_code, row.category_code),
+            "description": row.description if isinstance(row.description, str) else None,
+            "requested_datetime": _iso(row.reported_at),
+            "updated_datetime": _iso(row.resolved_at) or _iso(row.reported_at),
+            "address": area_names.get(row.grid_id) or area_names.get(row.community_id),
+        }
+        if with_location:
+            request["lat"] = None if pd.isna(row.lat) else float(row.lat)
+            request["long"] = None if pd.isna(row.lon) else float(row.lon)
+        requests.append(request)
+    return requests
+
+
+def table_downloads(ctx: PageContext, frame: pd.DataFrame, name: str, filters: dict[str, Any] | None = None,
+                    audited: bool = False, open311: list[dict] | None = None) -> None:
+    """CSV and XLSX buttons for a table as shown, and an Open311 button when given requests."""
+    def button(column, label: str, data: bytes, extension: str, mime: str) -> None:  # noqa: ANN001
+        column.download_button(
+            label, data, file_name=f"{name}.{extension}", mime=mime, icon=":material/download:",
+            key=f"{extension}_{name}", on_click=audit_export if audited else "ignore",
+            args=(ctx, name, extension, len(frame), filters) if audited else None,
+        )
+
+    columns = st.columns([1, 1, 1.4, 3])
+    button(columns[0], ctx.t("export.csv"), frame.to_csv(index=False).encode("utf-8-sig"), "csv", "text/csv")
+    button(columns[1], ctx.t("export.xlsx"), xlsx_bytes(frame, name),
+           "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    if open311 is not None:
+        data = json.dumps(open311, ensure_ascii=False, indent=1).encode("utf-8")
+        button(columns[2], ctx.t("export.open311"), data, "json", "application/json")

@@ -23,6 +23,7 @@ from data_access.schema import CHANNELS
 PERIODS = ("7d", "30d", "90d", "12m", "custom")
 PERIOD_DAYS = {"7d": 7, "30d": 30, "90d": 90, "12m": 365}
 SHOW = ("all", "open", "resolved")
+EARLIEST = date(2000, 1, 1)
 ALL = ""  # the "no narrowing" choice of a selectbox (None would show Streamlit's placeholder)
 
 
@@ -102,7 +103,8 @@ def filter_bar(
     url_state.seed_choice(f"{key}_community", "community", community_names, ALL)
     url_state.seed_choice(f"{key}_grid", "grid", grid_names, ALL)
     try:
-        custom = (date.fromisoformat(url_state.from_url("from")), date.fromisoformat(url_state.from_url("to")))
+        end = min(date.fromisoformat(url_state.from_url("to")), today)  # a link may outlive the data
+        custom = (min(date.fromisoformat(url_state.from_url("from")), end), end)
     except ValueError:
         custom = (today - timedelta(days=29), today)
     url_state.seed(f"{key}_range", custom)
@@ -142,7 +144,7 @@ def filter_bar(
             format_func=lambda g: grid_names.get(g, t("filter.all")),
         )
         if period == "custom":
-            picked = st.date_input(t("filter.range"), key=f"{key}_range", max_value=today)
+            picked = st.date_input(t("filter.range"), key=f"{key}_range", min_value=EARLIEST, max_value=today)
             start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
             since, until = _local_day_start(start), _local_day_start(end + timedelta(days=1))
         else:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from data_access.engine import check_reachable
 from data_access.errors import EmptyDatabase, SchemaMismatch
-from data_access.schema import CORE_TABLES, SCHEMA_VERSION, meta, metadata
+from data_access.schema import CONTENT_TABLES, SCHEMA_VERSION, meta, metadata
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,9 @@ def check_contract(engine: Engine) -> ContractReport:
     if not missing_tables and not missing_columns:
         with engine.connect() as conn:
             version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
-            for name in CORE_TABLES:
+            for name in CONTENT_TABLES:
                 table = metadata.tables[name]
-                if conn.execute(select(func.count()).select_from(table)).scalar() == 0:
+                if conn.execute(select(func.count()).select_from(table).limit(1)).scalar() == 0:
                     empty.append(name)
     return ContractReport(tuple(missing_tables), tuple(missing_columns), version, tuple(empty))
 
@@ -67,7 +67,7 @@ def ensure_usable(engine: Engine) -> ContractReport:
             "The database does not match the read-DB contract; missing: " + ", ".join(missing),
             missing=", ".join(missing),
         )
-    if report.empty_tables:
+    if len(report.empty_tables) == len(CONTENT_TABLES):
         raise EmptyDatabase(
             "The database has the right tables but no data in: " + ", ".join(report.empty_tables),
             tables=", ".join(report.empty_tables),

@@ -24,7 +24,8 @@ from data_access.scope import Scope
 
 
 def area_bounds(engine: Engine) -> tuple[float, float, float, float] | None:
-    """(min_lat, min_lon, max_lat, max_lon) of all grid polygons, or None without polygons."""
+    """(min_lat, min_lon, max_lat, max_lon) of all grid polygons; without polygons, of all issue
+    coordinates; None when there is neither."""
     with engine.connect() as conn:
         shapes = conn.execute(select(grids.c.boundary_geojson).where(grids.c.boundary_geojson.is_not(None))).scalars()
         lats, lons = [], []
@@ -35,9 +36,13 @@ def area_bounds(engine: Engine) -> tuple[float, float, float, float] | None:
                 continue
             lons += [p[0] for p in ring]
             lats += [p[1] for p in ring]
-    if not lats:
-        return None
-    return min(lats), min(lons), max(lats), max(lons)
+    if lats:
+        return min(lats), min(lons), max(lats), max(lons)
+    # No grid polygons (an imported export): the extent of the issues' own coordinates.
+    with engine.connect() as conn:
+        row = conn.execute(select(func.min(issues.c.lat), func.min(issues.c.lon), func.max(issues.c.lat),
+                                  func.max(issues.c.lon)).where(issues.c.lat.is_not(None))).one()
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
 def issue_quality(engine: Engine, scope: Scope) -> pd.DataFrame:

@@ -303,5 +303,6 @@ Index("ix_devices_grid", devices.c.grid_id)
 Index("ix_places_grid", places.c.grid_id)
 Index("ix_officers_grid", officers.c.grid_id)
 
-# Tables whose emptiness means "no data yet" rather than a quiet street.
-CORE_TABLES = ("communities", "grids", "issue_categories")
+# When all of these are empty the database holds nothing to show yet. (An imported hotline export has
+# issues and areas but no grids; a freshly set-up street may have grids before its first issue.)
+CONTENT_TABLES = ("issues", "communities", "grids")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import formatting, maps
 from app.context import page_context
-from app.exports import csv_download
+from app.exports import open311_requests, table_downloads
 from app.issue_filters import filter_bar
 from app.widgets import kpi, page_header, text_table
 from data_access import issue_map
@@ -30,7 +30,8 @@ page_header(ctx, "page.issue_map", t("map.subtitle_staff" if staff else "map.sub
 as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 grids = ctx.query(grid_list, scope, True)
 communities = ctx.query(community_list, True)
-communities = communities[communities["community_id"].isin(grids["community_id"])]
+if scope.kind != "street":
+    communities = communities[communities["community_id"].isin(grids["community_id"])]
 categories = ctx.query(category_list)
 view = filter_bar(ctx, as_of, categories, communities, grids, key="map")
 filters = view.filters
@@ -130,7 +131,9 @@ drawn_grids = grids if len(grids) <= MAX_GRID_OUTLINES or view.community or view
 if view.community and len(grids) > MAX_GRID_OUTLINES:
     drawn_grids = grids[grids["community_id"] == view.community]
 layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
-deck = maps.deck(layers, maps.view_for(maps.bounds_of(r for r in focus if r)), ctx.settings["map_style"], tooltip)
+# Without grid polygons (an imported export) the view fits the reports themselves.
+view_bounds = maps.bounds_of(r for r in focus if r) or ctx.query(area_bounds)
+deck = maps.deck(layers, maps.view_for(view_bounds), ctx.settings["map_style"], tooltip)
 st.pydeck_chart(deck, height=520, key="issue_map_chart")
 if points_fall_back:
     st.caption(t("map.too_many_points", count=formatting.number(reports, ctx.lang), max=MAX_POINTS))
@@ -181,7 +184,8 @@ else:
     text_table(table, labels)
     picked = None
 st.caption(t("map.table_note", count=formatting.number(len(table), ctx.lang)))
-csv_download(ctx, table.rename(columns=labels), "issues", view.as_dict(), audited=staff)
+requests = open311_requests(rows, category_names, {**community_names, **grid_names}, with_location=staff)
+table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict(), audited=staff, open311=requests)
 
 if staff and picked is not None and picked.selection.rows:
     issue_id = int(rows.iloc[picked.selection.rows[0]]["issue_id"])

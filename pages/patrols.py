@@ -11,7 +11,7 @@ import streamlit as st
 
 from app import formatting, maps
 from app.context import page_context
-from app.exports import csv_download
+from app.exports import table_downloads
 from app.formatting import LOCAL_OFFSET
 from app.widgets import kpi, page_header, text_table
 from data_access import patrols
@@ -101,7 +101,7 @@ grid_table.columns = [date.fromisoformat(w).strftime("%m-%d") for w in grid_tabl
 grid_table.insert(0, t("patrols.col.share"), weeks.groupby("name")["met"].mean().map(formatting.share))
 grid_table = grid_table.reset_index().rename(columns={"name": t("patrols.col.grid")})
 text_table(grid_table, {})
-csv_download(ctx, grid_table, "patrol_grid_weeks", {"week": week.isoformat()}, audited=True)
+table_downloads(ctx, grid_table, "patrol_grid_weeks", {"week": week.isoformat()}, audited=True)
 
 # Per officer.
 st.subheader(t("patrols.per_officer", weeks=WEEKS_SHOWN))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app import charts, formatting
 from app.context import page_context
-from app.exports import csv_download
+from app.exports import table_downloads
 from app.formatting import LOCAL_OFFSET
 from app.widgets import chart, first_row, kpi, page_header, text_table
 from data_access import issues, patrols, staff
@@ -60,7 +60,7 @@ officer_table = pd.DataFrame({
     t("performance.col.patrols"): [formatting.share(v) for v in handled["patrol_compliance"]],
 })
 text_table(officer_table, {})
-csv_download(ctx, officer_table, "staff_performance_officers", {"period": period}, audited=True)
+table_downloads(ctx, officer_table, "staff_performance_officers", {"period": period}, audited=True)
 
 st.subheader(t("performance.trend"))
 choices = dict(zip(handled["officer_id"].astype(int), handled["name"], strict=True))
@@ -89,6 +89,6 @@ department_table = pd.DataFrame({
     t("metric.satisfaction"): [formatting.number(v, ctx.lang, 2) for v in departments["satisfaction"]],
 })
 text_table(department_table, {})
-csv_download(ctx, department_table, "staff_performance_departments", {"period": period}, audited=True)
+table_downloads(ctx, department_table, "staff_performance_departments", {"period": period}, audited=True)
 with st.expander(t("transparency.definitions")):
     st.markdown(t("performance.definitions"))

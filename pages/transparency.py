@@ -13,7 +13,7 @@ import streamlit as st
 
 from app import charts, formatting
 from app.context import page_context
-from app.exports import csv_download
+from app.exports import table_downloads
 from app.issue_filters import filter_bar
 from app.widgets import chart, first_row, kpi, page_header, text_table
 from data_access import issues
@@ -189,11 +189,11 @@ def figures_table(frame: pd.DataFrame, names: dict, first: str) -> pd.DataFrame:
 st.subheader(t("transparency.by_community"))
 community_table = figures_table(by_community, community_names, t("filter.community"))
 text_table(community_table, {})
-csv_download(ctx, community_table, "resolution_by_community", view.as_dict())
+table_downloads(ctx, community_table, "resolution_by_community", view.as_dict())
 st.subheader(t("transparency.by_category"))
 category_table = figures_table(by_category, category_names, t("filter.category"))
 text_table(category_table, {})
-csv_download(ctx, category_table, "resolution_by_category", view.as_dict())
+table_downloads(ctx, category_table, "resolution_by_category", view.as_dict())
 
 with st.expander(t("transparency.definitions")):
     st.markdown(t("transparency.definitions_text", k=k))

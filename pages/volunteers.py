@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import charts, formatting, url_state
 from app.context import page_context
-from app.exports import csv_download
+from app.exports import table_downloads
 from app.formatting import LOCAL_OFFSET
 from app.widgets import chart, kpi, page_header, text_table
 from data_access import volunteers
@@ -95,7 +95,7 @@ with board_column:
         )
         text_table(shown, {})
         st.caption(t("volunteers.board_note"))
-        csv_download(ctx, shown, "volunteer_leaderboard", {"period": period, "community": community or ""})
+        table_downloads(ctx, shown, "volunteer_leaderboard", {"period": period, "community": community or ""})
 with side:
     st.subheader(t("volunteers.by_kind"))
     kinds = ctx.query(volunteers.activities_by_kind, since, until, community)

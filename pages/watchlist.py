@@ -12,7 +12,7 @@ import streamlit as st
 
 from app import formatting, maps
 from app.context import page_context
-from app.exports import csv_download
+from app.exports import table_downloads
 from app.widgets import kpi, page_header, text_table
 from data_access import population
 from data_access.reference import community_list, data_as_of, grid_list, special_category_list
@@ -108,7 +108,7 @@ table = pd.DataFrame({
 text_table(table, {})
 if len(no_interval):
     st.warning(t("watchlist.no_interval_warning", count=len(no_interval)))
-csv_download(ctx, table, "watchlist_visits_masked", {"masked": True}, audited=True)
+table_downloads(ctx, table, "watchlist_visits_masked", {"masked": True}, audited=True)
 
 # Reveal one person (street officials only), audited.
 st.subheader(t("watchlist.person"))
