@@ -56,20 +56,47 @@ def open311_requests(rows: pd.DataFrame, category_names: dict, area_names: dict,
     return requests
 
 
-def table_downloads(ctx: PageContext, frame: pd.DataFrame, name: str, filters: dict[str, Any] | None = None,
-                    audited: bool = False, open311: list[dict] | None = None) -> None:
+def table_downloads(
+    ctx: PageContext,
+    frame: pd.DataFrame,
+    name: str,
+    filters: dict[str, Any] | None = None,
+    audited: bool = False,
+    open311: list[dict] | None = None,
+) -> None:
     """CSV and XLSX buttons for a table as shown, and an Open311 button when given requests."""
+
     def button(column, label: str, data: bytes, extension: str, mime: str) -> None:  # noqa: ANN001
         column.download_button(
-            label, data, file_name=f"{name}.{extension}", mime=mime, icon=":material/download:",
-            key=f"{extension}_{name}", on_click=audit_export if audited else "ignore",
+            label,
+            data,
+            file_name=f"{name}.{extension}",
+            mime=mime,
+            icon=":material/download:",
+            key=f"{extension}_{name}",
+            on_click=audit_export if audited else "ignore",
             args=(ctx, name, extension, len(frame), filters) if audited else None,
         )
 
     columns = st.columns([1, 1, 1.4, 3])
     button(columns[0], ctx.t("export.csv"), frame.to_csv(index=False).encode("utf-8-sig"), "csv", "text/csv")
-    button(columns[1], ctx.t("export.xlsx"), xlsx_bytes(frame, name),
-           "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    button(
+        columns[1],
+        ctx.t("export.xlsx"),
+        xlsx_bytes(frame, name),
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     if open311 is not None:
         data = json.dumps(open311, ensure_ascii=False, indent=1).encode("utf-8")
         button(columns[2], ctx.t("export.open311"), data, "json", "application/json")
+
+
+def shown_table(
+    ctx: PageContext, frame: pd.DataFrame, name: str, filters: dict[str, Any] | None = None, audited: bool | None = None
+) -> None:
+    """A table shown as text, with its CSV and Excel downloads (audited for staff unless told otherwise)."""
+    from app.widgets import text_table
+
+    text_table(frame, {})
+    table_downloads(ctx, frame, name, filters, audited=ctx.user is not None if audited is None else audited)

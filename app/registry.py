@@ -39,8 +39,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("big_screen", "page.big_screen", ":material/tv:", EVERYONE, "public", needs_database=False),
     PageSpec("patrols", "page.patrols", ":material/directions_walk:", STAFF, "staff"),
     PageSpec("watchlist", "page.watchlist", ":material/favorite:", STAFF, "staff"),
-    PageSpec("performance", "page.performance", ":material/leaderboard:", frozenset({"street_official", "admin"}),
-             "staff"),
+    PageSpec(
+        "performance", "page.performance", ":material/leaderboard:", frozenset({"street_official", "admin"}), "staff"
+    ),
     PageSpec("audit_log", "page.audit", ":material/policy:", frozenset({"admin"}), "admin"),
     PageSpec(
         "data_health",

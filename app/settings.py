@@ -96,10 +96,20 @@ SETTINGS: tuple[Setting, ...] = (
         "SYL_LOGIN_MAX_WAIT_SECONDS",
         int,
     ),
-    Setting("big_screen_rotate_seconds", 15, "Seconds each big-screen panel stays up (?rotate= overrides).",
-            "SYL_BIG_SCREEN_ROTATE_SECONDS", int),
-    Setting("big_screen_refresh_minutes", 5.0, "Minutes between big-screen data refreshes (?refresh= overrides).",
-            "SYL_BIG_SCREEN_REFRESH_MINUTES", float),
+    Setting(
+        "big_screen_rotate_seconds",
+        15,
+        "Seconds each big-screen panel stays up (?rotate= overrides).",
+        "SYL_BIG_SCREEN_ROTATE_SECONDS",
+        int,
+    ),
+    Setting(
+        "big_screen_refresh_minutes",
+        5.0,
+        "Minutes between big-screen data refreshes (?refresh= overrides).",
+        "SYL_BIG_SCREEN_REFRESH_MINUTES",
+        float,
+    ),
     Setting("default_language", "zh", "Language when the URL does not ask for one: zh or en.", "SYL_DEFAULT_LANGUAGE"),
 )
 

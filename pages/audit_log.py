@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import audit, formatting
 from app.context import page_context
-from app.widgets import text_table
+from app.exports import shown_table
 
 ctx = page_context("audit_log")
 t = ctx.t
@@ -35,5 +35,11 @@ else:
         event=[t("audit.events." + e) for e in entries["event"]],
         role=[t("role." + r) for r in entries["role"]],
     )
-    text_table(shown, {c: t("audit.columns." + c) for c in audit.COLUMNS})
+    shown_table(
+        ctx,
+        shown.rename(columns={c: t("audit.columns." + c) for c in audit.COLUMNS}),
+        "audit_log",
+        {"user": user or "", "event": event or "", "days": days},
+        audited=True,
+    )
     st.caption(t("audit.count", count=len(entries)))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import formatting, maps
 from app.context import page_context
-from app.exports import open311_requests, table_downloads
+from app.exports import open311_requests, shown_table, table_downloads
 from app.issue_filters import filter_bar
 from app.widgets import kpi, page_header, text_table
 from data_access import issue_map
@@ -148,9 +148,13 @@ else:
 if staff and "buildings" in (extra or []):
     with st.expander(t("map.per_building")):
         busiest = per_building.sort_values(["reports", "open"], ascending=False).head(50)
-        text_table(
-            busiest[["address", "grid_id", "households", "reports", "open"]],
-            {c: t("map.columns." + c) for c in ("address", "grid_id", "households", "reports", "open")},
+        shown_table(
+            ctx,
+            busiest[["address", "grid_id", "households", "reports", "open"]].rename(
+                columns={c: t("map.columns." + c) for c in ("address", "grid_id", "households", "reports", "open")}
+            ),
+            "issues_per_building",
+            view.as_dict(),
         )
 
 # The matching table, with export.

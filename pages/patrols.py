@@ -11,7 +11,7 @@ import streamlit as st
 
 from app import formatting, maps
 from app.context import page_context
-from app.exports import table_downloads
+from app.exports import shown_table, table_downloads
 from app.formatting import LOCAL_OFFSET
 from app.widgets import kpi, page_header, text_table
 from data_access import patrols
@@ -30,9 +30,16 @@ today = (as_of + LOCAL_OFFSET).date()
 this_monday = patrols.week_start(today)
 mondays = [this_monday - timedelta(weeks=i) for i in range(26)]
 week: date = st.selectbox(
-    t("patrols.week"), mondays, key="patrol_week",
-    format_func=lambda m: t("patrols.week_label", year=m.isocalendar()[0], week=m.isocalendar()[1],
-                            start=m.strftime("%m-%d"), end=(m + timedelta(days=6)).strftime("%m-%d")),
+    t("patrols.week"),
+    mondays,
+    key="patrol_week",
+    format_func=lambda m: t(
+        "patrols.week_label",
+        year=m.isocalendar()[0],
+        week=m.isocalendar()[1],
+        start=m.strftime("%m-%d"),
+        end=(m + timedelta(days=6)).strftime("%m-%d"),
+    ),
 )
 week_over = week < this_monday
 weeks = ctx.query(patrols.grid_weeks, scope, week, WEEKS_SHOWN)
@@ -49,14 +56,31 @@ current = current.merge(last[["grid_id", "days_since"]], on="grid_id", how="left
 current["state"] = ["done" if met else ("overdue" if week_over else "due") for met in current["met"]]
 
 cols = st.columns(4)
-kpi(cols[0], t("patrols.compliance_week"), formatting.share(patrols.compliance(current)),
-    help_text=t("metric.patrol_compliance_help"))
-kpi(cols[1], t("patrols.compliance_12w"), formatting.share(patrols.compliance(weeks)),
-    help_text=t("patrols.compliance_12w_help"))
-kpi(cols[2], t("patrols.overdue" if week_over else "patrols.due"),
-    formatting.number(int((~current["met"]).sum())), inverse=True)
-kpi(cols[3], t("patrols.no_officer"), formatting.number(int(current["officer_id"].isna().sum())),
-    help_text=t("patrols.no_officer_help"), inverse=True)
+kpi(
+    cols[0],
+    t("patrols.compliance_week"),
+    formatting.share(patrols.compliance(current)),
+    help_text=t("metric.patrol_compliance_help"),
+)
+kpi(
+    cols[1],
+    t("patrols.compliance_12w"),
+    formatting.share(patrols.compliance(weeks)),
+    help_text=t("patrols.compliance_12w_help"),
+)
+kpi(
+    cols[2],
+    t("patrols.overdue" if week_over else "patrols.due"),
+    formatting.number(int((~current["met"]).sum())),
+    inverse=True,
+)
+kpi(
+    cols[3],
+    t("patrols.no_officer"),
+    formatting.number(int(current["officer_id"].isna().sum())),
+    help_text=t("patrols.no_officer_help"),
+    inverse=True,
+)
 
 # Map of grids coloured by this week's state.
 name_col = "name_zh" if ctx.lang == "zh" else "name_en"
@@ -64,18 +88,34 @@ rows = []
 for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").itertuples():
     ring = maps.ring_of(row.boundary_geojson)
     if ring:
-        rows.append({
-            "polygon": ring, "fill": STATE_COLORS[row.state], "grid": row.name,
-            "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
-            "done": f"{row.patrols}/{row.required}", "state": t("patrols.states." + row.state),
-            "days": formatting.number(row.days_since, ctx.lang, 1),
-        })
-layers = [pdk.Layer("PolygonLayer", rows, id="grid-state", get_polygon="polygon", get_fill_color="fill",
-                    get_line_color=[255, 255, 255, 200], line_width_min_pixels=1, pickable=True)]
+        rows.append(
+            {
+                "polygon": ring,
+                "fill": STATE_COLORS[row.state],
+                "grid": row.name,
+                "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
+                "done": f"{row.patrols}/{row.required}",
+                "state": t("patrols.states." + row.state),
+                "days": formatting.number(row.days_since, ctx.lang, 1),
+            }
+        )
+layers = [
+    pdk.Layer(
+        "PolygonLayer",
+        rows,
+        id="grid-state",
+        get_polygon="polygon",
+        get_fill_color="fill",
+        get_line_color=[255, 255, 255, 200],
+        line_width_min_pixels=1,
+        pickable=True,
+    )
+]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
 view = maps.view_for(maps.bounds_of(r["polygon"] for r in rows))
-st.pydeck_chart(maps.deck(layers, view, ctx.settings["map_style"], {"text": t("patrols.tooltip")}), height=420,
-                key="patrol_map")
+st.pydeck_chart(
+    maps.deck(layers, view, ctx.settings["map_style"], {"text": t("patrols.tooltip")}), height=420, key="patrol_map"
+)
 st.caption(" · ".join(t("patrols.states." + s) + ": " + t("patrols.legend." + s) for s in STATE_COLORS))
 
 # Monday's list: grids that missed last week's patrols.
@@ -86,16 +126,24 @@ st.subheader(t("patrols.monday_list", start=last_week.strftime("%m-%d")))
 if missed.empty:
     st.success(t("patrols.none_missed"))
 else:
-    text_table(pd.DataFrame({
-        t("patrols.col.grid"): missed["name"],
-        t("patrols.col.officer"): [o if isinstance(o, str) else t("patrols.none") for o in missed["officer"]],
-        t("patrols.col.done"): [f"{p}/{r}" for p, r in zip(missed["patrols"], missed["required"], strict=True)],
-    }), {})
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("patrols.col.grid"): missed["name"],
+                t("patrols.col.officer"): [o if isinstance(o, str) else t("patrols.none") for o in missed["officer"]],
+                t("patrols.col.done"): [f"{p}/{r}" for p, r in zip(missed["patrols"], missed["required"], strict=True)],
+            }
+        ),
+        "patrol_missed_last_week",
+    )
 
 # Grid x last 12 weeks.
 st.subheader(t("patrols.grid_weeks", weeks=WEEKS_SHOWN))
-weeks["cell"] = [("✓ " if m else "✗ ") + f"{p}/{r}" for m, p, r in
-                 zip(weeks["met"], weeks["patrols"], weeks["required"], strict=True)]
+weeks["cell"] = [
+    ("✓ " if m else "✗ ") + f"{p}/{r}"
+    for m, p, r in zip(weeks["met"], weeks["patrols"], weeks["required"], strict=True)
+]
 grid_table = weeks.pivot(index="name", columns="week", values="cell")
 grid_table.columns = [date.fromisoformat(w).strftime("%m-%d") for w in grid_table.columns]
 grid_table.insert(0, t("patrols.col.share"), weeks.groupby("name")["met"].mean().map(formatting.share))
@@ -108,16 +156,18 @@ st.subheader(t("patrols.per_officer", weeks=WEEKS_SHOWN))
 since = datetime.combine(week - timedelta(weeks=WEEKS_SHOWN - 1), datetime.min.time()) - LOCAL_OFFSET
 summary = ctx.query(patrols.officer_summary, scope, since, week_end)
 behind = current[~current["met"]].groupby("officer_id").size()
-per_officer = pd.DataFrame({
-    t("patrols.col.officer"): summary["name"].fillna(t("patrols.none")),
-    t("patrols.col.role"): [ctx.label("role.", r) for r in summary["role"]],
-    t("patrols.col.patrols"): summary["patrols"],
-    t("patrols.col.km"): summary["km"].round(1),
-    t("patrols.col.hazards"): summary["hazards_found"],
-    t("patrols.col.not_ended"): summary["not_ended"],
-    t("patrols.col.behind"): [int(behind.get(o, 0)) for o in summary["officer_id"]],
-})
-text_table(per_officer, {})
+per_officer = pd.DataFrame(
+    {
+        t("patrols.col.officer"): summary["name"].fillna(t("patrols.none")),
+        t("patrols.col.role"): [ctx.label("role.", r) for r in summary["role"]],
+        t("patrols.col.patrols"): summary["patrols"],
+        t("patrols.col.km"): summary["km"].round(1),
+        t("patrols.col.hazards"): summary["hazards_found"],
+        t("patrols.col.not_ended"): summary["not_ended"],
+        t("patrols.col.behind"): [int(behind.get(o, 0)) for o in summary["officer_id"]],
+    }
+)
+shown_table(ctx, per_officer, "patrol_officers")
 st.caption(t("patrols.not_ended_note"))
 
 # Hazards found on patrol and their outcome.
@@ -126,17 +176,27 @@ hazards = ctx.query(patrols.hazard_outcomes, scope, since, week_end)
 cols = st.columns(3)
 kpi(cols[0], t("patrols.hazards_found"), formatting.number(len(hazards)))
 kpi(cols[1], t("patrols.hazards_done"), formatting.number(int(hazards["done"].sum()) if len(hazards) else 0))
-kpi(cols[2], t("patrols.hazards_open"), formatting.number(int((~hazards["done"].astype(bool)).sum())
-                                                           if len(hazards) else 0), inverse=True)
+kpi(
+    cols[2],
+    t("patrols.hazards_open"),
+    formatting.number(int((~hazards["done"].astype(bool)).sum()) if len(hazards) else 0),
+    inverse=True,
+)
 if len(hazards):
-    text_table(pd.DataFrame({
-        t("map.columns.issue_id"): hazards["issue_id"],
-        t("map.columns.reported_at"): [formatting.local_datetime(v, ctx.lang) for v in hazards["reported_at"]],
-        t("patrols.col.grid"): hazards["grid_id"],
-        t("map.columns.category_code"): hazards[name_col].fillna(formatting.MISSING),
-        t("map.columns.status"): [ctx.label("status.", s) for s in hazards["status"]],
-        t("patrols.col.found_by"): hazards["found_by"].fillna(formatting.MISSING),
-    }), {})
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("map.columns.issue_id"): hazards["issue_id"],
+                t("map.columns.reported_at"): [formatting.local_datetime(v, ctx.lang) for v in hazards["reported_at"]],
+                t("patrols.col.grid"): hazards["grid_id"],
+                t("map.columns.category_code"): hazards[name_col].fillna(formatting.MISSING),
+                t("map.columns.status"): [ctx.label("status.", s) for s in hazards["status"]],
+                t("patrols.col.found_by"): hazards["found_by"].fillna(formatting.MISSING),
+            }
+        ),
+        "patrol_hazards",
+    )
 
 # Device health.
 st.subheader(t("patrols.devices"))
@@ -144,13 +204,19 @@ health = ctx.query(patrols.device_health, scope, as_of)
 if health.empty:
     st.info(t("patrols.no_devices"))
 else:
-    text_table(pd.DataFrame({
-        t("patrols.col.grid"): health["grid_id"],
-        t("patrols.col.kind"): [t("device." + k) for k in health["kind"]],
-        t("patrols.col.online"): [f"{o}/{d}" for o, d in zip(health["online"], health["devices"], strict=True)],
-        t("patrols.col.never_seen"): health["never_seen"],
-        t("patrols.col.silence"): [formatting.number(v, ctx.lang, 1) for v in health["longest_silence_days"]],
-    }), {})
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("patrols.col.grid"): health["grid_id"],
+                t("patrols.col.kind"): [t("device." + k) for k in health["kind"]],
+                t("patrols.col.online"): [f"{o}/{d}" for o, d in zip(health["online"], health["devices"], strict=True)],
+                t("patrols.col.never_seen"): health["never_seen"],
+                t("patrols.col.silence"): [formatting.number(v, ctx.lang, 1) for v in health["longest_silence_days"]],
+            }
+        ),
+        "device_health",
+    )
     flagged = int(health["never_seen"].sum())
     if flagged:
         st.warning(t("patrols.never_seen_warning", count=flagged))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import charts, formatting, url_state
 from app.context import page_context
-from app.exports import table_downloads
+from app.exports import shown_table, table_downloads
 from app.formatting import LOCAL_OFFSET
 from app.widgets import chart, kpi, page_header, text_table
 from data_access import volunteers
@@ -131,7 +131,8 @@ for column, title, start, end in (
         if listing.empty:
             st.info(t("volunteers.none"))
             continue
-        text_table(
+        shown_table(
+            ctx,
             pd.DataFrame(
                 {
                     t("volunteers.col.when"): [formatting.local_datetime(v, ctx.lang) for v in listing["starts_at"]],
@@ -143,5 +144,5 @@ for column, title, start, end in (
                     t("volunteers.col.joined"): listing["participants"],
                 }
             ),
-            {},
+            "volunteer_activities_" + title.rsplit(".", 1)[-1],
         )

@@ -12,7 +12,7 @@ import streamlit as st
 
 from app import formatting, maps
 from app.context import page_context
-from app.exports import table_downloads
+from app.exports import shown_table, table_downloads
 from app.widgets import kpi, page_header, text_table
 from data_access import population
 from data_access.reference import community_list, data_as_of, grid_list, special_category_list
@@ -41,48 +41,82 @@ cols = st.columns(4)
 kpi(cols[0], t("watchlist.people"), formatting.number(int(counts["people"].sum())))
 kpi(cols[1], t("todo.overdue_visits"), formatting.number(len(overdue)), inverse=True)
 kpi(cols[2], t("todo.open_alerts"), formatting.number(len(alerts)), inverse=True)
-kpi(cols[3], t("watchlist.dispatch_in_target", minutes=TARGET_MINUTES),
-    formatting.share(response["share_dispatched_in_target"]), help_text=t("watchlist.dispatch_help"))
+kpi(
+    cols[3],
+    t("watchlist.dispatch_in_target", minutes=TARGET_MINUTES),
+    formatting.share(response["share_dispatched_in_target"]),
+    help_text=t("watchlist.dispatch_help"),
+)
 
 with st.expander(t("watchlist.by_category"), expanded=False):
-    text_table(pd.DataFrame({
-        t("watchlist.col.category"): [formatting.name_of(category_names, c) for c in counts["code"]],
-        t("watchlist.col.interval"): [t("watchlist.no_interval") if pd.isna(v) else t("watchlist.days", days=int(v))
-                                      for v in counts["visit_interval_days"]],
-        t("watchlist.people"): counts["people"],
-    }), {})
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("watchlist.col.category"): [formatting.name_of(category_names, c) for c in counts["code"]],
+                t("watchlist.col.interval"): [
+                    t("watchlist.no_interval") if pd.isna(v) else t("watchlist.days", days=int(v))
+                    for v in counts["visit_interval_days"]
+                ],
+                t("watchlist.people"): counts["people"],
+            }
+        ),
+        "watchlist_by_category",
+    )
 
 # Open alerts: highest severity, then oldest.
 st.subheader(t("watchlist.alerts"))
 if alerts.empty:
     st.success(t("watchlist.no_alerts"))
 else:
-    text_table(pd.DataFrame({
-        t("watchlist.col.severity"): [t(f"watchlist.severity.{s}") for s in alerts["severity"]],
-        t("watchlist.col.kind"): [ctx.label("alert.", k) for k in alerts["kind"]],
-        t("watchlist.col.name"): alerts["name"],
-        t("watchlist.col.address"): alerts["address"],
-        t("watchlist.col.raised"): [formatting.local_datetime(v, ctx.lang) for v in alerts["raised_at"]],
-        t("watchlist.col.waiting"): [formatting.hours(h, ctx.lang) for h in alerts["hours_open"]],
-        t("watchlist.col.dispatched"): [
-            t("watchlist.never_dispatched") if pd.isna(d) else
-            f"{formatting.local_datetime(d, ctx.lang)} · {formatting.name_of({}, o)}"
-            for d, o in zip(alerts["dispatched_at"], alerts["dispatched_officer"], strict=True)],
-    }), {})
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("watchlist.col.severity"): [t(f"watchlist.severity.{s}") for s in alerts["severity"]],
+                t("watchlist.col.kind"): [ctx.label("alert.", k) for k in alerts["kind"]],
+                t("watchlist.col.name"): alerts["name"],
+                t("watchlist.col.address"): alerts["address"],
+                t("watchlist.col.raised"): [formatting.local_datetime(v, ctx.lang) for v in alerts["raised_at"]],
+                t("watchlist.col.waiting"): [formatting.hours(h, ctx.lang) for h in alerts["hours_open"]],
+                t("watchlist.col.dispatched"): [
+                    t("watchlist.never_dispatched")
+                    if pd.isna(d)
+                    else f"{formatting.local_datetime(d, ctx.lang)} · {formatting.name_of({}, o)}"
+                    for d, o in zip(alerts["dispatched_at"], alerts["dispatched_officer"], strict=True)
+                ],
+            }
+        ),
+        "watchlist_open_alerts_masked",
+    )
     points = alerts.dropna(subset=["lat", "lon"]).assign(
-        color=[[192, 57, 43, 220] if s == 3 else [224, 128, 58, 200] for s in alerts.dropna(subset=["lat", "lon"])[
-            "severity"]],
+        color=[
+            [192, 57, 43, 220] if s == 3 else [224, 128, 58, 200]
+            for s in alerts.dropna(subset=["lat", "lon"])["severity"]
+        ],
         label=lambda f: [f"{ctx.label('alert.', k)} · {n}" for k, n in zip(f["kind"], f["name"], strict=True)],
     )[["lon", "lat", "color", "label"]]
     grids = ctx.query(grid_list, scope, True)
     communities = ctx.query(community_list, True)
-    layers = [pdk.Layer("ScatterplotLayer", points, id="alerts", get_position=["lon", "lat"], get_fill_color="color",
-                        get_radius=12, radius_min_pixels=5, pickable=True)]
-    layers += maps.boundary_layers(grids, communities[communities["community_id"].isin(grids["community_id"])],
-                                   name_col)
+    layers = [
+        pdk.Layer(
+            "ScatterplotLayer",
+            points,
+            id="alerts",
+            get_position=["lon", "lat"],
+            get_fill_color="color",
+            get_radius=12,
+            radius_min_pixels=5,
+            pickable=True,
+        )
+    ]
+    layers += maps.boundary_layers(
+        grids, communities[communities["community_id"].isin(grids["community_id"])], name_col
+    )
     view = maps.view_for(maps.bounds_of(maps.ring_of(g) for g in grids["boundary_geojson"]))
-    st.pydeck_chart(maps.deck(layers, view, ctx.settings["map_style"], {"text": "{label}"}), height=380,
-                    key="alert_map")
+    st.pydeck_chart(
+        maps.deck(layers, view, ctx.settings["map_style"], {"text": "{label}"}), height=380, key="alert_map"
+    )
 
 cols = st.columns(3)
 kpi(cols[0], t("watchlist.median_dispatch"), formatting.minutes(response["median_minutes_to_dispatch"], ctx.lang))
@@ -92,19 +126,24 @@ st.caption(t("watchlist.response_note", alerts=response["alerts"], dispatched=re
 
 # Visit worklist: most overdue first.
 st.subheader(t("watchlist.visits"))
-table = pd.DataFrame({
-    t("watchlist.col.resident"): worklist["resident_id"],
-    t("watchlist.col.name"): worklist["name"],
-    t("watchlist.col.phone"): worklist["phone"],
-    t("watchlist.col.address"): worklist["address"],
-    t("watchlist.col.category"): [formatting.name_of(category_names, c) for c in worklist["category_code"]],
-    t("watchlist.col.risk"): worklist["risk_level"],
-    t("watchlist.col.last_visit"): [formatting.local_date(v, ctx.lang) if not pd.isna(v) else t("watchlist.never")
-                                    for v in worklist["last_visit_at"]],
-    t("watchlist.col.overdue"): [t("watchlist.no_interval") if pd.isna(d) else
-                                 (t("watchlist.days", days=round(d)) if d > 0 else "")
-                                 for d in worklist["days_overdue"]],
-})
+table = pd.DataFrame(
+    {
+        t("watchlist.col.resident"): worklist["resident_id"],
+        t("watchlist.col.name"): worklist["name"],
+        t("watchlist.col.phone"): worklist["phone"],
+        t("watchlist.col.address"): worklist["address"],
+        t("watchlist.col.category"): [formatting.name_of(category_names, c) for c in worklist["category_code"]],
+        t("watchlist.col.risk"): worklist["risk_level"],
+        t("watchlist.col.last_visit"): [
+            formatting.local_date(v, ctx.lang) if not pd.isna(v) else t("watchlist.never")
+            for v in worklist["last_visit_at"]
+        ],
+        t("watchlist.col.overdue"): [
+            t("watchlist.no_interval") if pd.isna(d) else (t("watchlist.days", days=round(d)) if d > 0 else "")
+            for d in worklist["days_overdue"]
+        ],
+    }
+)
 text_table(table, {})
 if len(no_interval):
     st.warning(t("watchlist.no_interval_warning", count=len(no_interval)))
@@ -113,8 +152,12 @@ table_downloads(ctx, table, "watchlist_visits_masked", {"masked": True}, audited
 # Reveal one person (street officials only), audited.
 st.subheader(t("watchlist.person"))
 choices = sorted(set(worklist["resident_id"]) | set(alerts["resident_id"]))
-picked = st.selectbox(t("watchlist.pick"), [None, *choices], key="watch_person",
-                      format_func=lambda r: t("watchlist.pick_none") if r is None else str(r))
+picked = st.selectbox(
+    t("watchlist.pick"),
+    [None, *choices],
+    key="watch_person",
+    format_func=lambda r: t("watchlist.pick_none") if r is None else str(r),
+)
 if picked is not None:
     may_reveal = ctx.role in REVEAL_ROLES
     reveal = may_reveal and st.toggle(t("watchlist.reveal"), key=f"reveal_{picked}", help=t("watchlist.reveal_help"))
@@ -130,17 +173,28 @@ if picked is not None:
             left, right = st.columns(2)
             with left:
                 st.caption(t("watchlist.recent_visits"))
-                text_table(detail["visits"].assign(
-                    visited_at=[formatting.local_datetime(v, ctx.lang) for v in detail["visits"]["visited_at"]],
-                    outcome=[ctx.label("visit.", o) for o in detail["visits"]["outcome"]],
-                    officer=[formatting.name_of({}, o) for o in detail["visits"]["officer"]]),
-                    {"visited_at": t("watchlist.col.when"), "outcome": t("watchlist.col.outcome"),
-                     "officer": t("patrols.col.officer")})
+                text_table(
+                    detail["visits"].assign(
+                        visited_at=[formatting.local_datetime(v, ctx.lang) for v in detail["visits"]["visited_at"]],
+                        outcome=[ctx.label("visit.", o) for o in detail["visits"]["outcome"]],
+                        officer=[formatting.name_of({}, o) for o in detail["visits"]["officer"]],
+                    ),
+                    {
+                        "visited_at": t("watchlist.col.when"),
+                        "outcome": t("watchlist.col.outcome"),
+                        "officer": t("patrols.col.officer"),
+                    },
+                )
             with right:
                 st.caption(t("watchlist.recent_alerts"))
-                text_table(detail["alerts"].assign(
-                    raised_at=[formatting.local_datetime(v, ctx.lang) for v in detail["alerts"]["raised_at"]],
-                    kind=[ctx.label("alert.", k) for k in detail["alerts"]["kind"]],
-                )[["raised_at", "kind", "severity"]], {"raised_at": t("watchlist.col.raised"),
-                                                       "kind": t("watchlist.col.kind"),
-                                                       "severity": t("watchlist.col.severity")})
+                text_table(
+                    detail["alerts"].assign(
+                        raised_at=[formatting.local_datetime(v, ctx.lang) for v in detail["alerts"]["raised_at"]],
+                        kind=[ctx.label("alert.", k) for k in detail["alerts"]["kind"]],
+                    )[["raised_at", "kind", "severity"]],
+                    {
+                        "raised_at": t("watchlist.col.raised"),
+                        "kind": t("watchlist.col.kind"),
+                        "severity": t("watchlist.col.severity"),
+                    },
+                )

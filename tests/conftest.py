@@ -102,3 +102,14 @@ def sqlite_copy(tmp_path: Path, tiny_sqlite_url: str) -> Path:
     target = tmp_path / "copy.sqlite"
     shutil.copy(source, target)
     return target
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_sqlite_url: str) -> Path:
+    """The app over the tiny street, with its audit log in a fresh folder (returned)."""
+    import secrets
+
+    monkeypatch.setenv("DATABASE_URL", tiny_sqlite_url)
+    monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
+    monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
+    return tmp_path

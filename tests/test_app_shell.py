@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,7 @@ from app import registry
 from app.i18n import translate
 from tests.apptest_helpers import DEMO, USERS, open_url_path, run_app, texts
 
-
-@pytest.fixture(autouse=True)
-def app_env(monkeypatch, tmp_path, tiny_sqlite_url):
-    monkeypatch.setenv("DATABASE_URL", tiny_sqlite_url)
-    monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
-    monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("app_env")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
 import sqlite3
 
 import pytest
@@ -17,13 +16,12 @@ from tests.apptest_helpers import payload
 PANELS = ("wall", "map", "areas", "volunteers", "patrols")
 
 
+pytestmark = pytest.mark.usefixtures("app_env")
+
+
 @pytest.fixture(autouse=True)
-def app_env(monkeypatch, tmp_path, tiny_sqlite_url):
-    monkeypatch.setenv("DATABASE_URL", tiny_sqlite_url)
-    monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
-    monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
+def fresh_snapshots() -> None:
     big_screen_data._store().clear()  # noqa: SLF001 - each test starts with no snapshot
-    return tmp_path
 
 
 def _screen(query: str, lang: str = "zh"):

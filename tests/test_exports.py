@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 
 import pandas as pd
 import pytest
@@ -15,13 +14,7 @@ from data_access.filters import IssueFilters
 from data_access.scope import Scope
 from tests.apptest_helpers import USERS, run_app
 
-
-@pytest.fixture(autouse=True)
-def app_env(monkeypatch, tmp_path, tiny_sqlite_url):
-    monkeypatch.setenv("DATABASE_URL", tiny_sqlite_url)
-    monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
-    monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("app_env")
 
 
 def test_xlsx_keeps_headers_and_values() -> None:

@@ -24,12 +24,7 @@ PAGE_URLS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def app_env(monkeypatch, tmp_path, tiny_sqlite_url):
-    monkeypatch.setenv("DATABASE_URL", tiny_sqlite_url)
-    monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
-    monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("app_env")
 
 
 def _open(page: str, query: str = "", user=None, lang: str = "zh"):

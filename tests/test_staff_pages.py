@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 
 import pytest
 
 from app.i18n import translate
 from tests.apptest_helpers import USERS, payload, run_app, texts
 
-
-@pytest.fixture(autouse=True)
-def app_env(monkeypatch, tmp_path, tiny_sqlite_url):
-    monkeypatch.setenv("DATABASE_URL", tiny_sqlite_url)
-    monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
-    monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("app_env")
 
 
 def _audit(path) -> list[dict]:
