@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -65,7 +65,7 @@ def _store() -> dict[tuple[str, str | None], _Entry]:
 def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
     engine = engine_for(url)
     ensure_usable(engine)
-    as_of = data_as_of(engine) or datetime.utcnow().replace(microsecond=0)  # noqa: DTZ003 - naive UTC
+    as_of = data_as_of(engine) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     area = IssueFilters(community_ids=(community,) if community else ())
     last_30 = IssueFilters(since=as_of - timedelta(days=30), until=as_of, community_ids=area.community_ids)
     scope = Scope.community(community) if community else Scope.street()
