@@ -43,8 +43,8 @@ def test_panel_fills_the_screen_without_scrolling(panel, size, server, browser) 
 def test_panels_rotate_by_themselves(server, browser) -> None:
     context, page = _open(browser, server, 1920, 1080, "rotate=3&lang=en")
     titles = set()
-    for _ in range(4):
+    for _ in range(6):  # 6 looks 3.5 s apart: a slow rerun under load still shows 3 or more panels
         titles.add(page.inner_text(".bs-panel h2"))
-        page.wait_for_timeout(3200)
+        page.wait_for_timeout(3500)
     assert len(titles) >= 3, f"the panels did not rotate: {titles}"
     context.close()
