@@ -16,6 +16,7 @@ from sqlalchemy import DateTime, Float, and_, case, cast, func, literal, select,
 from sqlalchemy.engine import Engine
 
 from data_access.filters import IssueFilters
+from data_access.frames import read_frame
 from data_access.quality import area_bounds
 from data_access.schema import (
     DONE_STATUSES,
@@ -148,8 +149,7 @@ def issue_points(engine: Engine, scope: Scope, filters: IssueFilters, at, show: 
         .order_by(issues.c.reported_at.desc())
         .limit(limit)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def issue_table(
@@ -179,8 +179,7 @@ def issue_table(
         .order_by(issues.c.reported_at.desc(), issues.c.issue_id.desc())
         .limit(limit)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def issue_history(engine: Engine, scope: Scope, issue_id: int) -> pd.DataFrame:
@@ -198,8 +197,7 @@ def issue_history(engine: Engine, scope: Scope, issue_id: int) -> pd.DataFrame:
         .where(issue_events.c.issue_id.in_(in_scope.scalar_subquery()))
         .order_by(issue_events.c.at, issue_events.c.event_id)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def issue_detail(engine: Engine, scope: Scope, issue_id: int) -> dict | None:
@@ -241,8 +239,7 @@ def building_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: s
         .where(scope.on_grid(buildings.c.grid_id) if scope.kind != "street" else true())
         .order_by(buildings.c.building_id)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def place_points(engine: Engine, scope: Scope, kinds: tuple[str, ...]) -> pd.DataFrame:
@@ -251,8 +248,7 @@ def place_points(engine: Engine, scope: Scope, kinds: tuple[str, ...]) -> pd.Dat
         .where(places.c.kind.in_(kinds), scope.on_grid(places.c.grid_id), places.c.lat.is_not(None))
         .order_by(places.c.place_id)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def category_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all") -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import DateTime, bindparam, case, func, select
 from sqlalchemy.engine import Engine
 
+from data_access.frames import read_frame
 from data_access.reference import grid_list
 from data_access.schema import DONE_STATUSES, devices, grids, issue_categories, issues, officers, patrols
 from data_access.scope import Scope
@@ -88,8 +89,7 @@ def officer_summary(engine: Engine, scope: Scope, since: datetime, until: dateti
         .group_by(patrols.c.officer_id, officers.c.name, officers.c.role)
         .order_by(patrols.c.officer_id)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def grid_officers(engine: Engine, scope: Scope) -> pd.DataFrame:
@@ -110,8 +110,7 @@ def grid_officers(engine: Engine, scope: Scope) -> pd.DataFrame:
         .where(scope.on_grid(grids.c.grid_id))
         .order_by(grids.c.grid_id)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def hazard_outcomes(engine: Engine, scope: Scope, since: datetime, until: datetime, limit: int = 200) -> pd.DataFrame:
@@ -138,8 +137,7 @@ def hazard_outcomes(engine: Engine, scope: Scope, since: datetime, until: dateti
         .order_by(issues.c.reported_at.desc())
         .limit(limit)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def device_health(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
@@ -158,5 +156,4 @@ def device_health(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
         .group_by(devices.c.grid_id, devices.c.kind)
         .order_by(devices.c.grid_id, devices.c.kind)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)

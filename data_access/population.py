@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import DateTime, Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
+from data_access.frames import read_frame
 from data_access.percentiles import MEDIAN, P90, percentile_select
 from data_access.privacy import mask_name, mask_phone
 from data_access.schema import (
@@ -70,8 +71,7 @@ def category_counts(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
         )
         .order_by(special_categories.c.code)
     )
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def _mask(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
@@ -122,8 +122,7 @@ def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = Fa
     query = base.order_by(
         overdue.desc().nulls_last(), special_population.c.risk_level.desc(), residents.c.resident_id
     ).limit(limit)
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    frame = read_frame(engine, query)
     return _mask(frame, reveal)
 
 
@@ -169,8 +168,7 @@ def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False
         .order_by(a.c.severity.desc(), a.c.raised_at)
         .limit(limit)
     )
-    with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    frame = read_frame(engine, query)
     frame.loc[frame["dispatched_at"].notna() & (frame["dispatched_at"] > at), "dispatched_at"] = pd.NaT
     return _mask(frame, reveal)
 

@@ -40,8 +40,11 @@ def area_bounds(engine: Engine) -> tuple[float, float, float, float] | None:
         return min(lats), min(lons), max(lats), max(lons)
     # No grid polygons (an imported export): the extent of the issues' own coordinates.
     with engine.connect() as conn:
-        row = conn.execute(select(func.min(issues.c.lat), func.min(issues.c.lon), func.max(issues.c.lat),
-                                  func.max(issues.c.lon)).where(issues.c.lat.is_not(None))).one()
+        row = conn.execute(
+            select(
+                func.min(issues.c.lat), func.min(issues.c.lon), func.max(issues.c.lat), func.max(issues.c.lon)
+            ).where(issues.c.lat.is_not(None))
+        ).one()
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 

@@ -8,20 +8,20 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from data_access.frames import read_frame
 from data_access.schema import communities, grids, issue_categories, meta, special_categories
 from data_access.scope import Scope
 
 
 def _frame(engine: Engine, query) -> pd.DataFrame:  # noqa: ANN001
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def community_list(engine: Engine, with_boundaries: bool = False) -> pd.DataFrame:
     columns = [communities.c.community_id, communities.c.name_zh, communities.c.name_en]
     if with_boundaries:
         columns.append(communities.c.boundary_geojson)
-    return _frame(engine, select(*columns).order_by(communities.c.community_id))
+    return read_frame(engine, select(*columns).order_by(communities.c.community_id))
 
 
 def grid_list(engine: Engine, scope: Scope, with_boundaries: bool = False) -> pd.DataFrame:
@@ -29,15 +29,15 @@ def grid_list(engine: Engine, scope: Scope, with_boundaries: bool = False) -> pd
     if with_boundaries:
         columns.append(grids.c.boundary_geojson)
     query = select(*columns).where(scope.on_grid(grids.c.grid_id)).order_by(grids.c.grid_id)
-    return _frame(engine, query)
+    return read_frame(engine, query)
 
 
 def category_list(engine: Engine) -> pd.DataFrame:
-    return _frame(engine, select(issue_categories).order_by(issue_categories.c.code))
+    return read_frame(engine, select(issue_categories).order_by(issue_categories.c.code))
 
 
 def special_category_list(engine: Engine) -> pd.DataFrame:
-    return _frame(engine, select(special_categories).order_by(special_categories.c.code))
+    return read_frame(engine, select(special_categories).order_by(special_categories.c.code))
 
 
 def meta_values(engine: Engine) -> dict[str, str]:

@@ -15,6 +15,7 @@ from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.engine import Engine
 
 from data_access.filters import IssueFilters
+from data_access.frames import read_frame
 from data_access.issues import _cohort_where, _group_column, _with_categories, resolution_figures
 from data_access.patrols import grid_weeks
 from data_access.schema import issues as issue_table
@@ -48,8 +49,7 @@ def officer_performance(engine: Engine, filters: IssueFilters, last_monday: date
         officers.c.community_id,
         officers.c.grid_id,
     )
-    with engine.connect() as conn:
-        people = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    people = read_frame(engine, query)
     patrol = grid_weeks(engine, STREET, last_monday, weeks).groupby("grid_id")["met"].mean().rename("patrol_compliance")
     frame = people.merge(figures, on="key", how="left").merge(patrol, left_on="grid_id", right_index=True, how="left")
     return frame.drop(columns=["key"])

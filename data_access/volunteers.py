@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.engine import Engine
 
+from data_access.frames import read_frame
 from data_access.schema import activities, buildings, grids, participations, residents, volunteers
 from data_access.sqlfuncs import local_month
 
@@ -31,8 +32,7 @@ def _community(community_id: str | None):  # noqa: ANN202
 
 
 def _frame(engine: Engine, query) -> pd.DataFrame:  # noqa: ANN001
-    with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+    return read_frame(engine, query)
 
 
 def leaderboard(
@@ -58,7 +58,7 @@ def leaderboard(
         .order_by(per_volunteer.c.points.desc(), per_volunteer.c.display_name)
         .limit(limit)
     )
-    return _frame(engine, query)
+    return read_frame(engine, query)
 
 
 def totals(engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None) -> dict:
@@ -93,7 +93,7 @@ def monthly_participation(
         .group_by(month)
         .order_by(month)
     )
-    return _frame(engine, query)
+    return read_frame(engine, query)
 
 
 def points_per_thousand_residents(engine: Engine, since: datetime | None, until: datetime | None) -> pd.DataFrame:
@@ -113,7 +113,7 @@ def points_per_thousand_residents(engine: Engine, since: datetime | None, until:
         )
         .group_by(grids.c.community_id)
     )
-    frame = _frame(engine, population).merge(_frame(engine, points), on="community_id", how="left")
+    frame = read_frame(engine, population).merge(read_frame(engine, points), on="community_id", how="left")
     frame["points"] = frame["points"].fillna(0).astype(int)
     frame["points_per_1000"] = frame["points"] / frame["residents"] * 1000
     return frame.sort_values("points_per_1000", ascending=False).reset_index(drop=True)
@@ -145,7 +145,7 @@ def activities_between(
         .order_by(activities.c.starts_at)
         .limit(limit)
     )
-    return _frame(engine, query)
+    return read_frame(engine, query)
 
 
 def activities_by_kind(
@@ -169,4 +169,4 @@ def activities_by_kind(
         .group_by(activities.c.kind)
         .order_by(activities.c.kind)
     )
-    return _frame(engine, query)
+    return read_frame(engine, query)
