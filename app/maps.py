@@ -187,6 +187,36 @@ def point_layer(points: pd.DataFrame) -> pdk.Layer:
     )
 
 
+def grid_fill_layer(rows: list[dict]) -> pdk.Layer:
+    """Grids filled with a colour each (rows: polygon, fill, and whatever the tooltip shows)."""
+    return pdk.Layer(
+        "PolygonLayer",
+        rows,
+        id="grid-state",
+        get_polygon="polygon",
+        get_fill_color="fill",
+        get_line_color=[255, 255, 255, 200],
+        line_width_min_pixels=1,
+        pickable=True,
+    )
+
+
+def alert_layer(alerts: pd.DataFrame) -> pdk.Layer:
+    """Staff only: open welfare alerts at their building (lon, lat, severity, label); urgent ones in red."""
+    located = alerts.dropna(subset=["lat", "lon"])
+    data = located.assign(color=[[192, 57, 43, 220] if s == 3 else [224, 128, 58, 200] for s in located["severity"]])
+    return pdk.Layer(
+        "ScatterplotLayer",
+        data[["lon", "lat", "color", "label"]],
+        id="alerts",
+        get_position=["lon", "lat"],
+        get_fill_color="color",
+        get_radius=12,
+        radius_min_pixels=5,
+        pickable=True,
+    )
+
+
 def building_layer(frame: pd.DataFrame) -> pdk.Layer:
     data = frame.assign(radius=[4 + 2 * math.sqrt(r) for r in frame["reports"]])
     return pdk.Layer(

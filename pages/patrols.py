@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from app import formatting, maps
@@ -99,18 +98,7 @@ for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").i
                 "days": formatting.number(row.days_since, ctx.lang, 1),
             }
         )
-layers = [
-    pdk.Layer(
-        "PolygonLayer",
-        rows,
-        id="grid-state",
-        get_polygon="polygon",
-        get_fill_color="fill",
-        get_line_color=[255, 255, 255, 200],
-        line_width_min_pixels=1,
-        pickable=True,
-    )
-]
+layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
 view = maps.view_for(maps.bounds_of(r["polygon"] for r in rows))
 st.pydeck_chart(

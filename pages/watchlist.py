@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from app import formatting, maps
@@ -89,27 +88,12 @@ else:
         ),
         "watchlist_open_alerts_masked",
     )
-    points = alerts.dropna(subset=["lat", "lon"]).assign(
-        color=[
-            [192, 57, 43, 220] if s == 3 else [224, 128, 58, 200]
-            for s in alerts.dropna(subset=["lat", "lon"])["severity"]
-        ],
-        label=lambda f: [f"{ctx.label('alert.', k)} · {n}" for k, n in zip(f["kind"], f["name"], strict=True)],
-    )[["lon", "lat", "color", "label"]]
+    labelled = alerts.assign(
+        label=[f"{ctx.label('alert.', k)} · {n}" for k, n in zip(alerts["kind"], alerts["name"], strict=True)]
+    )
     grids = ctx.query(grid_list, scope, True)
     communities = ctx.query(community_list, True)
-    layers = [
-        pdk.Layer(
-            "ScatterplotLayer",
-            points,
-            id="alerts",
-            get_position=["lon", "lat"],
-            get_fill_color="color",
-            get_radius=12,
-            radius_min_pixels=5,
-            pickable=True,
-        )
-    ]
+    layers = [maps.alert_layer(labelled)]
     layers += maps.boundary_layers(
         grids, communities[communities["community_id"].isin(grids["community_id"])], name_col
     )
