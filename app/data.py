@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from app.settings import SettingError, default_of, load_settings
+from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.contract import ContractReport, ensure_usable
 from data_access.engine import make_readonly_engine
 
@@ -30,9 +31,30 @@ def _cache_ttl() -> int:
 _TTL = _cache_ttl()
 
 
+_COPY_SETTINGS = ("analytical_copy", "analytical_copy_min_issues", "analytical_refresh_seconds")
+
+
+def _copy_settings() -> tuple[str, int, int]:
+    try:
+        values = load_settings()
+    except SettingError:  # the router shows the error; fall back to the defaults meanwhile
+        values = {name: default_of(name) for name in _COPY_SETTINGS}
+    return tuple(values[name] for name in _COPY_SETTINGS)  # type: ignore[return-value]
+
+
 @st.cache_resource(show_spinner=False)
-def engine_for(url: str) -> Engine:
-    return make_readonly_engine(url)
+def engine_for(url: str) -> Engine | RoutedEngine:
+    """The read database, with the analytical copy in front of it unless it is switched off.
+
+    The copy starts loading in the background at once; until it is ready (and for
+    what it does not hold) queries go to the read database."""
+    engine = make_readonly_engine(url)
+    mode, min_issues, refresh_seconds = _copy_settings()
+    if mode == "off":
+        return engine
+    copy = AnalyticalCopy(engine, refresh_seconds=refresh_seconds, min_issues=0 if mode == "on" else min_issues)
+    copy.start()
+    return RoutedEngine(engine, copy)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

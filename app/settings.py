@@ -18,13 +18,21 @@ from data_access.engine import PROJECT_ROOT, SECRETS_PATH, resolve_database_url
 DEMO_USERS_FILE = PROJECT_ROOT / "app" / "demo_users.yaml"
 
 
+def copy_mode(value: object) -> str:
+    """auto, on or off (see data_access/analytical.py)."""
+    text = str(value).strip().lower()
+    if text not in ("auto", "on", "off"):
+        raise ValueError(f"not auto, on or off: {value!r}")
+    return text
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
     default: Any
     help: str
     env: str
-    kind: type = str
+    kind: Any = str
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -109,6 +117,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Minutes between big-screen data refreshes (?refresh= overrides).",
         "SYL_BIG_SCREEN_REFRESH_MINUTES",
         float,
+    ),
+    Setting(
+        "analytical_copy",
+        "auto",
+        "In-process DuckDB copy that answers the dashboards' aggregate queries: auto (when the issues "
+        "table holds at least analytical_copy_min_issues rows), on, or off.",
+        "SYL_ANALYTICAL_COPY",
+        copy_mode,
+    ),
+    Setting(
+        "analytical_copy_min_issues",
+        100_000,
+        "In auto mode, the issue count from which the analytical copy is kept.",
+        "SYL_ANALYTICAL_COPY_MIN_ISSUES",
+        int,
+    ),
+    Setting(
+        "analytical_refresh_seconds",
+        300,
+        "Seconds between checks of the read database's watermark; a moved watermark reloads the copy "
+        "in the background.",
+        "SYL_ANALYTICAL_REFRESH_SECONDS",
+        int,
     ),
     Setting("default_language", "zh", "Language when the URL does not ask for one: zh or en.", "SYL_DEFAULT_LANGUAGE"),
 )

@@ -31,6 +31,7 @@ class ContractReport:
 
 def check_contract(engine: Engine) -> ContractReport:
     """What the database lacks against the contract; reads only the catalogue and meta."""
+    engine = getattr(engine, "row_engine", engine)  # behind the analytical copy: the read database itself
     inspector = inspect(engine)
     present = set(inspector.get_table_names())
     missing_tables = tuple(name for name in metadata.tables if name not in present)

@@ -8,8 +8,31 @@ fraction (numerator, denominator) so rank arithmetic stays in integers.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Float, Select, case, cast, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import FunctionElement
+
+# The analytical copy (DuckDB) runs this instead of the window-function form: same definition
+# (DuckDB's quantile_cont interpolates linearly), several times faster over a million rows.
+COLUMNAR_FORM = "columnar_form"
+
+
+class quantile_cont(FunctionElement):  # noqa: N801 - reads like SQL
+    """DuckDB's interpolating percentile aggregate: quantile_cont(value, fraction)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "quantile_cont"
+
+
+@compiles(quantile_cont, "duckdb")
+def _quantile_duckdb(element: quantile_cont, compiler: Any, **kw: Any) -> str:
+    value, fraction = list(element.clauses)
+    return f"quantile_cont({compiler.process(value, **kw)}, {compiler.process(fraction, **kw)})"
+
 
 MEDIAN = (1, 2)
 P90 = (9, 10)
@@ -34,4 +57,9 @@ def percentile_select(values: Select, key: str, value: str, fractions: dict[str,
         frac = cast(func.max(((ranked.c.n - 1) * num) % den), Float) / den
         low, high = at_rank(lo), at_rank(lo + 1)
         columns.append((low + frac * (func.coalesce(high, low) - low)).label(name))
-    return select(ranked.c.k.label(key), *columns).group_by(ranked.c.k)
+    portable = select(ranked.c.k.label(key), *columns).group_by(ranked.c.k)
+    native = select(
+        source.c[key].label(key),
+        *(quantile_cont(source.c[value], cast(num / den, Float)).label(name) for name, (num, den) in fractions.items()),
+    ).group_by(source.c[key])
+    return portable.execution_options(**{COLUMNAR_FORM: native})

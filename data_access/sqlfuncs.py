@@ -1,4 +1,4 @@
-"""Portable SQL expressions compiled per dialect (SQLite and PostgreSQL).
+"""Portable SQL expressions compiled per dialect (SQLite, PostgreSQL, and DuckDB for the analytical copy).
 
 Timestamps are naive UTC; "local" means Asia/Shanghai, which has had no
 daylight saving since 1991, so a fixed +8 hours shift is exact.
@@ -118,3 +118,41 @@ def _week_pg(element: local_week_start, compiler: Any, **kw: Any) -> str:
     (ts,) = list(element.clauses)
     shifted = f"{compiler.process(ts, **kw)} + interval '{LOCAL_UTC_OFFSET_HOURS} hours'"
     return f"to_char(date_trunc('week', {shifted}), 'YYYY-MM-DD')"
+
+
+# DuckDB runs the same queries on the analytical copy (data_access/analytical.py).
+# Its timestamps subtract to intervals and it formats with strftime.
+
+
+@compiles(hours_between, "duckdb")
+def _hours_duckdb(element: hours_between, compiler: Any, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return f"((epoch_ms({compiler.process(end, **kw)}) - epoch_ms({compiler.process(start, **kw)})) / 3600000.0)"
+
+
+def _duckdb_local(ts: str) -> str:
+    return f"({ts} + INTERVAL {LOCAL_UTC_OFFSET_HOURS} HOUR)"
+
+
+@compiles(local_month, "duckdb")
+def _month_duckdb(element: local_month, compiler: Any, **kw: Any) -> str:
+    (ts,) = list(element.clauses)
+    return f"strftime({_duckdb_local(compiler.process(ts, **kw))}, '%Y-%m')"
+
+
+@compiles(local_date, "duckdb")
+def _date_duckdb(element: local_date, compiler: Any, **kw: Any) -> str:
+    (ts,) = list(element.clauses)
+    return f"strftime({_duckdb_local(compiler.process(ts, **kw))}, '%Y-%m-%d')"
+
+
+@compiles(floor_, "duckdb")
+def _floor_duckdb(element: floor_, compiler: Any, **kw: Any) -> str:
+    (x,) = list(element.clauses)
+    return f"CAST(floor({compiler.process(x, **kw)}) AS BIGINT)"
+
+
+@compiles(local_week_start, "duckdb")
+def _week_duckdb(element: local_week_start, compiler: Any, **kw: Any) -> str:
+    (ts,) = list(element.clauses)
+    return f"strftime(date_trunc('week', {_duckdb_local(compiler.process(ts, **kw))}), '%Y-%m-%d')"

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.engine import make_readonly_engine
 from data_access.schema import metadata
 from fixtures.generate import generate
@@ -70,10 +71,18 @@ def backend_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("tiny_sqlite_url" if request.param == "sqlite" else "tiny_postgres_url")
 
 
-@pytest.fixture(scope="session")
-def engine(backend_url: str) -> Iterator[Engine]:
-    ro = make_readonly_engine(backend_url)
-    yield ro
+@pytest.fixture(scope="session", params=["sqlite", "postgresql", "columnar"])
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """The read-only engine on each backend; "columnar" is SQLite behind the app's DuckDB copy, in
+    strict mode (a query DuckDB cannot run fails the test instead of quietly using SQLite)."""
+    url = request.getfixturevalue("tiny_postgres_url" if request.param == "postgresql" else "tiny_sqlite_url")
+    ro = make_readonly_engine(url)
+    if request.param == "columnar":
+        copy = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True)
+        copy.load_now()
+        yield RoutedEngine(ro, copy)  # type: ignore[misc] - it stands in for an Engine
+    else:
+        yield ro
     ro.dispose()
 
 

@@ -1,0 +1,315 @@
+"""An in-process columnar copy of the read database, so city-scale figures come back in milliseconds.
+
+A row store (SQLite, PostgreSQL) is slow at what dashboards ask most: group a
+million issues by something and take medians. DuckDB does the same over a
+columnar copy 20-100x faster (docs/performance.md has the figures). So the app
+keeps, per process, a DuckDB copy of the columns the dashboards aggregate, and
+runs the data layer's own queries on it:
+
+- The read database stays the source of truth and is only read. The copy is
+  loaded from it in short keyset-paged SELECTs and lives in memory.
+- Same queries, same scope rules: ``RoutedEngine`` hands every SQLAlchemy Core
+  SELECT that the copy covers to DuckDB (compiled by ``duckdb_sql``), and
+  everything else to the read database. A query is covered when every table
+  and column it touches is in the copy. Text that only lists and detail panels
+  show (issue titles and descriptions, residents' names and phones) and the
+  per-issue event log are not copied: those queries go to the read database,
+  through its indexes, where they are fast anyway.
+- Refresh without blocking: a background thread compares the source's
+  watermark (meta ``data_as_of``, issue count and highest issue id) every
+  ``refresh_seconds``; when it moved, a new copy is loaded beside the old one
+  and swapped in at once. Queries never wait for a load: until the first copy
+  is ready they run on the read database.
+- ``meta`` is copied too, so a page's "data as of" always matches its figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, Select, Table, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import TextClause
+
+from data_access.duckdb_sql import as_result, compile_for_duckdb
+from data_access.percentiles import COLUMNAR_FORM
+from data_access.schema import issues, meta, metadata
+
+log = logging.getLogger(__name__)
+
+NOT_COPIED_TABLES = frozenset({"issue_events"})
+NOT_COPIED_COLUMNS = {
+    "issues": frozenset({"title", "description"}),
+    "residents": frozenset({"name", "phone"}),
+}
+PAGE_ROWS = 100_000
+
+
+def copied_columns(table: Table) -> list[Column]:
+    skip = NOT_COPIED_COLUMNS.get(table.name, frozenset())
+    return [c for c in table.columns if c.name not in skip]
+
+
+def copied_tables() -> list[Table]:
+    return [t for t in metadata.sorted_tables if t.name not in NOT_COPIED_TABLES]
+
+
+def covers(query: Any) -> bool:
+    """True when every table and column the query touches is in the copy."""
+    if not isinstance(query, Select):
+        return False
+    for element in visitors.iterate(query):
+        if isinstance(element, TextClause):
+            return False
+        if isinstance(element, Table) and (
+            element.name in NOT_COPIED_TABLES or metadata.tables.get(element.name) is not element
+        ):
+            return False
+        columns = element.selected_columns if isinstance(element, Select) else (element,)  # select(table) too
+        if any(_not_copied(column) for column in columns):
+            return False
+    return True
+
+
+def _not_copied(element: Any) -> bool:
+    """A column of a table (or of an alias or subquery of one) that the copy leaves out."""
+    for base in getattr(element, "base_columns", ()):
+        table = getattr(base, "table", None)
+        left_out = NOT_COPIED_COLUMNS.get(table.name, ()) if isinstance(table, Table) else ()
+        if isinstance(base, Column) and base.name in left_out:
+            return True
+    return False
+
+
+def _duckdb_type(column: Column) -> str:
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return "BOOLEAN"
+    if isinstance(kind, Integer):
+        return "BIGINT"
+    if isinstance(kind, Float):
+        return "DOUBLE"
+    if isinstance(kind, DateTime):
+        return "TIMESTAMP"
+    if isinstance(kind, Date):
+        return "DATE"
+    return "VARCHAR"
+
+
+def _arrow_column(values: tuple) -> pa.Array:
+    """Arrow infers the type; a column of mixed types (SQLite allows it) travels as text and is cast in DuckDB."""
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
+def _pages(engine: Engine, table: Table, columns: list[Column]) -> Iterator[list[tuple]]:
+    """The table's rows in pages: keyset-paged on an integer primary key (short statements that a
+    replica's statement timeout never cuts), otherwise in one statement (the small tables).
+    Table and column names in the SQL come from the contract (schema.py), never from input.
+    Driver SQL, not Core: raw values (SQLite's timestamp text) are cast once, by DuckDB."""
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    keys = list(table.primary_key.columns)
+    with engine.connect() as conn:
+        if len(keys) == 1 and isinstance(keys[0].type, Integer):
+            key = keys[0].name
+            position = columns.index(keys[0])
+            last = None
+            while True:
+                where = "" if last is None else f' WHERE "{key}" > {int(last)}'
+                rows = conn.exec_driver_sql(
+                    f'SELECT {names} FROM "{table.name}"{where} ORDER BY "{key}" LIMIT {PAGE_ROWS}'  # noqa: S608
+                ).fetchall()
+                if not rows:
+                    return
+                yield rows
+                last = rows[-1][position]
+        else:
+            result = conn.exec_driver_sql(f'SELECT {names} FROM "{table.name}"')  # noqa: S608
+            while rows := result.fetchmany(PAGE_ROWS):
+                yield rows
+
+
+def watermark(engine: Engine) -> tuple:
+    """What changes when the feed writes: its data_as_of, and the issues' count and highest id."""
+    with engine.connect() as conn:
+        as_of = conn.execute(select(meta.c.value).where(meta.c.key == "data_as_of")).scalar()
+        count, top = conn.execute(select(func.count(), func.max(issues.c.issue_id))).one()
+    return (as_of, int(count or 0), int(top or 0))
+
+
+@dataclass
+class Snapshot:
+    connection: duckdb.DuckDBPyConnection
+    watermark: tuple
+    rows: dict[str, int]
+    load_seconds: float
+    loaded_at: float = field(default_factory=time.time)
+
+
+def load_snapshot(engine: Engine, threads: int = 2, mark: tuple | None = None) -> Snapshot:
+    """Copy the covered tables and columns from the read database into a new in-memory DuckDB."""
+    started = time.perf_counter()
+    mark = mark or watermark(engine)
+    con = duckdb.connect(":memory:", config={"threads": threads, "preserve_insertion_order": False})
+    rows: dict[str, int] = {}
+    for table in copied_tables():
+        columns = copied_columns(table)
+        typed = ", ".join(f'"{c.name}" {_duckdb_type(c)}' for c in columns)
+        con.execute(f'CREATE TABLE "{table.name}" ({typed})')
+        casts = ", ".join(f'TRY_CAST("{c.name}" AS {_duckdb_type(c)})' for c in columns)
+        count = 0
+        for page in _pages(engine, table, columns):
+            batch = pa.Table.from_arrays(
+                [_arrow_column(values) for values in zip(*page, strict=True)], names=[c.name for c in columns]
+            )
+            con.register("page_rows", batch)
+            con.execute(f'INSERT INTO "{table.name}" SELECT {casts} FROM page_rows')  # noqa: S608
+            con.unregister("page_rows")
+            count += len(page)
+        rows[table.name] = count
+    return Snapshot(con, mark, rows, time.perf_counter() - started)
+
+
+class AnalyticalCopy:
+    """The current snapshot, and the background thread that replaces it when the source moves."""
+
+    def __init__(
+        self, engine: Engine, refresh_seconds: float = 300.0, min_issues: int = 0, strict: bool = False
+    ) -> None:
+        self._engine = engine
+        self._refresh_seconds = refresh_seconds
+        self._min_issues = min_issues  # below it the read database is fast enough; no copy is kept
+        self._strict = strict  # tests: a query DuckDB cannot run is an error, not a quiet fallback
+        self._current: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._checked_at = 0.0
+        self.last_error: str | None = None
+        self.answered = 0  # queries the copy answered, for tests and the data-health page
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self._current
+
+    def load_now(self) -> Snapshot:
+        """Load (or reload) in the calling thread; for start-up scripts, tests and benchmarks."""
+        snapshot = load_snapshot(self._engine)
+        self._current = snapshot
+        self._checked_at = time.monotonic()
+        return snapshot
+
+    def start(self) -> None:
+        """Begin loading in the background, if no load is running."""
+        with self._lock:
+            if self._worker is not None and self._worker.is_alive():
+                return
+            self._checked_at = time.monotonic()
+            self._worker = threading.Thread(target=self._refresh, name="analytical-copy", daemon=True)
+            self._worker.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self._current is not None
+
+    def _refresh(self) -> None:
+        try:
+            current = self._current
+            mark = watermark(self._engine)
+            if current is not None and mark == current.watermark:
+                return
+            if mark[1] < self._min_issues:
+                self._current = None  # the source shrank below the threshold: answer from it directly
+                return
+            snapshot = load_snapshot(self._engine, mark=mark)
+            self._current = snapshot  # one reference swap: queries in flight finish on the old copy
+            self.last_error = None
+            log.info("analytical copy loaded in %.1f s: %s", snapshot.load_seconds, snapshot.rows)
+        except Exception as exc:  # noqa: BLE001 - the read database keeps answering; retried next interval
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("analytical copy not loaded, queries use the read database: %s", self.last_error)
+
+    def _refresh_if_due(self) -> None:
+        if time.monotonic() - self._checked_at >= self._refresh_seconds:
+            self.start()
+
+    def execute(self, query: Any) -> Any | None:
+        """The query's Result from the copy, or None when the read database must answer it."""
+        self._refresh_if_due()
+        snapshot = self._current
+        if snapshot is None or not covers(query):
+            return None
+        query = query.get_execution_options().get(COLUMNAR_FORM, query)
+        sql = compile_for_duckdb(query)
+        cursor = snapshot.connection.cursor()
+        try:
+            rows = cursor.execute(sql).fetchall()
+        except duckdb.Error:
+            if self._strict:
+                raise
+            log.exception("DuckDB could not run a query; the read database answers it")
+            return None
+        finally:
+            cursor.close()
+        self.answered += 1
+        return as_result(list(query.selected_columns.keys()), rows)
+
+
+class RoutedConnection:
+    """A connection-like object: covered SELECTs go to the copy, the rest to the read database."""
+
+    def __init__(self, engine: Engine, copy: AnalyticalCopy) -> None:
+        self._engine = engine
+        self._copy = copy
+        self._conn = None
+
+    def __enter__(self) -> RoutedConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _row_store(self) -> Any:
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs:
+            result = self._copy.execute(statement)
+            if result is not None:
+                return result
+        return self._row_store().execute(statement, *args, **kwargs)
+
+    def exec_driver_sql(self, statement: str, *args: Any, **kwargs: Any) -> Any:
+        return self._row_store().exec_driver_sql(statement, *args, **kwargs)
+
+
+class RoutedEngine:
+    """Stands in for the read database's Engine in data_access functions (they call .connect())."""
+
+    def __init__(self, engine: Engine, copy: AnalyticalCopy) -> None:
+        self.row_engine = engine
+        self.copy = copy
+
+    def connect(self) -> RoutedConnection:
+        return RoutedConnection(self.row_engine, self.copy)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row_engine, name)

@@ -1,0 +1,69 @@
+"""Compile the data layer's SQLAlchemy Core queries to DuckDB SQL, and wrap DuckDB rows as a Result.
+
+DuckDB speaks PostgreSQL's dialect closely enough that PostgreSQL's compiler is
+the base. Four differences matter and are handled here: DuckDB's FLOAT is single
+precision (we want DOUBLE, as PostgreSQL's FLOAT is), ``/`` between integers is
+true division in DuckDB (floor division is ``//``), and DuckDB takes no parameters
+in GROUP BY (so values are inlined as literals, and ``%`` is not doubled as it is
+for psycopg). The portable functions in ``sqlfuncs`` carry their own "duckdb" variants.
+We use DuckDB's own Python API, not a SQLAlchemy driver (the available one breaks
+on SQLAlchemy 2.1 reflection); only the compiler is borrowed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql.base import PGCompiler, PGDialect, PGTypeCompiler
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
+
+import data_access.sqlfuncs  # noqa: F401 - registers the "duckdb" variants of the portable functions
+
+
+class DuckDBTypeCompiler(PGTypeCompiler):
+    def visit_FLOAT(self, type_: Any, **kw: Any) -> str:  # noqa: N802 - SQLAlchemy's visitor name
+        return "DOUBLE"
+
+    def visit_float(self, type_: Any, **kw: Any) -> str:
+        return "DOUBLE"
+
+    def visit_double(self, type_: Any, **kw: Any) -> str:
+        return "DOUBLE"
+
+
+class DuckDBCompiler(PGCompiler):
+    def render_literal_value(self, value: Any, type_: Any) -> str:
+        # Typed, so that functions over timestamps (epoch_ms, date_trunc) see a TIMESTAMP, not text.
+        if isinstance(value, datetime):
+            return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+        if isinstance(value, date):
+            return f"DATE '{value.isoformat()}'"
+        return super().render_literal_value(value, type_)
+
+    def visit_floordiv_binary(self, binary: Any, operator: Any, **kw: Any) -> str:
+        return f"({self.process(binary.left, **kw)} // {self.process(binary.right, **kw)})"
+
+
+class DuckDBDialect(PGDialect):
+    name = "duckdb"
+    statement_compiler = DuckDBCompiler
+    type_compiler_cls = DuckDBTypeCompiler
+    supports_statement_cache = False
+    _backslash_escapes = False  # DuckDB strings are standard SQL: only quotes are doubled
+
+
+_DIALECT = DuckDBDialect(paramstyle="qmark")  # no placeholders are left; qmark keeps "%" as it is
+
+
+def compile_for_duckdb(query: Select) -> str:
+    """The query as DuckDB SQL, its values inlined as SQL literals by the dialect's own literal
+    rendering (quotes escaped). DuckDB refuses parameters in GROUP BY, where the map's cell
+    arithmetic puts them, and it plans each query afresh anyway."""
+    return str(query.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
+def as_result(keys: list[str], rows: list[tuple]) -> IteratorResult:
+    """Rows from DuckDB as a SQLAlchemy Result, so callers use .all(), .scalar(), .mappings() as usual."""
+    return IteratorResult(SimpleResultMetaData(keys), iter(rows))
