@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from app.formatting import local_datetime, number
 from app.settings import SettingError, default_of, load_settings
 from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.contract import ContractReport, ensure_usable
@@ -55,6 +57,22 @@ def engine_for(url: str) -> Engine | RoutedEngine:
     copy = AnalyticalCopy(engine, refresh_seconds=refresh_seconds, min_issues=0 if mode == "on" else min_issues)
     copy.start()
     return RoutedEngine(engine, copy)
+
+
+def copy_state(url: str, t: Callable[..., str], lang: str) -> str:
+    """One line for operators: is the analytical copy off, loading, loaded, or failing?"""
+    engine = engine_for(url)
+    if not isinstance(engine, RoutedEngine):
+        return t("health.copy_off")
+    copy = engine.copy
+    snapshot = copy.snapshot
+    if copy.last_error:
+        return t("health.copy_failed", error=copy.last_error)
+    if snapshot is not None:
+        at = local_datetime(datetime.fromtimestamp(snapshot.loaded_at, UTC).replace(tzinfo=None), lang)
+        rows = number(sum(snapshot.rows.values()), lang)
+        return t("health.copy_loaded", rows=rows, seconds=f"{snapshot.load_seconds:.1f}", at=at)
+    return t("health.copy_loading") if copy.loading else t("health.copy_small")
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -220,7 +220,7 @@ def figures(as_of: datetime, bounds: tuple[float, float, float, float] | None) -
         rows = read(engine, "patrols")
         rows = rows[(rows["started_at"] >= p_since) & (rows["started_at"] < p_until)]
         local_day = reference.local(rows["started_at"]).dt.normalize()
-        week = local_day - pd.to_timedelta(local_day.dt.weekday, unit="D")
+        week = local_day - pd.to_timedelta(local_day.dt.day_of_week, unit="D")
         return rows.groupby([rows["grid_id"], week]).size()
 
     def patrols_sql(engine: str) -> str:

@@ -3,7 +3,9 @@
     .venv/bin/python bench/page_speed.py [--db sqlite:///data/demo.sqlite] [--runs 5]
 
 Cold = first run in a fresh process cache (engine made, queries run); warm = a rerun with the same
-filters, as when a user clicks something that does not change the data. Prints a table; writes nothing.
+filters, as when a user clicks something that does not change the data; filter = the rerun after
+picking a community in the page's filter (new queries, not cached). The analytical copy (--copy,
+default auto) is loaded before the first page is timed. Prints a table; writes nothing.
 """
 
 from __future__ import annotations
@@ -26,10 +28,25 @@ PAGES = {
     "issue_map": "period=12m",
     "transparency": "period=12m",
     "volunteers": "period=year",
+    "patrols": "",
+    "watchlist": "",
+    "performance": "",
 }
+STAFF_ONLY = {"patrols", "watchlist", "performance"}
 
 
-def measure(page: str, query: str, runs: int, user=None) -> tuple[float, float, int, int]:  # noqa: ANN001
+def change_filter(at) -> float | None:  # noqa: ANN001
+    """Pick the first community in the page's community filter and time the rerun (None: no such filter)."""
+    boxes = [box for box in at.selectbox if str(box.key or "").endswith("_community") and len(box.options) > 1]
+    if not boxes:
+        return None
+    boxes[0].select_index(1)
+    started = time.perf_counter()
+    at.run()
+    return time.perf_counter() - started
+
+
+def measure(page: str, query: str, runs: int, user=None) -> tuple[float, float, float | None, int, int]:  # noqa: ANN001
     from streamlit.testing.v1 import AppTest
 
     from tests.apptest_helpers import open_url_path
@@ -56,7 +73,30 @@ def measure(page: str, query: str, runs: int, user=None) -> tuple[float, float, 
         raise SystemExit(f"{page} did not render, so its timings would mean nothing: {problem}")
     deck_bytes = sum(len(d.proto.json.encode()) for d in at.get("deck_gl_json_chart"))
     chart_bytes = sum(len(c.proto.spec.encode()) for c in at.get("plotly_chart"))
-    return cold, statistics.median(warm), deck_bytes, chart_bytes
+    changed = change_filter(at)
+    if at.exception or at.error:
+        problem = at.exception[0].message if at.exception else at.error[0].value
+        raise SystemExit(f"{page} failed after a filter change: {problem}")
+    return cold, statistics.median(warm), changed, deck_bytes, chart_bytes
+
+
+def wait_for_copy(url: str) -> None:
+    """The app starts loading its analytical copy with its first engine; time pages once it is there."""
+    from app.data import engine_for
+
+    engine = engine_for(url)
+    copy = getattr(engine, "copy", None)
+    if copy is None:
+        print("analytical copy: off")
+        return
+    started = time.perf_counter()
+    ready = copy.wait(600)
+    snapshot = copy.snapshot
+    if ready and snapshot is not None:
+        waited = time.perf_counter() - started
+        print(f"analytical copy: loaded in {snapshot.load_seconds:.1f} s (waited {waited:.1f} s)")
+    else:
+        print(f"analytical copy: not used ({copy.last_error or 'below the size threshold'})")
 
 
 def main() -> None:
@@ -64,21 +104,27 @@ def main() -> None:
     parser.add_argument("--db", default=f"sqlite:///{ROOT / 'data' / 'demo.sqlite'}")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page ids")
+    parser.add_argument("--copy", choices=("auto", "on", "off"), default="auto", help="the analytical copy")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.db
+    os.environ["SYL_ANALYTICAL_COPY"] = args.copy
     os.environ["SYL_AUDIT_LOG_PATH"] = str(Path(tempfile.mkdtemp()) / "audit.jsonl")
     os.environ.setdefault("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
     from tests.apptest_helpers import USERS
 
     print(f"database: {args.db}")
-    print(f"{'page':<14}{'as':<18}{'cold s':>8}{'warm s':>8}{'map KB':>9}{'charts KB':>11}")
+    wait_for_copy(args.db)
+    print(f"{'page':<14}{'as':<18}{'cold s':>8}{'warm s':>8}{'filter s':>9}{'map KB':>9}{'charts KB':>11}")
     results = {}
     for page, query in ((p, PAGES[p]) for p in args.pages.split(",")):
-        for role in ("public", "street_official"):
-            cold, warm, deck, charts = measure(page, query, args.runs, USERS[role])
+        for role in ("street_official",) if page in STAFF_ONLY else ("public", "street_official"):
+            cold, warm, changed, deck, charts = measure(page, query, args.runs, USERS[role])
             results[f"{page}/{role}"] = {"cold_s": round(cold, 3), "warm_s": round(warm, 3),
+                                         "filter_s": None if changed is None else round(changed, 3),
                                          "map_bytes": deck, "chart_bytes": charts}
-            print(f"{page:<14}{role:<18}{cold:>8.2f}{warm:>8.2f}{deck / 1024:>9.1f}{charts / 1024:>11.1f}")
+            shown = "-" if changed is None else f"{changed:.2f}"
+            print(f"{page:<14}{role:<18}{cold:>8.2f}{warm:>8.2f}{shown:>9}{deck / 1024:>9.1f}{charts / 1024:>11.1f}",
+                  flush=True)
     print(json.dumps(results))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import DateTime, Float, and_, case, cast, func, literal, select,
 from sqlalchemy.engine import Engine
 
 from data_access.filters import IssueFilters
-from data_access.frames import read_frame
+from data_access.frames import read_frame, result_frame
 from data_access.quality import area_bounds
 from data_access.schema import (
     DONE_STATUSES,
@@ -100,22 +100,29 @@ def issue_cells(
     cx = floor_((issues.c.lon - grid.west) / grid.dlon).label("cx")
     cy = floor_((issues.c.lat - grid.south) / grid.dlat).label("cy")
     where = and_(scope.on_issue(issues), filters.clause(issues), _status_clause(show), _inside(bounds))
-    query = (
+    # One pass: every cell with the total over all cells beside it (a window over the groups),
+    # then only cells of at least k leave the database.
+    per_cell = (
         select(
             cx,
             cy,
             func.count().label("reports"),
             func.sum(case((issues.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
             func.sum(case((issues.c.status.in_(DONE_STATUSES), 1), else_=0)).label("resolved"),
+            func.sum(func.count()).over().label("in_bounds"),
         )
         .where(where)
         .group_by(cx, cy)
-        .having(func.count() >= k)
+        .subquery("per_cell")
     )
-    total = select(func.count()).where(where)
+    query = select(per_cell).where(per_cell.c.reports >= k)
+    columns = ["cx", "cy", "reports", "open", "resolved", "in_bounds"]
     with engine.connect() as conn:
-        cells = pd.DataFrame(conn.execute(query).all(), columns=["cx", "cy", "reports", "open", "resolved"])
-        in_bounds = int(conn.execute(total).scalar() or 0)
+        cells = result_frame(conn.execute(query), columns)
+        if cells.empty:  # no cell reaches k: the total must be counted on its own
+            in_bounds = int(conn.execute(select(func.count()).where(where)).scalar() or 0)
+        else:
+            in_bounds = int(cells["in_bounds"].iloc[0])
     cells["lon"] = (grid.west + cells["cx"] * grid.dlon).round(5)
     cells["lat"] = (grid.south + cells["cy"] * grid.dlat).round(5)
     cells["share_resolved"] = (cells["resolved"] / cells["reports"]).round(3)
@@ -264,4 +271,4 @@ def category_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: s
         .order_by(func.count().desc())
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=["category_code", "reports", "share_resolved"])
+        return result_frame(conn.execute(query), ["category_code", "reports", "share_resolved"])

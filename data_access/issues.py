@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.filters import IssueFilters
+from data_access.frames import result_frame
 from data_access.percentiles import MEDIAN, P90, percentile_select
 from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, OPEN_STATUSES, issue_categories, issues
 from data_access.scope import Scope
@@ -83,8 +84,8 @@ def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: 
     durations = select(key, _hours.label("hours")).select_from(_with_categories()).where(where, _valid_resolved)
     pct = percentile_select(durations, "key", "hours", {"median_hours": MEDIAN, "p90_hours": P90})
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(counts).mappings().all(), columns=list(counts.selected_columns.keys()))
-        pcts = pd.DataFrame(conn.execute(pct).mappings().all(), columns=["key", "median_hours", "p90_hours"])
+        frame = result_frame(conn.execute(counts), list(counts.selected_columns.keys()))
+        pcts = result_frame(conn.execute(pct), ["key", "median_hours", "p90_hours"])
     frame = frame.merge(pcts, on="key", how="left")
     for column in ("received", "resolved", "timed", "invalid_durations", "with_sla", "on_time", "rated"):
         frame[column] = frame[column].fillna(0).astype(int)
@@ -107,7 +108,7 @@ def status_counts(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.Dat
         .order_by(issues.c.status)
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=["status", "count"])
+        return result_frame(conn.execute(query), ["status", "count"])
 
 
 def backlog_by_age(engine: Engine, scope: Scope, filters: IssueFilters, at: datetime) -> pd.DataFrame:
@@ -142,8 +143,8 @@ def monthly_flow(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.Data
         select(resolved_month, func.count().label("resolved")).where(where, _valid_resolved).group_by(resolved_month)
     )
     with engine.connect() as conn:
-        a = pd.DataFrame(conn.execute(received).all(), columns=["month", "received"])
-        b = pd.DataFrame(conn.execute(resolved).all(), columns=["month", "resolved"])
+        a = result_frame(conn.execute(received), ["month", "received"])
+        b = result_frame(conn.execute(resolved), ["month", "resolved"])
     frame = a.merge(b, on="month", how="outer").fillna(0)
     frame[["received", "resolved"]] = frame[["received", "resolved"]].astype(int)
     return frame.sort_values("month").reset_index(drop=True)

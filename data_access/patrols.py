@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import DateTime, bindparam, case, func, select
 from sqlalchemy.engine import Engine
 
-from data_access.frames import read_frame
+from data_access.frames import read_frame, result_frame
 from data_access.reference import grid_list
 from data_access.schema import DONE_STATUSES, devices, grids, issue_categories, issues, officers, patrols
 from data_access.scope import Scope
@@ -41,7 +41,7 @@ def grid_weeks(engine: Engine, scope: Scope, last_monday: date, weeks: int = 12)
         .group_by(patrols.c.grid_id, week)
     )
     with engine.connect() as conn:
-        done = pd.DataFrame(conn.execute(query).all(), columns=["grid_id", "week", "patrols"])
+        done = result_frame(conn.execute(query), ["grid_id", "week", "patrols"])
     grids = grid_list(engine, scope)[["grid_id", "community_id", "name", "required_patrols_per_week"]]
     all_weeks = pd.DataFrame({"week": [(first + timedelta(weeks=i)).isoformat() for i in range(weeks)]})
     frame = grids.merge(all_weeks, how="cross").merge(done, on=["grid_id", "week"], how="left")
@@ -65,7 +65,7 @@ def last_patrols(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
         .group_by(patrols.c.grid_id)
     )
     with engine.connect() as conn:
-        last = pd.DataFrame(conn.execute(query).all(), columns=["grid_id", "last_patrol_at"])
+        last = result_frame(conn.execute(query), ["grid_id", "last_patrol_at"])
     frame = grid_list(engine, scope).merge(last, on="grid_id", how="left")
     frame["days_since"] = (pd.Timestamp(at) - pd.to_datetime(frame["last_patrol_at"])).dt.total_seconds() / 86400
     return frame

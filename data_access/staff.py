@@ -15,7 +15,7 @@ from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.engine import Engine
 
 from data_access.filters import IssueFilters
-from data_access.frames import read_frame
+from data_access.frames import read_frame, result_frame
 from data_access.issues import _cohort_where, _group_column, _with_categories, resolution_figures
 from data_access.patrols import grid_weeks
 from data_access.schema import issues as issue_table
@@ -34,7 +34,7 @@ def _reopen_rates(engine: Engine, filters: IssueFilters, by: str) -> pd.DataFram
         .group_by(key)
     )
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=["key", "reopened"])
+        return result_frame(conn.execute(query), ["key", "reopened"])
 
 
 def officer_performance(engine: Engine, filters: IssueFilters, last_monday: date, weeks: int = 12) -> pd.DataFrame:

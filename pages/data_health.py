@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.context import page_context
-from app.data import database_status
+from app.data import copy_state, database_status
 from app.widgets import page_header, text_table
 from data_access.engine import redact
 from data_access.quality import care_quality, issue_quality
@@ -23,12 +23,19 @@ meta = ctx.query(meta_values)
 st.table(
     pd.DataFrame(
         {
-            t("health.item"): [t("health.url"), t("health.schema_version"), t("health.source"), t("health.contract")],
+            t("health.item"): [
+                t("health.url"),
+                t("health.schema_version"),
+                t("health.source"),
+                t("health.contract"),
+                t("health.copy"),
+            ],
             t("health.value"): [
                 redact(ctx.url),
                 report.schema_version or "—",
                 meta.get("source", "—"),
                 t("health.contract_ok") if report.matches else t("health.contract_bad"),
+                copy_state(ctx.url, t, ctx.lang),
             ],
         }
     )

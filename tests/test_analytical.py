@@ -11,6 +11,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
@@ -43,16 +44,18 @@ def test_covers_only_what_the_copy_holds() -> None:
     assert not covers(text("SELECT 1"))
 
 
-def test_copied_queries_are_answered_by_the_copy_and_the_rest_by_the_read_database(tiny_sqlite_url) -> None:
-    ro = make_readonly_engine(tiny_sqlite_url)
+def test_copied_queries_are_answered_by_the_copy_and_the_rest_by_the_read_database(backend_url) -> None:
+    ro = make_readonly_engine(backend_url)  # loaded from SQLite and from PostgreSQL
     copy = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True)
     snapshot = copy.load_now()
     assert snapshot.rows["issues"] > 0 and "issue_events" not in snapshot.rows
     routed = RoutedEngine(ro, copy)
 
     assert _received(routed) == _received(ro)
+    by_month = issues.resolution_figures(routed, Scope.street(), YEAR, by="month")
+    pd.testing.assert_frame_equal(by_month, issues.resolution_figures(ro, Scope.street(), YEAR, by="month"))
     after_figures = copy.answered
-    assert after_figures >= 2  # counts and percentiles
+    assert after_figures >= 4  # counts and percentiles, twice
 
     table = issue_map.issue_table(routed, Scope.street(), YEAR, staff=True, limit=5)  # titles: not in the copy
     assert list(table["issue_id"]) == list(
@@ -154,7 +157,8 @@ def test_the_copy_never_writes_to_the_read_database(sqlite_copy) -> None:
 @pytest.mark.parametrize("mode", ["on", "off"])
 def test_the_app_uses_the_copy_when_asked(app_env, sqlite_copy, monkeypatch, mode) -> None:
     from app.data import engine_for
-    from tests.apptest_helpers import run_app, texts
+    from app.i18n import translate
+    from tests.apptest_helpers import USERS, run_app, texts
 
     # Engines are cached per URL for the life of the process: start and end with a clean cache.
     url = f"sqlite:///{sqlite_copy}"
@@ -162,11 +166,16 @@ def test_the_app_uses_the_copy_when_asked(app_env, sqlite_copy, monkeypatch, mod
     monkeypatch.setenv("SYL_ANALYTICAL_COPY", mode)
     engine_for.clear()
     engine = engine_for(url)
-    if mode == "off":
+    if mode == "on":
+        assert isinstance(engine, RoutedEngine) and engine.copy.wait(60)
+        at = run_app("transparency")
+        assert not at.exception and not at.error, texts(at)
+        assert engine.copy.answered > 0
+    else:
         assert not isinstance(engine, RoutedEngine)
-        return
-    assert isinstance(engine, RoutedEngine) and engine.copy.wait(60)
-    at = run_app("transparency")
-    assert not at.exception and not at.error, texts(at)
-    assert engine.copy.answered > 0
+
+    health = run_app("data_health", USERS["admin"])  # operators see the copy's state
+    state = " ".join(str(v) for v in health.table[0].value.iloc[:, 1])
+    assert (translate("zh", "health.copy_off") in state) == (mode == "off")
+    assert ("已载入" in state) == (mode == "on")
     engine_for.clear()

@@ -89,3 +89,24 @@ def test_filters_narrow_by_category_and_channel(engine, raw) -> None:
 def test_unknown_grouping_is_refused(engine) -> None:
     with pytest.raises(ValueError, match="unknown grouping"):
         issue_metrics.resolution_figures(engine, STREET, IssueFilters(), by="reporter_name")
+
+
+@pytest.mark.parametrize("k", [1, 5, 10**6])
+def test_map_cells_and_hidden_count_match_reference(engine, raw, k) -> None:
+    from data_access.issue_map import OUTSIDE_MARGIN_DEG, CellGrid, issue_cells
+    from data_access.quality import area_bounds
+
+    bounds = area_bounds(engine)
+    cells, hidden = issue_cells(engine, STREET, IssueFilters(since=datetime(2026, 1, 1)), "all", k, 100.0)
+
+    grid = CellGrid.around(bounds, 100.0)
+    south, west, north, east = bounds
+    rows = reference.cohort(raw["issues"], datetime(2026, 1, 1))
+    m = OUTSIDE_MARGIN_DEG
+    rows = rows[rows["lat"].between(south - m, north + m) & rows["lon"].between(west - m, east + m)]
+    keys = [np.floor((rows["lon"] - grid.west) / grid.dlon), np.floor((rows["lat"] - grid.south) / grid.dlat)]
+    counts = rows.groupby(keys).size()
+    kept = counts[counts >= k]
+    assert sorted(cells["reports"]) == sorted(kept)
+    assert hidden == len(rows) - int(kept.sum())
+    assert k < 10**6 or (cells.empty and hidden == len(rows))

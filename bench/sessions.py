@@ -1,0 +1,193 @@
+"""Ten people using the app at once, through real browsers: server memory, page times, bytes sent.
+
+    .venv/bin/python bench/sessions.py --db sqlite:///bench/out/city.sqlite [--sessions 10] [--rounds 3]
+
+Starts its own server on a free port over --db, waits until the analytical copy is loaded (the
+data-health page says so), then opens --sessions Chromium tabs at once, each in its own browser
+context (its own cookies, so its own Streamlit session). Public visitors and logged-in street
+officials alternate; each walks through its pages --rounds times, picking another period on the
+way so queries miss the cache. It samples the server's RSS (with its children) every second and
+records, per page view, the seconds until the page is drawn and the websocket bytes the server
+sent. Prints; writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.e2e.helpers import login, wait_ready  # noqa: E402
+
+PUBLIC_WALK = ["", "issue_map?period=12m", "transparency?period=12m", "volunteers?period=year",
+               "transparency?period=90d", "issue_map?period=30d"]
+STAFF_WALK = ["patrols", "watchlist", "performance", "issue_map?period=12m", "transparency?period=30d"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _rss(process: psutil.Process) -> float:
+    total = process.memory_info().rss
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # a child may end while we count
+            total += child.memory_info().rss
+    return total / 2**20
+
+
+def _wait_for_copy(browser, base: str, timeout_s: float) -> str:  # noqa: ANN001
+    """Log in as the administrator and read the copy's state off the data-health page."""
+    context = browser.new_context()
+    page = context.new_page()
+    login(page, base, "admin", "admin-demo-2026")
+    deadline = time.monotonic() + timeout_s
+    state = ""
+    while time.monotonic() < deadline:
+        page.goto(f"{base}/data_health?lang=en")
+        wait_ready(page, 120_000)
+        state = page.inner_text("[data-testid='stMain']")
+        if "rows loaded" in state or "Switched off" in state or "Not used" in state:
+            break
+        page.wait_for_timeout(3000)
+    context.close()
+    line = next((row for row in state.splitlines() if "Analytical copy" in row), state[-200:])
+    return line.strip()
+
+
+def _session(browser, base: str, staff: bool, rounds: int, views: list, errors: list) -> None:  # noqa: ANN001
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    received = [0]
+
+    def on_socket(ws) -> None:  # noqa: ANN001
+        ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(payload)))
+
+    page.on("websocket", on_socket)
+    try:
+        if staff:
+            login(page, base, "street", "street-demo-2026")
+        for _ in range(rounds):
+            for path in STAFF_WALK if staff else PUBLIC_WALK:
+                before = received[0]
+                started = time.perf_counter()
+                separator = "&" if "?" in path else "?"
+                page.goto(f"{base}/{path}{separator}lang=zh")
+                wait_ready(page, 120_000)
+                seconds = time.perf_counter() - started - 0.8  # wait_ready's settling pause
+                if page.query_selector("[data-testid='stException']"):
+                    errors.append(path)
+                views.append((path.split("?")[0] or "overview", seconds, received[0] - before))
+    except Exception as exc:  # noqa: BLE001 - a failed session is reported, the others go on
+        errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="sqlite:///bench/out/city.sqlite")
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--copy", choices=("auto", "on", "off"), default="auto")
+    args = parser.parse_args()
+
+    port = _free_port()
+    env = os.environ | {"DATABASE_URL": args.db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
+                        "SYL_ANALYTICAL_COPY": args.copy,
+                        "SYL_AUDIT_LOG_PATH": str(Path(tempfile.mkdtemp()) / "audit.jsonl")}
+    server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.5)
+    process = psutil.Process(server.pid)
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            samples.append(_rss(process))
+            stop.wait(1.0)
+
+    from playwright.sync_api import sync_playwright
+
+    views: list[tuple[str, float, int]] = []
+    errors: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            print(f"database: {args.db}")
+            print(f"copy: {_wait_for_copy(browser, base, 900)}")
+            idle = _rss(process)
+            print(f"server RSS before the sessions: {idle:.0f} MiB", flush=True)
+            threading.Thread(target=sample, daemon=True).start()
+            started = time.monotonic()
+            # Playwright's sync API is single-threaded: drive the sessions from one thread per browser.
+            browser.close()
+            workers = [threading.Thread(target=_run_one, args=(base, i % 2 == 1, args.rounds, views, errors))
+                       for i in range(args.sessions)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=20)
+
+    print(f"{args.sessions} sessions x {args.rounds} rounds: {len(views)} page views in {elapsed:.0f} s; "
+          f"errors: {errors or 'none'}")
+    print(f"server RSS: idle {idle:.0f} MiB, peak {max(samples):.0f} MiB, last {samples[-1]:.0f} MiB")
+    by_page: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for page, seconds, sent in views:
+        by_page[page].append((seconds, sent))
+    print("| page | views | median s | worst s | median KB sent | most KB sent |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for page, rows in sorted(by_page.items()):
+        seconds = [s for s, _ in rows]
+        sent = [b / 1024 for _, b in rows]
+        print(f"| {page} | {len(rows)} | {statistics.median(seconds):.2f} | {max(seconds):.2f} | "
+              f"{statistics.median(sent):.0f} | {max(sent):.0f} |")
+
+
+def _run_one(base: str, staff: bool, rounds: int, views: list, errors: list) -> None:
+    """One session in its own Playwright and Chromium (the sync API may not be shared across threads)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            _session(browser, base, staff, rounds, views, errors)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
