@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -64,9 +65,13 @@ def table_downloads(
     audited: bool = False,
     open311: list[dict] | None = None,
 ) -> None:
-    """CSV and XLSX buttons for a table as shown, and an Open311 button when given requests."""
+    """CSV and XLSX buttons for a table as shown, and an Open311 button when given requests.
 
-    def button(column, label: str, data: bytes, extension: str, mime: str) -> None:  # noqa: ANN001
+    The files are made when a button is clicked (Streamlit calls `data` then), not on every run:
+    a city's 1,120-grid table took 0.5 s to write as XLSX on each rerun, and kept the bytes in
+    the server's memory for every session."""
+
+    def button(column, label: str, data: Callable[[], bytes], extension: str, mime: str) -> None:  # noqa: ANN001
         column.download_button(
             label,
             data,
@@ -79,17 +84,22 @@ def table_downloads(
         )
 
     columns = st.columns([1, 1, 1.4, 3])
-    button(columns[0], ctx.t("export.csv"), frame.to_csv(index=False).encode("utf-8-sig"), "csv", "text/csv")
+    button(columns[0], ctx.t("export.csv"), lambda: frame.to_csv(index=False).encode("utf-8-sig"), "csv", "text/csv")
     button(
         columns[1],
         ctx.t("export.xlsx"),
-        xlsx_bytes(frame, name),
+        lambda: xlsx_bytes(frame, name),
         "xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     if open311 is not None:
-        data = json.dumps(open311, ensure_ascii=False, indent=1).encode("utf-8")
-        button(columns[2], ctx.t("export.open311"), data, "json", "application/json")
+        button(
+            columns[2],
+            ctx.t("export.open311"),
+            lambda: json.dumps(open311, ensure_ascii=False, indent=1).encode("utf-8"),
+            "json",
+            "application/json",
+        )
 
 
 def shown_table(

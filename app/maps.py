@@ -71,6 +71,18 @@ def _centroid(ring: list[list[float]]) -> list[float]:
     return [round(sum(p[0] for p in points) / len(points), 6), round(sum(p[1] for p in points) / len(points), 6)]
 
 
+# Over a whole district or city, grid outlines are clutter and most of a map's bytes (1,120 grids
+# are about 1 MB): above this many, maps draw communities, and a community's grids once it is chosen.
+MAX_GRID_OUTLINES = 300
+
+
+def outlined_grids(grids: pd.DataFrame, community: str | None = None) -> pd.DataFrame:
+    """The grids whose outlines a map draws: all of a small area, one chosen community's, or none."""
+    if len(grids) <= MAX_GRID_OUTLINES:
+        return grids
+    return grids[grids["community_id"] == community] if community else grids.iloc[0:0]
+
+
 def boundary_layers(
     grids: pd.DataFrame, communities: pd.DataFrame, label_column: str, selected: set[str] | None = None
 ) -> list[pdk.Layer]:

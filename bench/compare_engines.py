@@ -275,6 +275,7 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite:///bench/out/city.sqlite")
     parser.add_argument("--runs", type=int, default=2, help="warm runs per figure (median)")
     parser.add_argument("--skip-naive", action="store_true", help="leave out the slow whole-table reads")
+    parser.add_argument("--only", default="", help="only figures whose page or name contains this text")
     args = parser.parse_args()
 
     row = make_readonly_engine(args.db, statement_timeout_s=600)
@@ -295,6 +296,8 @@ def main() -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
     for figure in figures(as_of, area_bounds(row)):
+        if args.only and args.only not in f"{figure.page} {figure.name}":
+            continue
         ours = timed(lambda f=figure: f.ours(routed), args.runs)
         rows = timed(lambda f=figure: f.ours(row), args.runs)
         naive = (float("nan"), float("nan")) if args.skip_naive else timed(

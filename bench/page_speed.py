@@ -46,7 +46,7 @@ def change_filter(at) -> float | None:  # noqa: ANN001
     return time.perf_counter() - started
 
 
-def measure(page: str, query: str, runs: int, user=None) -> tuple[float, float, float | None, int, int]:  # noqa: ANN001
+def measure(page: str, query: str, runs: int, user=None) -> tuple:  # noqa: ANN001
     from streamlit.testing.v1 import AppTest
 
     from tests.apptest_helpers import open_url_path
@@ -73,11 +73,13 @@ def measure(page: str, query: str, runs: int, user=None) -> tuple[float, float, 
         raise SystemExit(f"{page} did not render, so its timings would mean nothing: {problem}")
     deck_bytes = sum(len(d.proto.json.encode()) for d in at.get("deck_gl_json_chart"))
     chart_bytes = sum(len(c.proto.spec.encode()) for c in at.get("plotly_chart"))
+    table_bytes = sum(len(t.proto.SerializeToString()) for kind in ("dataframe", "table")
+                      for t in at.get(kind))
     changed = change_filter(at)
     if at.exception or at.error:
         problem = at.exception[0].message if at.exception else at.error[0].value
         raise SystemExit(f"{page} failed after a filter change: {problem}")
-    return cold, statistics.median(warm), changed, deck_bytes, chart_bytes
+    return cold, statistics.median(warm), changed, deck_bytes, chart_bytes, table_bytes
 
 
 def wait_for_copy(url: str) -> None:
@@ -114,17 +116,18 @@ def main() -> None:
 
     print(f"database: {args.db}")
     wait_for_copy(args.db)
-    print(f"{'page':<14}{'as':<18}{'cold s':>8}{'warm s':>8}{'filter s':>9}{'map KB':>9}{'charts KB':>11}")
+    print(f"{'page':<14}{'as':<18}{'cold s':>8}{'warm s':>8}{'filter s':>9}{'map KB':>9}{'charts KB':>11}"
+          f"{'tables KB':>11}")
     results = {}
     for page, query in ((p, PAGES[p]) for p in args.pages.split(",")):
         for role in ("street_official",) if page in STAFF_ONLY else ("public", "street_official"):
-            cold, warm, changed, deck, charts = measure(page, query, args.runs, USERS[role])
+            cold, warm, changed, deck, charts, tables = measure(page, query, args.runs, USERS[role])
             results[f"{page}/{role}"] = {"cold_s": round(cold, 3), "warm_s": round(warm, 3),
                                          "filter_s": None if changed is None else round(changed, 3),
-                                         "map_bytes": deck, "chart_bytes": charts}
+                                         "map_bytes": deck, "chart_bytes": charts, "table_bytes": tables}
             shown = "-" if changed is None else f"{changed:.2f}"
-            print(f"{page:<14}{role:<18}{cold:>8.2f}{warm:>8.2f}{shown:>9}{deck / 1024:>9.1f}{charts / 1024:>11.1f}",
-                  flush=True)
+            print(f"{page:<14}{role:<18}{cold:>8.2f}{warm:>8.2f}{shown:>9}{deck / 1024:>9.1f}{charts / 1024:>11.1f}"
+                  f"{tables / 1024:>11.1f}", flush=True)
     print(json.dumps(results))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Select, case, cast, func, select
+from sqlalchemy import Float, Select, case, cast, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
@@ -20,18 +20,24 @@ from sqlalchemy.sql.expression import FunctionElement
 COLUMNAR_FORM = "columnar_form"
 
 
-class quantile_cont(FunctionElement):  # noqa: N801 - reads like SQL
-    """DuckDB's interpolating percentile aggregate: quantile_cont(value, fraction)."""
+class quantiles_cont(FunctionElement):  # noqa: N801 - reads like SQL
+    """DuckDB's interpolating percentile aggregate for several fractions at once (one sort per
+    group): quantile_cont(value, [f1, f2, ...]), a list. Not cached by SQLAlchemy: the fractions
+    are not part of its cache key (each call compiles its SQL anyway)."""
 
-    type = Float()
-    inherit_cache = True
-    name = "quantile_cont"
+    inherit_cache = False
+    name = "quantiles_cont"
+
+    def __init__(self, value: ColumnElement, fractions: tuple[float, ...]) -> None:
+        super().__init__(value)
+        self.fractions = fractions
 
 
-@compiles(quantile_cont, "duckdb")
-def _quantile_duckdb(element: quantile_cont, compiler: Any, **kw: Any) -> str:
-    value, fraction = list(element.clauses)
-    return f"quantile_cont({compiler.process(value, **kw)}, {compiler.process(fraction, **kw)})"
+@compiles(quantiles_cont, "duckdb")
+def _quantiles_duckdb(element: quantiles_cont, compiler: Any, **kw: Any) -> str:
+    (value,) = list(element.clauses)
+    fractions = ", ".join(repr(float(f)) for f in element.fractions)
+    return f"quantile_cont({compiler.process(value, **kw)}, [{fractions}])"
 
 
 MEDIAN = (1, 2)
@@ -58,8 +64,16 @@ def percentile_select(values: Select, key: str, value: str, fractions: dict[str,
         low, high = at_rank(lo), at_rank(lo + 1)
         columns.append((low + frac * (func.coalesce(high, low) - low)).label(name))
     portable = select(ranked.c.k.label(key), *columns).group_by(ranked.c.k)
+    listed = (
+        select(
+            source.c[key].label("k"),
+            quantiles_cont(source.c[value], tuple(num / den for num, den in fractions.values())).label("q"),
+        )
+        .group_by(source.c[key])
+        .subquery("pct_listed")
+    )
     native = select(
-        source.c[key].label(key),
-        *(quantile_cont(source.c[value], cast(num / den, Float)).label(name) for name, (num, den) in fractions.items()),
-    ).group_by(source.c[key])
+        listed.c.k.label(key),
+        *(literal_column(f"pct_listed.q[{i}]", Float).label(name) for i, name in enumerate(fractions, start=1)),
+    )
     return portable.execution_options(**{COLUMNAR_FORM: native})

@@ -19,7 +19,6 @@ from data_access.schema import OPEN_STATUSES
 from data_access.scope import Scope
 
 MAX_POINTS = 3000
-MAX_GRID_OUTLINES = 300
 
 ctx = page_context("issue_map")
 t = ctx.t
@@ -125,11 +124,9 @@ shown_places = tuple(x for x in (extra or []) if x in ("shop", "facility"))
 if shown_places:
     layers.append(maps.place_layer(ctx.query(issue_map.place_points, scope, shown_places)))
 
-# Over a whole district or city, grid outlines are clutter (and most of the map's bytes): draw the
-# communities, and a community's grids once it is chosen.
-drawn_grids = grids if len(grids) <= MAX_GRID_OUTLINES or view.community or view.grid else grids.iloc[0:0]
-if view.community and len(grids) > MAX_GRID_OUTLINES:
-    drawn_grids = grids[grids["community_id"] == view.community]
+# A whole city's grid outlines are clutter: draw the chosen (or the chosen grid's) community's grids.
+grid_community = grids.loc[grids["grid_id"] == view.grid, "community_id"]
+drawn_grids = maps.outlined_grids(grids, view.community or next(iter(grid_community), None))
 layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
 # Without grid polygons (an imported export) the view fits the reports themselves.
 view_bounds = maps.bounds_of(r for r in focus if r) or ctx.query(area_bounds)

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from app import formatting, maps
+from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.formatting import LOCAL_OFFSET
 from app.widgets import kpi, page_header, text_table
 from data_access import patrols
 from data_access.reference import community_list, data_as_of, grid_list
+from data_access.scope import Scope
 
 WEEKS_SHOWN = 12
 STATE_COLORS = {"done": [46, 157, 143, 150], "due": [224, 168, 58, 160], "overdue": [192, 57, 43, 170]}
@@ -41,11 +42,27 @@ week: date = st.selectbox(
     ),
 )
 week_over = week < this_monday
+
+# A street official over many communities (a district, a city) may look at one community at a time.
+name_col = "name_zh" if ctx.lang == "zh" else "name_en"
+communities = ctx.query(community_list, True)
+communities = communities[communities["community_id"].isin(ctx.query(grid_list, scope)["community_id"])]
+if scope.kind == "street" and len(communities) > 1:
+    names = dict(zip(communities["community_id"], communities[name_col], strict=True))
+    url_state.seed_choice("patrol_community", "community", names, "")
+    chosen = st.selectbox(
+        t("filter.community"),
+        ["", *names],
+        key="patrol_community",
+        format_func=lambda c: names.get(c, t("filter.all")),
+    )
+    if chosen:
+        scope = Scope.community(chosen)
+        communities = communities[communities["community_id"] == chosen]
+
 weeks = ctx.query(patrols.grid_weeks, scope, week, WEEKS_SHOWN)
 officers = ctx.query(patrols.grid_officers, scope)
 grids = ctx.query(grid_list, scope, True)
-communities = ctx.query(community_list, True)
-communities = communities[communities["community_id"].isin(grids["community_id"])]
 week_end = min(datetime.combine(week + timedelta(days=7), datetime.min.time()) - LOCAL_OFFSET, as_of)
 last = ctx.query(patrols.last_patrols, scope, week_end)
 ctx.audit("view", {"week": week.isoformat()}, rows=len(weeks))
@@ -81,30 +98,49 @@ kpi(
     inverse=True,
 )
 
-# Map of grids coloured by this week's state.
-name_col = "name_zh" if ctx.lang == "zh" else "name_en"
+# Map of grids coloured by this week's state; over more grids than a map can show, of communities
+# coloured by their worst grid, with how many of their grids are done.
+by_community = len(grids) > maps.MAX_GRID_OUTLINES
 rows = []
-for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").itertuples():
-    ring = maps.ring_of(row.boundary_geojson)
-    if ring:
-        rows.append(
-            {
-                "polygon": ring,
-                "fill": STATE_COLORS[row.state],
-                "grid": row.name,
-                "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
-                "done": f"{row.patrols}/{row.required}",
-                "state": t("patrols.states." + row.state),
-                "days": formatting.number(row.days_since, ctx.lang, 1),
-            }
-        )
+if by_community:
+    worst = current.assign(rank=current["state"].map({"done": 0, "due": 1, "overdue": 2}))
+    summary = worst.groupby("community_id").agg(rank=("rank", "max"), met=("met", "sum"), grids=("met", "size"))
+    for row in communities.merge(summary, left_on="community_id", right_index=True).itertuples():
+        ring = maps.ring_of(row.boundary_geojson)
+        state = ("done", "due", "overdue")[int(row.rank)]
+        if ring:
+            rows.append(
+                {
+                    "polygon": ring,
+                    "fill": STATE_COLORS[state],
+                    "name": getattr(row, name_col),
+                    "done": f"{int(row.met)}/{int(row.grids)}",
+                }
+            )
+    tooltip = t("patrols.community_tooltip")
+else:
+    for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").itertuples():
+        ring = maps.ring_of(row.boundary_geojson)
+        if ring:
+            rows.append(
+                {
+                    "polygon": ring,
+                    "fill": STATE_COLORS[row.state],
+                    "grid": row.name,
+                    "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
+                    "done": f"{row.patrols}/{row.required}",
+                    "state": t("patrols.states." + row.state),
+                    "days": formatting.number(row.days_since, ctx.lang, 1),
+                }
+            )
+    tooltip = t("patrols.tooltip")
 layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
 view = maps.view_for(maps.bounds_of(r["polygon"] for r in rows))
-st.pydeck_chart(
-    maps.deck(layers, view, ctx.settings["map_style"], {"text": t("patrols.tooltip")}), height=420, key="patrol_map"
-)
+st.pydeck_chart(maps.deck(layers, view, ctx.settings["map_style"], {"text": tooltip}), height=420, key="patrol_map")
 st.caption(" · ".join(t("patrols.states." + s) + ": " + t("patrols.legend." + s) for s in STATE_COLORS))
+if by_community:
+    st.caption(t("patrols.by_community_note", grids=formatting.number(len(grids), ctx.lang)))
 
 # Monday's list: grids that missed last week's patrols.
 last_week = this_monday - timedelta(weeks=1)

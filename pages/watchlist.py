@@ -95,7 +95,7 @@ else:
     communities = ctx.query(community_list, True)
     layers = [maps.alert_layer(labelled)]
     layers += maps.boundary_layers(
-        grids, communities[communities["community_id"].isin(grids["community_id"])], name_col
+        maps.outlined_grids(grids), communities[communities["community_id"].isin(grids["community_id"])], name_col
     )
     view = maps.view_for(maps.bounds_of(maps.ring_of(g) for g in grids["boundary_geojson"]))
     st.pydeck_chart(

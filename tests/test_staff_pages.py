@@ -68,3 +68,34 @@ def test_performance_lists_officers_for_street_officials() -> None:
     at = run_app("performance", USERS["street_official"])
     assert not at.exception and at.dataframe and len(at.dataframe[0].value) > 5
     assert at.get("plotly_chart"), "the officer trend chart"
+
+
+def _layer(at, layer_id: str) -> list[dict]:  # noqa: ANN001
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    return next(layer for layer in deck["layers"] if layer["id"] == layer_id)["data"]
+
+
+def test_patrols_over_many_grids_colours_communities_and_a_community_can_be_chosen(monkeypatch, raw) -> None:
+    from app import maps
+
+    monkeypatch.setattr(maps, "MAX_GRID_OUTLINES", 4)  # the tiny street's 7 communities stand for a city
+    at = run_app("patrols", USERS["street_official"])
+    assert not at.exception, texts(at)
+    areas = _layer(at, "grid-state")
+    assert sorted(a["name"] for a in areas) == sorted(raw["communities"]["name_zh"])
+    assert "地图按社区着色" in texts(at)
+
+    at.selectbox(key="patrol_community").select("C02").run()
+    assert not at.exception, texts(at)
+    c02 = raw["grids"][raw["grids"]["community_id"] == "C02"]
+    others = raw["grids"][raw["grids"]["community_id"] != "C02"]
+    assert sorted(g["grid"] for g in _layer(at, "grid-state")) == sorted(c02["name"])
+    shown = payload(at)
+    assert not any(name in shown for name in others["name"])
+    assert "地图按社区着色" not in texts(at)
+
+
+def test_community_staff_get_no_community_choice_on_patrols() -> None:
+    at = run_app("patrols", USERS["community_staff"])
+    assert not at.exception
+    assert all(box.key != "patrol_community" for box in at.selectbox)

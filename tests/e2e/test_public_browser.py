@@ -32,3 +32,24 @@ def test_public_page_at_size(page_id, size, server, browser) -> None:
     assert overflow <= 1, f"{page_id} is {overflow}px wider than a {size} screen"
     screenshot(page, str(SCREENSHOTS / f"public-{page_id}-{size}.png"))
     context.close()
+
+
+@pytest.mark.parametrize(("label", "check"), [("CSV", "csv"), ("Excel", "xlsx")])
+def test_download_buttons_deliver_the_table(label, check, server, browser) -> None:
+    """The files are made when clicked (deferred), so only a real click proves they arrive."""
+    import io
+
+    import pandas as pd
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(url_of(server, "transparency") + "&period=90d")
+    wait_ready(page)
+    button = page.locator("[data-testid='stDownloadButton'] button", has_text=label).first
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    body = open(info.value.path(), "rb").read()  # noqa: PTH123, SIM115 - a temporary file of playwright's
+    frame = pd.read_csv(io.BytesIO(body)) if check == "csv" else pd.read_excel(io.BytesIO(body))
+    assert len(frame) > 0 and len(frame.columns) > 1
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in "".join(frame.columns)), "headers are in the page's language"
+    context.close()
