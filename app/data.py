@@ -54,7 +54,9 @@ def engine_for(url: str) -> Engine | RoutedEngine:
     mode, min_issues, refresh_seconds = _copy_settings()
     if mode == "off":
         return engine
-    copy = AnalyticalCopy(engine, refresh_seconds=refresh_seconds, min_issues=0 if mode == "on" else min_issues)
+    copy = AnalyticalCopy(
+        engine, url=url, refresh_seconds=refresh_seconds, min_issues=0 if mode == "on" else min_issues
+    )
     copy.start()
     return RoutedEngine(engine, copy)
 

@@ -6,8 +6,11 @@ columnar copy 20-100x faster (docs/performance.md has the figures). So the app
 keeps, per process, a DuckDB copy of the columns the dashboards aggregate, and
 runs the data layer's own queries on it:
 
-- The read database stays the source of truth and is only read. The copy is
-  loaded from it in short keyset-paged SELECTs and lives in memory.
+- The read database stays the source of truth and is only read. A child
+  process copies it in short keyset-paged SELECTs into a compressed DuckDB
+  file in a private temporary folder (about 60 MB for a city's million
+  issues); this process opens the file read-only. The build's CPU and memory
+  are the child's, so pages keep their speed while it runs.
 - Same queries, same scope rules: ``RoutedEngine`` hands every SQLAlchemy Core
   SELECT that the copy covers to DuckDB (compiled by ``duckdb_sql``), and
   everything else to the read database. A query is covered when every table
@@ -17,19 +20,30 @@ runs the data layer's own queries on it:
   through its indexes, where they are fast anyway.
 - Refresh without blocking: a background thread compares the source's
   watermark (meta ``data_as_of``, issue count and highest issue id) every
-  ``refresh_seconds``; when it moved, a new copy is loaded beside the old one
-  and swapped in at once. Queries never wait for a load: until the first copy
-  is ready they run on the read database.
+  ``refresh_seconds``; when it moved, a new copy is built beside the old one
+  and swapped in at once (the old file is then removed). Queries never wait
+  for a build: until the first copy is ready they run on the read database.
 - ``meta`` is copied too, so a page's "data as of" always matches its figures.
+- Tables are read one after another, not in one transaction: a feed that
+  writes during a load moves the watermark, and the next check reloads.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -40,6 +54,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import TextClause
 
 from data_access.duckdb_sql import as_result, compile_for_duckdb
+from data_access.engine import PROJECT_ROOT, make_readonly_engine
 from data_access.percentiles import COLUMNAR_FORM
 from data_access.schema import issues, meta, metadata
 
@@ -51,7 +66,9 @@ NOT_COPIED_COLUMNS = {
     "residents": frozenset({"name", "phone"}),
 }
 PAGE_ROWS = 100_000
-CATALOG = "analytical"
+SOURCE_ENV = "SYL_ANALYTICAL_SOURCE_URL"
+MEMORY_LIMIT = "1GB"  # DuckDB's own cap (copy and query working memory); beyond it a query fails and
+# the read database answers it instead
 
 
 def copied_columns(table: Table) -> list[Column]:
@@ -150,48 +167,105 @@ def watermark(engine: Engine) -> tuple:
 
 @dataclass
 class Snapshot:
-    connection: duckdb.DuckDBPyConnection
+    connection: duckdb.DuckDBPyConnection  # read-only, on the snapshot's file
+    path: Path
     watermark: tuple
     rows: dict[str, int]
     load_seconds: float
     loaded_at: float = field(default_factory=time.time)
 
+    def discard(self) -> None:
+        """Remove the file; queries still running on it finish (an open file outlives its name)."""
+        for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
-def load_snapshot(engine: Engine, threads: int = 2, mark: tuple | None = None) -> Snapshot:
-    """Copy the covered tables and columns from the read database into a new in-memory DuckDB."""
+
+def build_copy(engine: Engine, path: Path, threads: int = 2) -> dict[str, int]:
+    """Write the covered tables and columns of the read database into a new DuckDB file (compressed:
+    about 60 MB for a city's million issues). Returns the rows copied per table."""
+    con = duckdb.connect(
+        str(path), config={"threads": threads, "preserve_insertion_order": False, "memory_limit": MEMORY_LIMIT}
+    )
+    rows: dict[str, int] = {}
+    try:
+        for table in copied_tables():
+            columns = copied_columns(table)
+            typed = ", ".join(f'"{c.name}" {_duckdb_type(c)}' for c in columns)
+            con.execute(f'CREATE TABLE "{table.name}" ({typed})')
+            casts = ", ".join(f'TRY_CAST("{c.name}" AS {_duckdb_type(c)})' for c in columns)
+            count = 0
+            for page in _pages(engine, table, columns):
+                batch = pa.Table.from_arrays(
+                    [_arrow_column(values) for values in zip(*page, strict=True)], names=[c.name for c in columns]
+                )
+                con.register("page_rows", batch)
+                con.execute(f'INSERT INTO "{table.name}" SELECT {casts} FROM page_rows')  # noqa: S608
+                con.unregister("page_rows")
+                count += len(page)
+            rows[table.name] = count
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return rows
+
+
+def open_snapshot(path: Path, mark: tuple, rows: dict[str, int], seconds: float, threads: int = 2) -> Snapshot:
+    connection = duckdb.connect(str(path), read_only=True, config={"threads": threads, "memory_limit": MEMORY_LIMIT})
+    return Snapshot(connection, path, mark, rows, seconds)
+
+
+def _new_path(folder: Path) -> Path:
+    return folder / f"copy-{uuid.uuid4().hex}.duckdb"
+
+
+def load_snapshot(engine: Engine, folder: Path, mark: tuple | None = None) -> Snapshot:
+    """Build a copy in this process and open it (tests, benchmarks, start-up scripts)."""
     started = time.perf_counter()
     mark = mark or watermark(engine)
-    con = duckdb.connect(":memory:", config={"threads": threads, "preserve_insertion_order": False})
-    # A compressed in-memory catalogue: about a fifth of the memory (60 MB instead of 320 MB for a
-    # million issues at city scale), as fast to query. Cursors must USE it too (see execute).
-    con.execute(f"ATTACH ':memory:' AS {CATALOG} (COMPRESS)")
-    con.execute(f"USE {CATALOG}")
-    rows: dict[str, int] = {}
-    for table in copied_tables():
-        columns = copied_columns(table)
-        typed = ", ".join(f'"{c.name}" {_duckdb_type(c)}' for c in columns)
-        con.execute(f'CREATE TABLE "{table.name}" ({typed})')
-        casts = ", ".join(f'TRY_CAST("{c.name}" AS {_duckdb_type(c)})' for c in columns)
-        count = 0
-        for page in _pages(engine, table, columns):
-            batch = pa.Table.from_arrays(
-                [_arrow_column(values) for values in zip(*page, strict=True)], names=[c.name for c in columns]
-            )
-            con.register("page_rows", batch)
-            con.execute(f'INSERT INTO "{table.name}" SELECT {casts} FROM page_rows')  # noqa: S608
-            con.unregister("page_rows")
-            count += len(page)
-        rows[table.name] = count
-    return Snapshot(con, mark, rows, time.perf_counter() - started)
+    path = _new_path(folder)
+    rows = build_copy(engine, path)
+    return open_snapshot(path, mark, rows, time.perf_counter() - started)
+
+
+def load_snapshot_in_child(url: str, folder: Path, mark: tuple, timeout_s: float = 1800) -> Snapshot:
+    """Build a copy in a child process and open it here. The app does this: the build's Python work
+    (a million rows turned into Arrow) then never competes with pages for this process's GIL, and
+    its transient memory is the child's. The URL travels in the environment, not on the command line."""
+    started = time.perf_counter()
+    path = _new_path(folder)
+    env = os.environ | {SOURCE_ENV: url, "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "data_access.analytical", str(path)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        path.unlink(missing_ok=True)
+        lines = (done.stderr or "").strip().splitlines() or [f"exit status {done.returncode}"]
+        raise RuntimeError(f"building the analytical copy failed: {lines[-1]}")
+    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    return open_snapshot(path, mark, rows, time.perf_counter() - started)
 
 
 class AnalyticalCopy:
     """The current snapshot, and the background thread that replaces it when the source moves."""
 
     def __init__(
-        self, engine: Engine, refresh_seconds: float = 300.0, min_issues: int = 0, strict: bool = False
+        self,
+        engine: Engine,
+        url: str | None = None,
+        refresh_seconds: float = 300.0,
+        min_issues: int = 0,
+        strict: bool = False,
     ) -> None:
         self._engine = engine
+        self._url = url  # given: reloads are built in a child process (see load_snapshot_in_child)
+        self._folder = Path(tempfile.mkdtemp(prefix="syl-analytical-"))
+        atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
         self._refresh_seconds = refresh_seconds
         self._min_issues = min_issues  # below it the read database is fast enough; no copy is kept
         self._strict = strict  # tests: a query DuckDB cannot run is an error, not a quiet fallback
@@ -213,10 +287,14 @@ class AnalyticalCopy:
 
     def load_now(self) -> Snapshot:
         """Load (or reload) in the calling thread; for start-up scripts, tests and benchmarks."""
-        snapshot = load_snapshot(self._engine)
-        self._current = snapshot
+        self._swap(load_snapshot(self._engine, self._folder))
         self._checked_at = time.monotonic()
-        return snapshot
+        return self._current  # type: ignore[return-value]
+
+    def _swap(self, snapshot: Snapshot | None) -> None:
+        old, self._current = self._current, snapshot  # one reference swap: queries in flight keep the old one
+        if old is not None:
+            old.discard()
 
     def start(self) -> None:
         """Begin loading in the background, if no load is running."""
@@ -240,10 +318,13 @@ class AnalyticalCopy:
             if current is not None and mark == current.watermark:
                 return
             if mark[1] < self._min_issues:
-                self._current = None  # the source shrank below the threshold: answer from it directly
+                self._swap(None)  # the source shrank below the threshold: answer from it directly
                 return
-            snapshot = load_snapshot(self._engine, mark=mark)
-            self._current = snapshot  # one reference swap: queries in flight finish on the old copy
+            if self._url is None:
+                snapshot = load_snapshot(self._engine, self._folder, mark=mark)
+            else:
+                snapshot = load_snapshot_in_child(self._url, self._folder, mark)
+            self._swap(snapshot)
             self.last_error = None
             log.info("analytical copy loaded in %.1f s: %s", snapshot.load_seconds, snapshot.rows)
         except Exception as exc:  # noqa: BLE001 - the read database keeps answering; retried next interval
@@ -264,7 +345,6 @@ class AnalyticalCopy:
         sql = compile_for_duckdb(query)
         cursor = snapshot.connection.cursor()
         try:
-            cursor.execute(f"USE {CATALOG}")
             rows = cursor.execute(sql).fetchall()
         except duckdb.Error:
             if self._strict:
@@ -324,3 +404,15 @@ class RoutedEngine:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.row_engine, name)
+
+
+def main() -> None:
+    """Child process: build the copy of the database named in the environment into the given file."""
+    logging.basicConfig(level=logging.WARNING)
+    engine = make_readonly_engine(os.environ[SOURCE_ENV], statement_timeout_s=600)
+    rows = build_copy(engine, Path(sys.argv[1]))
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

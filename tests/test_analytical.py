@@ -179,3 +179,33 @@ def test_the_app_uses_the_copy_when_asked(app_env, sqlite_copy, monkeypatch, mod
     assert (translate("zh", "health.copy_off") in state) == (mode == "off")
     assert ("已载入" in state) == (mode == "on")
     engine_for.clear()
+
+
+def test_the_app_builds_its_copy_in_a_child_process(tiny_sqlite_url) -> None:
+    ro = make_readonly_engine(tiny_sqlite_url)
+    copy = AnalyticalCopy(ro, url=tiny_sqlite_url, refresh_seconds=float("inf"), strict=True)
+    copy.start()
+    assert copy.wait(120), copy.last_error
+    snapshot = copy.snapshot
+    assert snapshot.path.exists() and snapshot.rows["issues"] == snapshot.watermark[1]
+    assert _received(RoutedEngine(ro, copy)) == _received(ro)
+    assert copy.answered > 0
+
+
+def test_a_failed_child_build_is_reported_and_leaves_no_file(tiny_sqlite_url, tmp_path) -> None:
+    ro = make_readonly_engine(tiny_sqlite_url)
+    copy = AnalyticalCopy(ro, url=f"sqlite:///{tmp_path / 'gone.sqlite'}", refresh_seconds=float("inf"))
+    copy.start()
+    assert not copy.wait(120)
+    assert "building the analytical copy failed" in (copy.last_error or "")
+    assert "does not exist" in copy.last_error
+    assert list(copy._folder.iterdir()) == []  # noqa: SLF001
+    assert _received(RoutedEngine(ro, copy)) == _received(ro)
+
+
+def test_a_reload_removes_the_old_copy_file(tiny_sqlite_url) -> None:
+    copy = AnalyticalCopy(make_readonly_engine(tiny_sqlite_url), refresh_seconds=float("inf"))
+    first = copy.load_now()
+    second = copy.load_now()
+    assert not first.path.exists() and second.path.exists()
+    assert first.connection.execute("SELECT count(*) FROM issues").fetchone()[0] > 0  # still readable
