@@ -77,7 +77,7 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
     last_90 = replace(last_30, since=as_of - timedelta(days=90))
     bounds = area_bounds(engine)
     metres = issue_map.cell_metres_for(bounds)
-    cells, _ = issue_map.issue_cells(engine, Scope.street(), last_90, "all", k, metres)
+    cells, _ = issue_map.issue_cells(engine, Scope.street(), last_90, "all", k, metres, bounds)
     grid = issue_map.CellGrid.around(bounds, metres) if bounds else None
     return Snapshot(
         as_of=as_of,

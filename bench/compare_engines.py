@@ -253,7 +253,7 @@ def figures(as_of: datetime, bounds: tuple[float, float, float, float] | None) -
     ]
     if grid is not None:
         found.insert(4, Figure("issue map", "map cells, 12 months",
-                               lambda e: issue_map.issue_cells(e, street, year, "all", 5, metres),
+                               lambda e: issue_map.issue_cells(e, street, year, "all", 5, metres, bounds),
                                naive_cells, cells_sql))
     return found
 

@@ -8,7 +8,9 @@ context (its own cookies, so its own Streamlit session). Public visitors and log
 officials alternate; each walks through its pages --rounds times, picking another period on the
 way so queries miss the cache. It samples the server's RSS (with its children) every second and
 records, per page view, the seconds until the page is drawn and the websocket bytes the server
-sent. Prints; writes nothing.
+sent. The browsers run on the same machine as the server: on two cores, ten Chromiums drawing
+WebGL maps in software are most of the load, so page times here are an upper bound, and the
+server's RSS is the figure this measures. Prints; writes nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from tests.e2e.helpers import login, wait_ready  # noqa: E402
 
 PUBLIC_WALK = ["", "issue_map?period=12m", "transparency?period=12m", "volunteers?period=year",
                "transparency?period=90d", "issue_map?period=30d"]
+TIMEOUT_MS = 180_000  # ten browsers share two cores with the server: page loads are slow, not failed
 STAFF_WALK = ["patrols", "watchlist", "performance", "issue_map?period=12m", "transparency?period=30d"]
 
 
@@ -59,23 +62,24 @@ def _wait_for_copy(browser, base: str, timeout_s: float) -> str:  # noqa: ANN001
     """Log in as the administrator and read the copy's state off the data-health page."""
     context = browser.new_context()
     page = context.new_page()
-    login(page, base, "admin", "admin-demo-2026")
+    login(page, base, "admin", "admin-demo-2026", TIMEOUT_MS)
     deadline = time.monotonic() + timeout_s
     state = ""
     while time.monotonic() < deadline:
-        page.goto(f"{base}/data_health?lang=en")
-        wait_ready(page, 120_000)
+        page.goto(f"{base}/data_health?lang=en", timeout=TIMEOUT_MS)
+        wait_ready(page, TIMEOUT_MS)
         state = page.inner_text("[data-testid='stMain']")
         if "rows loaded" in state or "Switched off" in state or "Not used" in state:
             break
         page.wait_for_timeout(3000)
     context.close()
-    line = next((row for row in state.splitlines() if "Analytical copy" in row), state[-200:])
-    return line.strip()
+    found = [row for row in state.splitlines() if "rows loaded" in row or "Switched off" in row or "Not used" in row]
+    return found[0].strip() if found else state[-200:]
 
 
 def _session(browser, base: str, staff: bool, rounds: int, views: list, errors: list) -> None:  # noqa: ANN001
     context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     received = [0]
 
@@ -85,14 +89,14 @@ def _session(browser, base: str, staff: bool, rounds: int, views: list, errors: 
     page.on("websocket", on_socket)
     try:
         if staff:
-            login(page, base, "street", "street-demo-2026")
+            login(page, base, "street", "street-demo-2026", TIMEOUT_MS)
         for _ in range(rounds):
             for path in STAFF_WALK if staff else PUBLIC_WALK:
                 before = received[0]
                 started = time.perf_counter()
                 separator = "&" if "?" in path else "?"
                 page.goto(f"{base}/{path}{separator}lang=zh")
-                wait_ready(page, 120_000)
+                wait_ready(page, TIMEOUT_MS)
                 seconds = time.perf_counter() - started - 0.8  # wait_ready's settling pause
                 if page.query_selector("[data-testid='stException']"):
                     errors.append(path)
@@ -109,6 +113,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--copy", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--stagger", type=float, default=5.0, help="seconds between sessions' arrivals")
     args = parser.parse_args()
 
     port = _free_port()
@@ -152,8 +157,9 @@ def main() -> None:
             browser.close()
             workers = [threading.Thread(target=_run_one, args=(base, i % 2 == 1, args.rounds, views, errors))
                        for i in range(args.sessions)]
-            for worker in workers:
+            for worker in workers:  # staggered, as people arrive; all ten are open together after that
                 worker.start()
+                time.sleep(args.stagger)
             for worker in workers:
                 worker.join()
             elapsed = time.monotonic() - started

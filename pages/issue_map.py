@@ -37,7 +37,8 @@ filters = view.filters
 name_col = "name_zh" if ctx.lang == "zh" else "name_en"
 category_names = dict(zip(categories["code"], categories[name_col], strict=True))
 k = int(ctx.settings["small_cell_k"])
-cell_metres = issue_map.cell_metres_for(ctx.query(area_bounds))  # 100 m on a street, more over a city
+street_bounds = ctx.query(area_bounds)
+cell_metres = issue_map.cell_metres_for(street_bounds)  # 100 m on a street, more over a city
 
 counts = ctx.query(issue_map.category_counts, scope, filters, view.show)
 reports = int(counts["reports"].sum())
@@ -102,7 +103,9 @@ tooltip: dict | None = None
 hidden = 0
 if mode == "cells":
     # Staff see every cell of their own scope; the public only cells of at least k reports.
-    cells, hidden = ctx.query(issue_map.issue_cells, scope, filters, view.show, 1 if staff else k, cell_metres)
+    cells, hidden = ctx.query(
+        issue_map.issue_cells, scope, filters, view.show, 1 if staff else k, cell_metres, street_bounds
+    )
     layers.append(maps.cell_layer(cells, cell_metres, color_by or "count"))
     tooltip = {"text": t("map.cell_tooltip")}
 else:
@@ -129,7 +132,7 @@ grid_community = grids.loc[grids["grid_id"] == view.grid, "community_id"]
 drawn_grids = maps.outlined_grids(grids, view.community or next(iter(grid_community), None))
 layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
 # Without grid polygons (an imported export) the view fits the reports themselves.
-view_bounds = maps.bounds_of(r for r in focus if r) or ctx.query(area_bounds)
+view_bounds = maps.bounds_of(r for r in focus if r) or street_bounds
 deck = maps.deck(layers, maps.view_for(view_bounds), ctx.settings["map_style"], tooltip)
 st.pydeck_chart(deck, height=520, key="issue_map_chart")
 if points_fall_back:

@@ -55,7 +55,7 @@ def test_copied_queries_are_answered_by_the_copy_and_the_rest_by_the_read_databa
     by_month = issues.resolution_figures(routed, Scope.street(), YEAR, by="month")
     pd.testing.assert_frame_equal(by_month, issues.resolution_figures(ro, Scope.street(), YEAR, by="month"))
     after_figures = copy.answered
-    assert after_figures >= 4  # counts and percentiles, twice
+    assert after_figures >= 2  # counts and percentiles in one statement, twice
 
     table = issue_map.issue_table(routed, Scope.street(), YEAR, staff=True, limit=5)  # titles: not in the copy
     assert list(table["issue_id"]) == list(

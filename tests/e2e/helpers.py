@@ -22,13 +22,13 @@ def main_text(page: Page) -> str:
     return page.inner_text("[data-testid='stMain']")
 
 
-def login(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login?lang=zh")
-    wait_ready(page)
+def login(page: Page, base: str, username: str, password: str, timeout_ms: int = 30_000) -> None:
+    page.goto(f"{base}/login?lang=zh", timeout=timeout_ms)
+    wait_ready(page, timeout_ms)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_selector("text=/登录成功|您已登录/", timeout=30_000)
+    page.wait_for_selector("text=/登录成功|您已登录/", timeout=timeout_ms)
     page.wait_for_timeout(1500)  # let the cookie component write the cookie
 
 
