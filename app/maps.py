@@ -74,6 +74,7 @@ def _centroid(ring: list[list[float]]) -> list[float]:
 # Over a whole district or city, grid outlines are clutter and most of a map's bytes (1,120 grids
 # are about 1 MB): above this many, maps draw communities, and a community's grids once it is chosen.
 MAX_GRID_OUTLINES = 300
+MAX_COMMUNITY_LABELS = 40
 
 
 def outlined_grids(grids: pd.DataFrame, community: str | None = None) -> pd.DataFrame:
@@ -106,6 +107,8 @@ def boundary_layers(
         if ring:
             community_rows.append({"path": ring, "name": getattr(row, label_column)})
             labels.append({"position": _centroid(ring), "text": getattr(row, label_column)})
+    if len(labels) > MAX_COMMUNITY_LABELS:  # a city's 280 names overlap into a smudge; tooltips still name them
+        labels = []
     return [
         pdk.Layer(
             "PolygonLayer",

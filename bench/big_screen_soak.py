@@ -10,14 +10,8 @@ the samples, the first/last/peak and the growth. Writes nothing.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -35,22 +29,9 @@ def main() -> None:
     parser.add_argument("--refresh", type=float, default=0.5, help="minutes between data refreshes")
     parser.add_argument("--db", default=f"sqlite:///{ROOT / 'data' / 'demo.sqlite'}")
     args = parser.parse_args()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = os.environ | {"DATABASE_URL": args.db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
-                        "SYL_AUDIT_LOG_PATH": str(Path(tempfile.mkdtemp()) / "audit.jsonl")}
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)  # noqa: S310
-            break
-        except OSError:
-            time.sleep(0.5)
+    from bench.app_server import start_server
+
+    server, base = start_server(args.db)
     from playwright.sync_api import sync_playwright
 
     samples: list[tuple[float, float]] = []

@@ -216,18 +216,29 @@ def figures(as_of: datetime, bounds: tuple[float, float, float, float] | None) -
     last_monday = patrols.week_start(local_today)
     p_since, p_until = patrols.utc_bounds(last_monday - timedelta(weeks=11), 12)
 
+    weeks = [(last_monday - timedelta(weeks=11 - i)).isoformat() for i in range(12)]
+
     def naive_patrols(engine: Any) -> Any:
+        # The same figure as the page's: every grid and week, zeros included, with the requirement.
         rows = read(engine, "patrols")
         rows = rows[(rows["started_at"] >= p_since) & (rows["started_at"] < p_until)]
         local_day = reference.local(rows["started_at"]).dt.normalize()
-        week = local_day - pd.to_timedelta(local_day.dt.day_of_week, unit="D")
-        return rows.groupby([rows["grid_id"], week]).size()
+        week = (local_day - pd.to_timedelta(local_day.dt.day_of_week, unit="D")).dt.strftime("%Y-%m-%d")
+        done = rows.groupby([rows["grid_id"], week.rename("week")]).size().rename("patrols").reset_index()
+        grids = read(engine, "grids")[["grid_id", "community_id", "name", "required_patrols_per_week"]]
+        matrix = grids.merge(pd.DataFrame({"week": weeks}), how="cross").merge(done, on=["grid_id", "week"], how="left")
+        matrix["patrols"] = matrix["patrols"].fillna(0).astype(int)
+        return matrix
 
     def patrols_sql(engine: str) -> str:
         week = SPELLING[engine]["week"].format("started_at")
+        all_weeks = " UNION ALL ".join(f"SELECT '{w}' AS week" for w in weeks)
         return (
-            f"SELECT grid_id, {week} AS week, count(*) FROM patrols"
-            f" WHERE started_at >= '{_ts(p_since)}' AND started_at < '{_ts(p_until)}' GROUP BY 1, 2"
+            "SELECT g.grid_id, g.community_id, g.name, g.required_patrols_per_week, w.week,"
+            f" coalesce(d.n, 0) FROM grids g CROSS JOIN ({all_weeks}) w LEFT JOIN"
+            f" (SELECT grid_id, {week} AS week, count(*) AS n FROM patrols"
+            f" WHERE started_at >= '{_ts(p_since)}' AND started_at < '{_ts(p_until)}' GROUP BY 1, 2) d"
+            " ON d.grid_id = g.grid_id AND d.week = w.week ORDER BY g.grid_id, w.week"
         )
 
     found = [

@@ -17,16 +17,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
@@ -35,6 +29,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.app_server import start_server  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.e2e.helpers import login, wait_ready  # noqa: E402
 
@@ -42,12 +37,6 @@ PUBLIC_WALK = ["", "issue_map?period=12m", "transparency?period=12m", "volunteer
                "transparency?period=90d", "issue_map?period=30d"]
 TIMEOUT_MS = 180_000  # ten browsers share two cores with the server: page loads are slow, not failed
 STAFF_WALK = ["patrols", "watchlist", "performance", "issue_map?period=12m", "transparency?period=30d"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _rss(process: psutil.Process) -> float:
@@ -116,21 +105,7 @@ def main() -> None:
     parser.add_argument("--stagger", type=float, default=5.0, help="seconds between sessions' arrivals")
     args = parser.parse_args()
 
-    port = _free_port()
-    env = os.environ | {"DATABASE_URL": args.db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
-                        "SYL_ANALYTICAL_COPY": args.copy,
-                        "SYL_AUDIT_LOG_PATH": str(Path(tempfile.mkdtemp()) / "audit.jsonl")}
-    server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)  # noqa: S310
-            break
-        except OSError:
-            time.sleep(0.5)
+    server, base = start_server(args.db, SYL_ANALYTICAL_COPY=args.copy)
     process = psutil.Process(server.pid)
     samples: list[float] = []
     stop = threading.Event()
