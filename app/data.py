@@ -68,12 +68,13 @@ def copy_state(url: str, t: Callable[..., str], lang: str) -> str:
         return t("health.copy_off")
     copy = engine.copy
     snapshot = copy.snapshot
-    if copy.last_error:
-        return t("health.copy_failed", error=copy.last_error)
-    if snapshot is not None:
+    if snapshot is not None:  # serving, perhaps while a newer copy failed to build
         at = local_datetime(datetime.fromtimestamp(snapshot.loaded_at, UTC).replace(tzinfo=None), lang)
         rows = number(sum(snapshot.rows.values()), lang)
-        return t("health.copy_loaded", rows=rows, seconds=f"{snapshot.load_seconds:.1f}", at=at)
+        state = t("health.copy_loaded", rows=rows, seconds=f"{snapshot.load_seconds:.1f}", at=at)
+        return state + (" " + t("health.copy_stale", error=copy.last_error) if copy.last_error else "")
+    if copy.last_error:
+        return t("health.copy_failed", error=copy.last_error)
     return t("health.copy_loading") if copy.loading else t("health.copy_small")
 
 

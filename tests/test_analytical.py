@@ -209,3 +209,23 @@ def test_a_reload_removes_the_old_copy_file(tiny_sqlite_url) -> None:
     second = copy.load_now()
     assert not first.path.exists() and second.path.exists()
     assert first.connection.execute("SELECT count(*) FROM issues").fetchone()[0] > 0  # still readable
+
+
+def test_data_health_says_what_the_copy_is_doing(tiny_sqlite_url, monkeypatch) -> None:
+    from app import data
+    from app.i18n import translate
+
+    ro = make_readonly_engine(tiny_sqlite_url)
+    copy = AnalyticalCopy(ro, refresh_seconds=float("inf"))
+    monkeypatch.setattr(data, "engine_for", lambda url: RoutedEngine(ro, copy))
+
+    def state() -> str:
+        return data.copy_state("any", lambda key, **params: translate("en", key, **params), "en")
+
+    assert state() == translate("en", "health.copy_small")
+    copy.last_error = "RuntimeError: disk full"
+    assert state().startswith("Not loaded") and "disk full" in state()
+    copy.load_now()
+    assert "rows loaded" in state() and "still serves" in state() and "disk full" in state()
+    copy.last_error = None
+    assert "rows loaded" in state() and "still serves" not in state()
