@@ -24,7 +24,10 @@ ctx = page_context("issue_map")
 t = ctx.t
 staff = ctx.user is not None
 scope = ctx.scope if staff else Scope.street()
-page_header(ctx, "page.issue_map", t("map.subtitle_staff" if staff else "map.subtitle_public"))
+street_bounds = ctx.query(area_bounds)
+cell_metres = issue_map.cell_metres_for(street_bounds)  # 100 m on a street, more over a city
+subtitle = t("map.subtitle_staff") if staff else t("map.subtitle_public", metres=int(cell_metres))
+page_header(ctx, "page.issue_map", subtitle)
 
 as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 grids = ctx.query(grid_list, scope, True)
@@ -37,8 +40,6 @@ filters = view.filters
 name_col = "name_zh" if ctx.lang == "zh" else "name_en"
 category_names = dict(zip(categories["code"], categories[name_col], strict=True))
 k = int(ctx.settings["small_cell_k"])
-street_bounds = ctx.query(area_bounds)
-cell_metres = issue_map.cell_metres_for(street_bounds)  # 100 m on a street, more over a city
 
 counts = ctx.query(issue_map.category_counts, scope, filters, view.show)
 reports = int(counts["reports"].sum())

@@ -203,3 +203,10 @@ def damaged_url(sqlite_copy) -> str:
 def test_pages_survive_impossible_rows(page, role, damaged_url, monkeypatch) -> None:
     monkeypatch.setenv("DATABASE_URL", damaged_url)
     _open(page, "period=7d", user=USERS[role])  # fails on an exception or on the app's own error message
+
+
+def test_public_map_names_its_cell_size() -> None:
+    from tests.apptest_helpers import run_app
+
+    at = run_app("issue_map")
+    assert "约 100 米的方格" in texts(at)  # a street: 100 m; over a city the same sentence says 250
