@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from data_access.filters import IssueFilters
-from data_access.frames import result_frame
+from data_access.frames import read_frame, result_frame
 from data_access.percentiles import COLUMNAR_FORM, MEDIAN, P90, percentile_select, quantiles_cont
 from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, OPEN_STATUSES, issue_categories, issues
 from data_access.scope import Scope
@@ -97,8 +97,7 @@ def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: 
         literal_column("one_pass.q[2]", Float).label("p90_hours"),
     )
     query = portable.execution_options(**{COLUMNAR_FORM: native})
-    with engine.connect() as conn:
-        frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
+    frame = read_frame(engine, query)
     for column in ("received", "resolved", "timed", "invalid_durations", "with_sla", "on_time", "rated"):
         frame[column] = frame[column].fillna(0).astype(int)
     frame["resolution_rate"] = _ratio(frame["resolved"], frame["received"])
@@ -119,8 +118,7 @@ def status_counts(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.Dat
         .group_by(issues.c.status)
         .order_by(issues.c.status)
     )
-    with engine.connect() as conn:
-        return result_frame(conn.execute(query), ["status", "count"])
+    return read_frame(engine, query)
 
 
 def backlog_by_age(engine: Engine, scope: Scope, filters: IssueFilters, at: datetime) -> pd.DataFrame:

@@ -13,10 +13,6 @@ from data_access.schema import communities, grids, issue_categories, meta, speci
 from data_access.scope import Scope
 
 
-def _frame(engine: Engine, query) -> pd.DataFrame:  # noqa: ANN001
-    return read_frame(engine, query)
-
-
 def community_list(engine: Engine, with_boundaries: bool = False) -> pd.DataFrame:
     columns = [communities.c.community_id, communities.c.name_zh, communities.c.name_en]
     if with_boundaries:

@@ -31,10 +31,6 @@ def _community(community_id: str | None):  # noqa: ANN202
     return volunteers.c.community_id == community_id if community_id else true()
 
 
-def _frame(engine: Engine, query) -> pd.DataFrame:  # noqa: ANN001
-    return read_frame(engine, query)
-
-
 def leaderboard(
     engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None, limit: int = 20
 ) -> pd.DataFrame:
