@@ -17,6 +17,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import QueuePool
 
 from data_access.errors import DatabaseMissing, DatabaseUnreachable, UnsupportedDatabase
 
@@ -24,6 +25,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DB_PATH = PROJECT_ROOT / "data" / "demo.sqlite"
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_STATEMENT_TIMEOUT_S = 15.0
+# Connections kept open, and how many more may be opened under a burst of concurrent page runs.
+# A connection is handed to one thread at a time and never closed while it is checked out.
+POOL_SIZE = 5
+POOL_OVERFLOW = 15
+POOL_WAIT_S = 30
 BUILD_DEMO_COMMAND = "python -m fixtures.generate --db sqlite:///data/demo.sqlite --scale street --seed 42"
 
 
@@ -116,7 +122,19 @@ def _sqlite_readonly(parsed: URL, timeout_s: float) -> Engine:
         conn.execute("PRAGMA query_only = ON")
         return conn
 
-    engine = create_engine("sqlite://", creator=connect, pool_pre_ping=True)
+    # "sqlite://" with a creator would get SQLAlchemy's SingletonThreadPool (one connection per
+    # thread, at most 5): a sixth thread makes it close another thread's connection mid-query, which
+    # crashed the server in libsqlite3 under four visitors. A QueuePool hands each connection to one
+    # thread at a time (check_same_thread=False allows the hand-over) and never closes one in use.
+    engine = create_engine(
+        "sqlite://",
+        creator=connect,
+        poolclass=QueuePool,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_WAIT_S,
+        pool_pre_ping=True,
+    )
 
     @event.listens_for(engine, "before_cursor_execute")
     def _arm_deadline(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
@@ -134,6 +152,9 @@ def _postgres_readonly(parsed: URL, timeout_s: float) -> Engine:
     parsed = parsed.difference_update_query(["options"])
     engine = create_engine(
         parsed,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=POOL_WAIT_S,
         pool_pre_ping=True,
         connect_args={"options": f"{options} {ours}".strip(), "connect_timeout": 5},
     )
