@@ -9,4 +9,4 @@ if [ -z "${DATABASE_URL:-}" ] && [ ! -f data/demo.sqlite ]; then
   echo "Building the demo database (about 10 s) ..."
   .venv/bin/python -m fixtures.generate --db sqlite:///data/demo.sqlite --scale street --seed 42
 fi
-exec .venv/bin/python -m streamlit run app/main.py "$@"
+exec .venv/bin/python -m streamlit run app/server.py "$@"

@@ -3,13 +3,21 @@
 Recorded: every staff view of person-level data, every export, every reveal,
 every login success and failure, every logout. Fields: at (UTC ISO-8601),
 user, role, event, page, filters, rows, success.
+
+Entries are bounded (a user name of 64 characters, values of 200, at most 30 details), so a
+hostile visitor cannot grow the log by more than a short line per try. The file is created
+readable by its owner only (0600): it names staff and what they looked at.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import inspect
 import json
-from datetime import UTC, datetime
+import os
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +25,55 @@ import pandas as pd
 
 EVENTS = ("login_success", "login_failure", "login_throttled", "logout", "view", "export", "reveal")
 COLUMNS = ["at", "user", "role", "event", "page", "filters", "rows", "success"]
+MAX_NAME = 64
+MAX_VALUE = 200
+MAX_DETAILS = 30
+
+
+def clip(value: object, limit: int = MAX_VALUE) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(value: object) -> Any:
+    """A value as JSON-friendly text or number, bounded."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list | set | frozenset):
+        return clip(",".join(str(_plain(v)) for v in value))
+    return clip(value)
+
+
+def describe(function: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A data-layer call for the log: its name and arguments by parameter name (the engine and the
+    caller's scope left out; filter fields by name, empty ones left out)."""
+    try:
+        bound = inspect.signature(function).bind_partial(None, *args, **kwargs).arguments
+    except TypeError:
+        bound = {f"arg{i}": value for i, value in enumerate(args, 1)} | kwargs
+    details: dict[str, Any] = {"query": function.__name__}
+    for name, value in bound.items():
+        if name in ("engine", "scope") or value is None:
+            continue
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                field_value = getattr(value, item.name)
+                if field_value not in (None, (), ""):
+                    details[item.name] = _plain(field_value)
+        else:
+            details[name] = _plain(value)
+    return details
+
+
+def fingerprint(details: dict[str, Any] | None) -> str:
+    return json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _bounded(details: dict[str, Any] | None) -> dict[str, Any]:
+    items = list((details or {}).items())[:MAX_DETAILS]
+    return {clip(key, MAX_NAME): _plain(value) for key, value in items}
 
 
 def record(
@@ -34,17 +91,18 @@ def record(
         raise ValueError(f"unknown audit event {event!r}")
     entry = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "user": user,
+        "user": clip(user, MAX_NAME) if user is not None else None,
         "role": role,
         "event": event,
         "page": page,
-        "filters": filters or {},
+        "filters": _bounded(filters),
         "rows": rows,
         "success": success,
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         handle.flush()
@@ -63,16 +121,19 @@ def read(
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
     rows = []
-    for line in reversed(path.read_text(encoding="utf-8").splitlines()):
+    for line in reversed(path.read_text(encoding="utf-8", errors="replace").splitlines()):
         try:
             entry = json.loads(line)
-        except ValueError:
+            at = datetime.fromisoformat(entry["at"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if not isinstance(entry, dict):
             continue
         if user and entry.get("user") != user:
             continue
         if event and entry.get("event") != event:
             continue
-        if since and datetime.fromisoformat(entry["at"]) < since:
+        if since and at < since:
             continue
         entry["filters"] = json.dumps(entry.get("filters") or {}, ensure_ascii=False)
         rows.append(entry)

@@ -12,25 +12,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.audience import Audience
 from app.data import engine_for
 from data_access import issue_map, issues, patrols, volunteers
 from data_access.contract import ensure_usable
 from data_access.errors import DataAccessError
 from data_access.filters import IssueFilters
+from data_access.localtime import local_date, local_day_start, week_start
+from data_access.privacy import SUPPRESSED
 from data_access.quality import area_bounds
 from data_access.reference import community_list, data_as_of, grid_list
-from data_access.scope import Scope
-from data_access.sqlfuncs import LOCAL_UTC_OFFSET_HOURS
 
 log = logging.getLogger("app.big_screen")
 RETRY_WHEN_STALE_S = 30
+MAX_SCREENS = 64  # snapshots kept: one per scope shown (the street, each community), oldest dropped
 
 
 @dataclass
@@ -42,7 +47,7 @@ class Snapshot:
     cells: pd.DataFrame
     grids: pd.DataFrame
     communities: pd.DataFrame
-    by_community: pd.DataFrame
+    by_community: pd.DataFrame  # groups under k withheld (column "suppressed")
     top_volunteers: pd.DataFrame
     volunteer_totals: dict
     patrol_week: pd.DataFrame
@@ -57,47 +62,86 @@ class _Entry:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class _Store:
+    """The snapshots, at most MAX_SCREENS of them (least recently shown dropped first)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def entry(self, key: tuple) -> _Entry:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                found = self._entries[key] = _Entry()
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_SCREENS:
+                self._entries.popitem(last=False)
+            return found
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def shows(self, community: str) -> bool:
+        """Whether a screen of this community is already kept (its id was validated then)."""
+        with self._lock:
+            return any(key[1] == community for key in self._entries)
+
+
 @st.cache_resource(show_spinner=False)
-def _store() -> dict[tuple[str, str | None], _Entry]:
-    return {}
+def store() -> _Store:
+    return _Store()
 
 
 def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
+    """Everything the screen shows, as the published figures: what any visitor sees, small groups
+    withheld by the same audience rule as the public pages."""
     engine = engine_for(url)
     ensure_usable(engine)
+    public = Audience(None, k)
+
+    def published(function: Any, *args: Any) -> Any:
+        return public.ask(function, "published", args, {}, lambda f, *a, **kw: f(engine, *a, **kw))
+
     as_of = data_as_of(engine) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     area = IssueFilters(community_ids=(community,) if community else ())
     last_30 = IssueFilters(since=as_of - timedelta(days=30), until=as_of, community_ids=area.community_ids)
-    scope = Scope.community(community) if community else Scope.street()
-    figures = issues.resolution_figures(engine, Scope.street(), last_30)
-    local_today = (as_of + timedelta(hours=LOCAL_UTC_OFFSET_HOURS)).date()
-    month_start = datetime.combine(local_today.replace(day=1), datetime.min.time()) - timedelta(
-        hours=LOCAL_UTC_OFFSET_HOURS
-    )
-    last_90 = replace(last_30, since=as_of - timedelta(days=90))
+    today = local_date(as_of)
+    month_start = local_day_start(today.replace(day=1))
     bounds = area_bounds(engine)
     metres = issue_map.cell_metres_for(bounds)
-    cells, _ = issue_map.issue_cells(engine, Scope.street(), last_90, "all", k, metres, bounds)
     grid = issue_map.CellGrid.around(bounds, metres) if bounds else None
+    last_90 = replace(last_30, since=as_of - timedelta(days=90))
+    figures = published(issues.resolution_figures, last_30)
     return Snapshot(
         as_of=as_of,
         fetched_at=time.time(),
         figures=figures.iloc[0] if len(figures) else pd.Series(dtype=object),
-        backlog=int(issues.backlog_by_age(engine, Scope.street(), area, as_of)["count"].sum()),
-        cells=cells,
-        grids=grid_list(engine, scope, with_boundaries=True),
+        backlog=int(published(issues.backlog_by_age, area, as_of)["count"].sum()),
+        cells=published(issue_map.issue_cells, last_90, "all", metres, bounds),
+        grids=published(grid_list, True, area),
         communities=community_list(engine, with_boundaries=True),
-        by_community=issues.resolution_figures(engine, Scope.street(), last_30, by="community"),
+        by_community=published(issues.resolution_figures, last_30, "community"),
         top_volunteers=volunteers.leaderboard(engine, month_start, as_of + timedelta(days=1), community, 10),
         volunteer_totals=volunteers.totals(engine, month_start, as_of + timedelta(days=1), community),
-        patrol_week=patrols.grid_weeks(engine, scope, patrols.week_start(local_today), 1),
+        patrol_week=published(patrols.grid_weeks, week_start(today), 1, area),
         cell_size=(grid.dlat, grid.dlon) if grid else (0.0, 0.0),
     )
 
 
+def known_communities(url: str) -> dict[str, dict[str, str]] | None:
+    """Community id -> {"zh": name, "en": name}, or None while the database cannot say."""
+    try:
+        engine: Engine = engine_for(url)
+        frame = community_list(engine)
+    except (DataAccessError, SQLAlchemyError, OSError):
+        return None
+    return {row.community_id: {"zh": row.name_zh, "en": row.name_en} for row in frame.itertuples()}
+
+
 def current(url: str, community: str | None, refresh_s: float, k: int) -> tuple[Snapshot | None, float | None]:
     """(the snapshot to show, since when refreshing has failed or None). Never raises."""
-    entry = _store().setdefault((url, community), _Entry())
+    entry = store().entry((url, community, k))
     now = time.time()
     due = entry.snapshot is None or now - entry.snapshot.fetched_at >= refresh_s
     retry = entry.failed_since is None or now - entry.last_attempt >= min(refresh_s, RETRY_WHEN_STALE_S)
@@ -112,3 +156,9 @@ def current(url: str, community: str | None, refresh_s: float, k: int) -> tuple[
         finally:
             entry.lock.release()
     return entry.snapshot, entry.failed_since
+
+
+def shown_communities(snapshot: Snapshot) -> pd.DataFrame:
+    """The communities panel's rows: named communities whose group is not withheld."""
+    rows = snapshot.by_community
+    return rows[~rows[SUPPRESSED] & rows["key"].notna()]

@@ -132,3 +132,23 @@ def ranked_bars(frame: pd.DataFrame, value: str, label: str, number_format: str 
     top = float(frame[value].max()) if len(frame) else 1.0
     figure.update_xaxes(range=[0, top * 1.18])
     return styled(figure, height=max(260, 32 * len(frame) + 60), legend=False)
+
+
+def officer_trend(
+    street: pd.DataFrame, officer: pd.DataFrame, street_label: str, officer_label: str, axis: str
+) -> go.Figure:
+    """One officer's on-time share by month against the street's (dashed)."""
+    figure = go.Figure()
+    figure.add_scatter(
+        x=street["key"], y=street["on_time_share"], name=street_label, line={"color": GREY, "dash": "dash"}
+    )
+    figure.add_scatter(
+        x=officer["key"],
+        y=officer["on_time_share"],
+        name=officer_label,
+        mode="lines+markers",
+        line={"color": BLUE, "width": 3},
+    )
+    figure.update_yaxes(tickformat=".0%", range=[0, 1.05], title=axis)
+    figure.update_xaxes(type="category")
+    return styled(figure)

@@ -1,34 +1,43 @@
-"""What a page needs to render: language, user, scope, settings, and the guard.
+"""What a page needs to render: language, audience, settings, the guard, and the common lookups.
 
 The router builds one PageContext per run; a page starts with
 ``ctx = page_context("page-id")``, which stops the page with a "no access"
-notice (and runs none of its queries) unless the user's role may see it.
+notice (and runs none of its queries) unless the audience may open it. Every
+query, audit entry and download of the page goes through the context, which
+asks the audience (app/audience.py) what this visitor may see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from app import audit, registry
+from app import audit, registry, state
+from app.audience import Audience
 from app.data import query
 from app.i18n import translate
-from app.roles import User, role_of
-from data_access.scope import Scope
-
-CONTEXT_KEY = "_page_context"
+from app.roles import User
+from app.settings import Problem, Settings
+from app.startup import AuthConfig
+from data_access.access import access_of
+from data_access.reference import category_list, community_list, data_as_of, grid_list
 
 
 @dataclass(frozen=True)
 class PageContext:
     lang: str
-    user: User | None
-    settings: dict[str, Any]
+    audience: Audience
+    settings: Settings
     page_id: str = ""
     pages: dict[str, Any] = field(default_factory=dict)  # page id -> st.Page, for links
+    auth: AuthConfig | None = None  # None: staff sign-in is unavailable (see problems)
+    problems: tuple[Problem, ...] = ()  # configuration problems (administrators see them)
 
     def t(self, key: str, **params: object) -> str:
         return translate(self.lang, key, **params)
@@ -41,20 +50,90 @@ class PageContext:
         return MISSING if name == MISSING else self.t(prefix + name)
 
     @property
-    def role(self) -> str:
-        return role_of(self.user)
+    def user(self) -> User | None:
+        return self.audience.user
 
     @property
-    def scope(self) -> Scope:
-        """The caller's scope; anonymous visitors get none (public pages ask only for aggregates)."""
-        return self.user.scope if self.user else Scope.grids()
+    def role(self) -> str:
+        return self.audience.role
 
     @property
     def url(self) -> str:
-        return self.settings["database_url"]
+        return str(self.settings.database_url)
+
+    # Data. ---------------------------------------------------------------------------------------
 
     def query(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return query(function, self.url, *args, **kwargs)
+        """The visitor's own view: staff their scope, the public the street's aggregates."""
+        return self._ask("own", function, args, kwargs)
+
+    def published(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """The street's published figures: the same for every visitor, small groups hidden."""
+        return self._ask("published", function, args, kwargs)
+
+    def _ask(self, view: str, function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        def cached(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            result = query(function, self.url, *args, **kwargs)
+            if self.audience.audits_query(access_of(function), view):
+                event = "reveal" if kwargs.get("reveal") else "view"
+                rows = len(result) if isinstance(result, pd.DataFrame | list) else (0 if result is None else 1)
+                self.audit(event, audit.describe(function, args, kwargs), rows=rows, once=True)
+            return result
+
+        return self.audience.ask(function, view, args, kwargs, cached)
+
+    @cached_property
+    def as_of(self) -> datetime:
+        """The data's "now": when the read database was last filled, else the wall clock (naive UTC)."""
+        return self.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+    @property
+    def name_column(self) -> str:
+        """The column of bilingual lookup tables in the page's language."""
+        return "name_zh" if self.lang == "zh" else "name_en"
+
+    @cached_property
+    def category_names(self) -> dict[str, str]:
+        categories = self.query(category_list)
+        return dict(zip(categories["code"], categories[self.name_column], strict=True))
+
+    @cached_property
+    def community_names(self) -> dict[str, str]:
+        communities = self.query(community_list)
+        return dict(zip(communities["community_id"], communities[self.name_column], strict=True))
+
+    @cached_property
+    def grid_names(self) -> dict[str, str]:
+        """Grids the visitor's own view covers (everyone's for the public)."""
+        grids = self.query(grid_list)
+        return dict(zip(grids["grid_id"], grids["name"], strict=True))
+
+    # Actions. ------------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        event: str,
+        details: dict[str, Any] | None = None,
+        rows: int | None = None,
+        success: bool = True,
+        once: bool = False,
+    ) -> None:
+        """Write an audit entry when the audience is audited; `once`: not again for the same entry
+        in this session (a rerun shows the same view, it is not a new one)."""
+        if not self.audience.audited:
+            return
+        if once and not state.first_time((event, self.page_id, audit.fingerprint(details))):
+            return
+        audit.record(
+            self.settings.audit_log_path,
+            user=self.user.username if self.user else None,
+            role=self.role,
+            event=event,
+            page=self.page_id,
+            filters=details,
+            rows=rows,
+            success=success,
+        )
 
     def link(self, page_id: str, label: str | None = None, icon: str | None = None) -> None:
         """A link to another page that keeps the language."""
@@ -66,33 +145,19 @@ class PageContext:
             query_params=lang_params(self.lang),
         )
 
-    def audit(
-        self, event: str, filters: dict[str, Any] | None = None, rows: int | None = None, success: bool = True
-    ) -> None:
-        audit.record(
-            self.settings["audit_log_path"],
-            user=self.user.username if self.user else None,
-            role=self.role,
-            event=event,
-            page=self.page_id,
-            filters=filters,
-            rows=rows,
-            success=success,
-        )
-
 
 def set_context(ctx: PageContext) -> None:
-    st.session_state[CONTEXT_KEY] = ctx
+    state.set_page_context(ctx)
 
 
 def page_context(page_id: str) -> PageContext:
-    ctx = st.session_state.get(CONTEXT_KEY)
+    ctx = state.page_context()
     if not isinstance(ctx, PageContext):
-        st.error("Open the app through its entry point: ./run.sh")
+        st.error(translate("zh", "error.no_router"))
         st.stop()
     ctx = replace(ctx, page_id=page_id)
     spec = registry.by_id(page_id)
-    if not registry.allowed(spec, ctx.role):
+    if not ctx.audience.may_open(spec):
         no_access(ctx, spec)
         st.stop()
     return ctx

@@ -17,31 +17,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from app.formatting import local_datetime, number
-from app.settings import SettingError, default_of, load_settings
+from app.settings import load_settings
 from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.contract import ContractReport, ensure_usable
 from data_access.engine import make_readonly_engine
 
-
-def _cache_ttl() -> int:
-    try:
-        return int(load_settings()["cache_ttl_seconds"])
-    except SettingError:  # the router shows the error; the cache just needs a number
-        return int(default_of("cache_ttl_seconds"))
-
-
-_TTL = _cache_ttl()
-
-
-_COPY_SETTINGS = ("analytical_copy", "analytical_copy_min_issues", "analytical_refresh_seconds")
-
-
-def _copy_settings() -> tuple[str, int, int]:
-    try:
-        values = load_settings()
-    except SettingError:  # the router shows the error; fall back to the defaults meanwhile
-        values = {name: default_of(name) for name in _COPY_SETTINGS}
-    return tuple(values[name] for name in _COPY_SETTINGS)  # type: ignore[return-value]
+_TTL = load_settings().cache_ttl_seconds
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,11 +32,14 @@ def engine_for(url: str) -> Engine | RoutedEngine:
     The copy starts loading in the background at once; until it is ready (and for
     what it does not hold) queries go to the read database."""
     engine = make_readonly_engine(url)
-    mode, min_issues, refresh_seconds = _copy_settings()
-    if mode == "off":
+    settings = load_settings()
+    if settings.analytical_copy == "off":
         return engine
     copy = AnalyticalCopy(
-        engine, url=url, refresh_seconds=refresh_seconds, min_issues=0 if mode == "on" else min_issues
+        engine,
+        url=url,
+        refresh_seconds=settings.analytical_refresh_seconds,
+        min_issues=0 if settings.analytical_copy == "on" else settings.analytical_copy_min_issues,
     )
     copy.start()
     return RoutedEngine(engine, copy)

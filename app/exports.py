@@ -1,7 +1,8 @@
 """Downloads of what a page shows: CSV and XLSX for every table, Open311 GeoReport v2 JSON for issues.
 
-Headers are in the user's language (the table as shown). Staff exports are written to the audit log;
-public pages only ever export the public tables they show.
+Headers are in the user's language (the table as shown). Whether an export is written to the audit
+log is the audience's decision (every staff export is, whatever the page); public pages only ever
+export the public tables they show.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from app.context import PageContext
-from app.formatting import LOCAL_OFFSET
+from data_access.localtime import LOCAL_OFFSET
 from data_access.schema import OPEN_STATUSES
 
 
 def audit_export(ctx: PageContext, name: str, fmt: str, rows: int, filters: dict[str, Any] | None) -> None:
+    """Every click is its own export, so never deduplicated."""
     ctx.audit("export", (filters or {}) | {"table": name, "format": fmt}, rows=rows)
 
 
@@ -62,7 +64,6 @@ def table_downloads(
     frame: pd.DataFrame,
     name: str,
     filters: dict[str, Any] | None = None,
-    audited: bool = False,
     open311: list[dict] | None = None,
 ) -> None:
     """CSV and XLSX buttons for a table as shown, and an Open311 button when given requests.
@@ -79,8 +80,8 @@ def table_downloads(
             mime=mime,
             icon=":material/download:",
             key=f"{extension}_{name}",
-            on_click=audit_export if audited else "ignore",
-            args=(ctx, name, extension, len(frame), filters) if audited else None,
+            on_click=audit_export if ctx.audience.audited else "ignore",
+            args=(ctx, name, extension, len(frame), filters) if ctx.audience.audited else None,
         )
 
     columns = st.columns([1, 1, 1.4, 3])
@@ -102,11 +103,9 @@ def table_downloads(
         )
 
 
-def shown_table(
-    ctx: PageContext, frame: pd.DataFrame, name: str, filters: dict[str, Any] | None = None, audited: bool | None = None
-) -> None:
-    """A table shown as text, with its CSV and Excel downloads (audited for staff unless told otherwise)."""
+def shown_table(ctx: PageContext, frame: pd.DataFrame, name: str, filters: dict[str, Any] | None = None) -> None:
+    """A table shown as text, with its CSV and Excel downloads."""
     from app.widgets import text_table
 
     text_table(frame, {})
-    table_downloads(ctx, frame, name, filters, audited=ctx.user is not None if audited is None else audited)
+    table_downloads(ctx, frame, name, filters)

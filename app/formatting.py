@@ -6,11 +6,12 @@ Stored times are naive UTC; everything shown is Asia/Shanghai.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
-LOCAL_OFFSET = timedelta(hours=8)
+from data_access.localtime import LOCAL_OFFSET
+
 MISSING = "—"
 
 

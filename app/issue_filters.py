@@ -1,23 +1,25 @@
 """The issue filter bar shared by the map and the transparency page; its state lives in the URL.
 
-Every choice is read from the query string on arrival and written back on
-every run, so a copied link reopens the same view. Values from the URL are
-checked against the allowed options (a hand-edited link cannot widen a scope:
-the data layer applies the user's scope whatever the filters say).
+Every choice is read from the query string on arrival (through app/url_state's validators) and
+written back on every run, so a copied link reopens the same view. The filters are declared once,
+as the fields of IssueView: the URL, the audit entry, the data layer's IssueFilters and the
+previous period all follow from that declaration, so a new filter is one new field (and its
+widget). Narrowing never widens what the visitor may see: the audience's scope applies whatever
+the filters say.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from app import url_state
 from app.context import PageContext
-from app.formatting import LOCAL_OFFSET
 from data_access.filters import IssueFilters
+from data_access.localtime import local_date, local_day_start
 from data_access.schema import CHANNELS
 
 PERIODS = ("7d", "30d", "90d", "12m", "custom")
@@ -27,87 +29,93 @@ EARLIEST = date(2000, 1, 1)
 ALL = ""  # the "no narrowing" choice of a selectbox (None would show Streamlit's placeholder)
 
 
+def narrowing(url: str, filter_field: str | None = None, default: Any = ALL) -> Any:
+    """A filter field: its URL parameter and the IssueFilters field it narrows (if any)."""
+    return field(default=default, metadata={"url": url, "filter": filter_field})
+
+
 @dataclass(frozen=True)
 class IssueView:
     period: str
     since: datetime  # naive UTC
     until: datetime
-    categories: tuple[str, ...]
-    channels: tuple[str, ...]
-    show: str
-    community: str | None
-    grid: str | None
+    categories: tuple[str, ...] = narrowing("cat", "categories", ())
+    channels: tuple[str, ...] = narrowing("channel", "channels", ())
+    show: str = narrowing("show", None, "all")
+    community: str = narrowing("community", "community_ids")
+    grid: str = narrowing("grid", "grid_ids")
+
+    @classmethod
+    def narrowings(cls) -> list:
+        return [f for f in fields(cls) if "url" in f.metadata]
 
     @property
     def filters(self) -> IssueFilters:
-        return IssueFilters(
-            since=self.since,
-            until=self.until,
-            categories=self.categories,
-            channels=self.channels,
-            community_ids=(self.community,) if self.community else (),
-            grid_ids=(self.grid,) if self.grid else (),
-        )
+        values: dict[str, Any] = {"since": self.since, "until": self.until}
+        for item in self.narrowings():
+            value = getattr(self, item.name)
+            if item.metadata["filter"]:
+                values[item.metadata["filter"]] = value if isinstance(value, tuple) else ((value,) if value else ())
+        return IssueFilters(**values)
 
     def previous(self) -> IssueFilters:
         """The same filters over the period of equal length just before."""
         length = self.until - self.since
-        return IssueFilters(
-            since=self.since - length,
-            until=self.since,
-            categories=self.categories,
-            channels=self.channels,
-            community_ids=(self.community,) if self.community else (),
-            grid_ids=(self.grid,) if self.grid else (),
-        )
+        return replace(self, since=self.since - length, until=self.since).filters
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "period": self.period,
-            "since": self.since.isoformat(),
-            "until": self.until.isoformat(),
-            "categories": ",".join(self.categories),
-            "channels": ",".join(self.channels),
-            "show": self.show,
-            "community": self.community or "",
-            "grid": self.grid or "",
-        }
+        """Every field as text (the audit entry of a view or an export)."""
+        out = {"period": self.period, "since": self.since.isoformat(), "until": self.until.isoformat()}
+        return out | {item.name: _text(getattr(self, item.name)) for item in self.narrowings()}
+
+    def url_params(self, lang: str) -> dict[str, str]:
+        """The query string of this view (defaults left out)."""
+        params = {"lang": lang, "period": self.period}
+        for item in self.narrowings():
+            value = getattr(self, item.name)
+            if value != item.default and value != ():
+                params[item.metadata["url"]] = _text(value)
+        if self.period == "custom":
+            params["from"] = local_date(self.since).isoformat()
+            params["to"] = (local_date(self.until) - timedelta(days=1)).isoformat()
+        return params
 
 
-def _local_day_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time()) - LOCAL_OFFSET
+def _text(value: object) -> str:
+    return ",".join(value) if isinstance(value, tuple) else str(value or "")
 
 
-def filter_bar(
-    ctx: PageContext,
-    as_of: datetime,
-    categories: pd.DataFrame,
-    communities: pd.DataFrame,
-    grids: pd.DataFrame,
-    key: str,
-    show_status: bool = True,
-) -> IssueView:
-    """Render the filters (seeded from the URL), write them back to the URL, return the view."""
+def _seed_from_url(key: str, allowed: dict[str, Any], today: date) -> None:
+    """Seed every filter widget from its validated URL parameter (first run of the session only)."""
+    url_state.seed(f"{key}_period", url_state.choice("period", PERIODS, "30d"))
+    for item in IssueView.narrowings():
+        name, options = item.metadata["url"], allowed[item.name]
+        if item.default == ():
+            url_state.seed(f"{key}_{item.name}", list(url_state.choices(name, options)))
+        else:
+            url_state.seed(f"{key}_{item.name}", url_state.choice(name, options, item.default))
+    if f"{key}_range" not in st.session_state:
+        end = url_state.day("to", today, EARLIEST, today)
+        start = url_state.day("from", end - timedelta(days=29), EARLIEST, end)
+        st.session_state[f"{key}_range"] = (min(start, end), end)
+
+
+def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_status: bool = True) -> IssueView:
+    """Render the filters (seeded from the URL), write them back to the URL, return the view.
+    `grid_community`: the grids offered (grid id -> its community id)."""
     t = ctx.t
-    name_col = "name_zh" if ctx.lang == "zh" else "name_en"
-    category_names = dict(zip(categories["code"], categories[name_col], strict=True))
-    community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
-    grid_names = dict(zip(grids["grid_id"], grids["name"], strict=True))
-    grid_community = dict(zip(grids["grid_id"], grids["community_id"], strict=True))
-    today = (as_of + LOCAL_OFFSET).date()
-
-    url_state.seed_choice(f"{key}_period", "period", PERIODS, "30d")
-    url_state.seed(f"{key}_cats", [c for c in url_state.from_url("cat").split(",") if c in category_names])
-    url_state.seed(f"{key}_channels", [c for c in url_state.from_url("channel").split(",") if c in CHANNELS])
-    url_state.seed_choice(f"{key}_show", "show", SHOW, "all")
-    url_state.seed_choice(f"{key}_community", "community", community_names, ALL)
-    url_state.seed_choice(f"{key}_grid", "grid", grid_names, ALL)
-    try:
-        end = min(date.fromisoformat(url_state.from_url("to")), today)  # a link may outlive the data
-        custom = (min(date.fromisoformat(url_state.from_url("from")), end), end)
-    except ValueError:
-        custom = (today - timedelta(days=29), today)
-    url_state.seed(f"{key}_range", custom)
+    category_names = ctx.category_names
+    community_names = {c: n for c, n in ctx.community_names.items() if c in set(grid_community.values())}
+    grid_names = {g: ctx.grid_names.get(g, g) for g in grid_community}
+    today = local_date(ctx.as_of)
+    allowed = {
+        "categories": category_names,
+        "channels": CHANNELS,
+        "show": SHOW,
+        "community": community_names,
+        "grid": grid_names,
+    }
+    _seed_from_url(key, allowed, today)
 
     with st.container(border=True):
         row = st.columns([1.1, 1.6, 1.3, 1.2, 1.2])
@@ -117,7 +125,7 @@ def filter_bar(
         chosen_categories = row[1].multiselect(
             t("filter.category"),
             list(category_names),
-            key=f"{key}_cats",
+            key=f"{key}_categories",
             format_func=category_names.get,
             placeholder=t("filter.all"),
         )
@@ -146,9 +154,9 @@ def filter_bar(
         if period == "custom":
             picked = st.date_input(t("filter.range"), key=f"{key}_range", min_value=EARLIEST, max_value=today)
             start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
-            since, until = _local_day_start(start), _local_day_start(end + timedelta(days=1))
+            since, until = local_day_start(start), local_day_start(end + timedelta(days=1))
         else:
-            until = _local_day_start(today + timedelta(days=1))
+            until = local_day_start(today + timedelta(days=1))
             since = until - timedelta(days=PERIOD_DAYS[period])
         show = "all"
         if show_status:
@@ -160,25 +168,7 @@ def filter_bar(
             )
 
     view = IssueView(
-        period, since, until, tuple(chosen_categories), tuple(chosen_channels), show, community or None, grid or None
+        period, since, until, tuple(chosen_categories), tuple(chosen_channels), show, community or ALL, grid or ALL
     )
-    _write_url(ctx, view)
+    url_state.write(view.url_params(ctx.lang))
     return view
-
-
-def _write_url(ctx: PageContext, view: IssueView) -> None:
-    params = {"lang": ctx.lang, "period": view.period}
-    if view.categories:
-        params["cat"] = ",".join(view.categories)
-    if view.channels:
-        params["channel"] = ",".join(view.channels)
-    if view.show != "all":
-        params["show"] = view.show
-    if view.community:
-        params["community"] = view.community
-    if view.grid:
-        params["grid"] = view.grid
-    if view.period == "custom":
-        params["from"] = (view.since + LOCAL_OFFSET).date().isoformat()
-        params["to"] = (view.until + LOCAL_OFFSET - timedelta(days=1)).date().isoformat()
-    url_state.write(params)

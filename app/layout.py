@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import streamlit as st
 
-from app import formatting, registry
+from app import formatting, registry, state, url_state
 from app.context import PageContext
 from app.i18n import LANGUAGES, translate
+from app.settings import Problem
 from data_access.errors import DataAccessError
 
 log = logging.getLogger("app")
@@ -17,11 +19,10 @@ LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 def resolve_language(default: str) -> str:
     """?lang= wins and is remembered for the session; otherwise the session's, else the default."""
-    asked = st.query_params.get("lang")
-    if asked in LANGUAGES:
-        st.session_state["lang"] = asked
-    lang = st.session_state.get("lang", default if default in LANGUAGES else "zh")
-    if st.query_params.get("lang") != lang:
+    fallback = state.language() or (default if default in LANGUAGES else "zh")
+    lang = url_state.choice("lang", LANGUAGES, fallback)
+    state.set_language(lang)
+    if url_state.raw("lang") != lang:
         st.query_params["lang"] = lang  # keep it in the URL, so a copied link keeps the language
     return lang
 
@@ -29,11 +30,11 @@ def resolve_language(default: str) -> str:
 def _switch_language() -> None:
     chosen = st.session_state.get("lang_switch")
     if chosen in LANGUAGES:
-        st.session_state["lang"] = chosen
+        state.set_language(chosen)
         st.query_params["lang"] = chosen
 
 
-def sidebar(ctx: PageContext, on_logout) -> None:  # noqa: ANN001 - a callback
+def sidebar(ctx: PageContext, on_logout: Callable[[], None]) -> None:
     with st.sidebar:
         st.markdown(f"### {ctx.t('app.title')}")
         st.segmented_control(
@@ -46,11 +47,9 @@ def sidebar(ctx: PageContext, on_logout) -> None:  # noqa: ANN001 - a callback
             label_visibility="collapsed",
         )
         for section in registry.SECTIONS:
-            specs = [s for s in registry.menu(ctx.role) if s.section == section]
-            if section == "account" and ctx.user is None:
-                specs = [s for s in specs if s.id == "login"]
-            elif section == "account":
-                specs = []
+            specs = [s for s in registry.PAGES if s.section == section and ctx.audience.may_open(s)]
+            if section == "account":
+                specs = [s for s in specs if s.id == "login" and ctx.user is None]
             if not specs:
                 continue
             st.caption(ctx.t(f"menu.{section}"))
@@ -58,19 +57,20 @@ def sidebar(ctx: PageContext, on_logout) -> None:  # noqa: ANN001 - a callback
                 ctx.link(spec.id)
         if ctx.user is not None:
             st.divider()
-            st.markdown(f"**{ctx.user.name}**")
+            st.text(ctx.user.name)  # from the users file: shown as text
             st.caption(f"{ctx.t('role.' + ctx.user.role)} · {scope_label(ctx)}")
+            if ctx.role == "admin" and ctx.problems:
+                st.warning(ctx.t("startup.problems_admin", count=len(ctx.problems)), icon=":material/settings:")
             if st.button(ctx.t("login.logout"), icon=":material/logout:", key="logout_button"):
                 on_logout()
-                st.rerun()
 
 
 def scope_label(ctx: PageContext) -> str:
-    scope = ctx.scope
+    scope = ctx.audience.scope
     if scope.kind == "street":
         return ctx.t("scope.street")
     if scope.kind == "community":
-        return ctx.t("scope.community", id=scope.community_id)
+        return ctx.t("scope.community", id=formatting.name_of(ctx.community_names, scope.community_id))
     return ctx.t("scope.grids", ids=", ".join(scope.grid_ids or ()))
 
 
@@ -83,20 +83,37 @@ def freshness(ctx: PageContext, as_of) -> None:  # noqa: ANN001 - datetime or No
     st.caption(f":material/schedule: {text}")
 
 
-def data_error(lang: str, error: DataAccessError) -> None:
-    """A friendly page for a database problem: what happened and what to do."""
+def data_error(lang: str, error: DataAccessError, details: bool) -> None:
+    """A friendly page for a database problem. What happened and how to fix it name the database's
+    address and files, so only administrators see them; everyone else learns that it is temporary."""
+    log.warning("data error shown to a visitor: %s", error)
     st.title(translate(lang, "error.title"))
-    st.error(translate(lang, error.key, **error.params), icon=":material/database:")
-    st.info(translate(lang, error.key + "_fix", **error.params))
-    log.warning("data error shown to user: %s", error)
+    if details:
+        st.error(translate(lang, error.key, **error.params), icon=":material/database:")
+        st.info(translate(lang, error.key + "_fix", **error.params))
+    else:
+        st.error(translate(lang, "error.unavailable"), icon=":material/database:")
+        st.info(translate(lang, "error.unavailable_fix"))
 
 
-def startup_error(lang: str, key: str, params: dict) -> None:
-    st.title(translate(lang, "startup.title"))
-    st.error(translate(lang, key, **params), icon=":material/settings:")
-    st.info(translate(lang, "startup.fix"))
+def problems(lang: str, found: tuple[Problem, ...]) -> None:
+    """Configuration problems, in full (for administrators)."""
+    for problem in found:
+        st.error(translate(lang, problem.key, **problem.params), icon=":material/settings:")
+    if found:
+        st.info(translate(lang, "startup.fix"))
 
 
 def unexpected_error(lang: str) -> None:
     log.exception("unexpected error while rendering a page")
     st.error(translate(lang, "error.unexpected"), icon=":material/error:")
+
+
+def unexpected_error_hook(exc: Exception) -> bool:
+    """Streamlit's hook for errors outside the router's own guard: log, show ours, hide its box."""
+    log.error("unexpected error outside a page run", exc_info=exc)
+    try:
+        st.error(translate(state.language() or "zh", "error.unexpected"), icon=":material/error:")
+    except Exception:  # noqa: BLE001 - nothing more may escape from here
+        return True
+    return True

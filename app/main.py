@@ -1,9 +1,12 @@
-"""Entry point and router: decide who the user is, build their page list, run the page.
+"""Entry point and router: decide who the visitor is, build their page list, run the page.
 
-Runs on every rerun: language from the URL, start-up checks (users file,
-cookie key), the user from the session or a valid cookie, the read database's
-health, then ``st.navigation(...).run()`` over every page, where a page the
-role may not open is replaced by a "no access" page at the same URL.
+Runs on every rerun: settings (never fatal: problems fall back to defaults and are
+reported), language from the URL, the staff configuration, the user from the session
+or a valid cookie, the audience that decides what they may see, the read database's
+health, then ``st.navigation(...).run()`` over every page, where a page the audience
+may not open is replaced by a "no access" page at the same URL.
+
+Served through app/server.py (HttpOnly login cookie); AppTest drives this file directly.
 """
 
 from __future__ import annotations
@@ -19,31 +22,25 @@ if str(ROOT) not in sys.path:
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import layout, registry, session
+from app import layout, registry, session, url_state
+from app.audience import Audience
 from app.context import PageContext, no_access, set_context
 from app.data import database_status, query
-from app.settings import SettingError, load_settings
-from app.startup import AuthConfig, check_configuration
+from app.i18n import translate
+from app.settings import Problem, Settings, load_settings
+from app.startup import AuthConfig, auth_config
 from app.users import UsersFileError
 from data_access.engine import redact
-from data_access.errors import DataAccessError, DatabaseUnreachable
+from data_access.errors import AccessDenied, DataAccessError, DatabaseUnreachable
 from data_access.reference import data_as_of
 
 
-@st.cache_resource(show_spinner=False)
-def _auth_config(users_file: str, users_mtime: float, key: str | None, hours: float, name: str) -> AuthConfig:
-    settings = load_settings()
-    return check_configuration(
-        settings | {"users_file": users_file, "cookie_key": key, "cookie_expiry_hours": hours, "cookie_name": name}
-    )
-
-
-def auth_config(settings: dict) -> AuthConfig:
-    path = Path(settings["users_file"])
-    mtime = path.stat().st_mtime if path.exists() else 0.0
-    return _auth_config(
-        str(path), mtime, settings["cookie_key"], settings["cookie_expiry_hours"], settings["cookie_name"]
-    )
+def staff_configuration(settings: Settings) -> tuple[AuthConfig | None, Problem | None]:
+    """The sign-in configuration, or the problem that disables staff sign-in (public pages go on)."""
+    try:
+        return auth_config(settings), None
+    except UsersFileError as exc:
+        return None, Problem(exc.key, exc.params)
 
 
 def _no_access_page(ctx: PageContext, spec: registry.PageSpec):  # noqa: ANN202
@@ -57,7 +54,7 @@ def _no_access_page(ctx: PageContext, spec: registry.PageSpec):  # noqa: ANN202
 def build_pages(ctx: PageContext) -> dict[str, st.Page]:
     pages = {}
     for spec in registry.PAGES:
-        target = ROOT / spec.path if registry.allowed(spec, ctx.role) else _no_access_page(ctx, spec)
+        target = ROOT / spec.path if ctx.audience.may_open(spec) else _no_access_page(ctx, spec)
         pages[spec.id] = st.Page(
             target, title=ctx.t(spec.title_key), icon=spec.icon, url_path=spec.id, default=spec.id == "overview"
         )
@@ -66,46 +63,56 @@ def build_pages(ctx: PageContext) -> dict[str, st.Page]:
 
 def main() -> None:
     st.set_page_config(page_title="石油路街道 · 智慧社区", page_icon=":material/location_city:", layout="wide")
-    try:
-        settings = load_settings()
-    except SettingError as exc:
-        layout.startup_error(layout.resolve_language("zh"), exc.key, exc.params)
-        st.stop()
-    lang = layout.resolve_language(settings["default_language"])
+    settings = load_settings()
+    lang = layout.resolve_language(settings.default_language)
+    url_state.on_rejected(
+        lambda names: st.toast(translate(lang, "url.ignored", names=", ".join(names)), icon=":material/link_off:")
+    )
     try:
         route(settings, lang)
     except Exception:  # noqa: BLE001 - last line of defence: no traceback reaches a user
         layout.unexpected_error(lang)
 
 
-def route(settings: dict, lang: str) -> None:
-    try:
-        config = auth_config(settings)
-    except UsersFileError as exc:
-        layout.startup_error(lang, exc.key, exc.params)
-        st.stop()
+def route(settings: Settings, lang: str) -> None:
+    config, problem = staff_configuration(settings)
     user = session.current_user(config, settings)
-    ctx = PageContext(lang=lang, user=user, settings=settings)
+    audience = Audience(user, settings.small_cell_k)
+    found = settings.problems + ((problem,) if problem else ())
+    ctx = PageContext(lang=lang, audience=audience, settings=settings, auth=config, problems=found)
     ctx = replace(ctx, pages=build_pages(ctx))
     set_context(ctx)
-    st.session_state["_auth_config"] = config
     page = st.navigation(list(ctx.pages.values()), position="hidden")
-    layout.sidebar(ctx, on_logout=lambda: session.logout(config, settings, "sidebar"))
-    if registry.by_url_path(page.url_path).needs_database:
-        try:
-            database_status(settings["database_url"])
-        except DataAccessError as exc:
-            layout.data_error(lang, exc)
-            st.stop()
+    layout.sidebar(ctx, on_logout=lambda: sign_out(ctx))
+    details = audience.role == "admin"
+    try:
+        database_status(ctx.url)
         with st.sidebar:
-            layout.freshness(ctx, query(data_as_of, settings["database_url"]))
+            layout.freshness(ctx, query(data_as_of, ctx.url))
+    except (DataAccessError, SQLAlchemyError) as exc:
+        if registry.by_url_path(page.url_path).needs_database:  # the login page works without it
+            layout.data_error(lang, as_data_error(exc, ctx.url), details)
+            st.stop()
     try:
         page.run()
-    except DataAccessError as exc:
-        layout.data_error(lang, exc)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
-        layout.data_error(lang, DatabaseUnreachable(str(exc), url=redact(settings["database_url"]), reason=reason))
+    except AccessDenied:
+        no_access(ctx, registry.by_url_path(page.url_path))
+    except (DataAccessError, SQLAlchemyError) as exc:
+        layout.data_error(lang, as_data_error(exc, ctx.url), details)
+
+
+def as_data_error(exc: Exception, url: str) -> DataAccessError:
+    if isinstance(exc, DataAccessError):
+        return exc
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
+    return DatabaseUnreachable(str(exc), url=redact(url), reason=reason)
+
+
+def sign_out(ctx: PageContext) -> None:
+    """Sign out everywhere, then let the browser drop its cookie (a redirect through our route)."""
+    session.logout(ctx.settings, ctx.page_id or "sidebar")
+    session.go_to(session.signout_address(f"/login?lang={ctx.lang}"), ctx.t("login.signed_out_continue"))
+    st.stop()  # nothing more of the signed-in page
 
 
 main()

@@ -1,8 +1,9 @@
-"""Every page of the suite, who may open it, and where it sits in the menu.
+"""Every page of the suite, the roles that may open it, and where it sits in the menu.
 
-The router gives each visitor the real page only where ``allowed`` says so;
-at every other URL it mounts a "no access" page, so a page reached by URL
-without the right role runs none of its code. Each page checks again itself.
+The audience (app/audience.py) answers "may this visitor open it?" from these
+roles. The router gives each visitor the real page only where it may; at every
+other URL it mounts a "no access" page, so a page reached by URL without the
+right role runs none of its code. Each page checks again itself.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class PageSpec:
     icon: str
     roles: frozenset[str]
     section: str
-    needs_database: bool = True  # False: the page handles an unreachable database itself (the big screen)
+    needs_database: bool = True  # False: works without the read database (big screen, login, audit log)
 
     @property
     def path(self) -> str:
@@ -42,7 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "performance", "page.performance", ":material/leaderboard:", frozenset({"street_official", "admin"}), "staff"
     ),
-    PageSpec("audit_log", "page.audit", ":material/policy:", frozenset({"admin"}), "admin"),
+    PageSpec("audit_log", "page.audit", ":material/policy:", frozenset({"admin"}), "admin", needs_database=False),
     PageSpec(
         "data_health",
         "page.data_health",
@@ -50,7 +51,7 @@ PAGES: tuple[PageSpec, ...] = (
         frozenset({"admin"}),
         "admin",
     ),
-    PageSpec("login", "page.login", ":material/login:", EVERYONE, "account"),
+    PageSpec("login", "page.login", ":material/login:", EVERYONE, "account", needs_database=False),
 )
 
 
@@ -59,14 +60,6 @@ def by_id(page_id: str) -> PageSpec:
         if spec.id == page_id:
             return spec
     raise KeyError(page_id)
-
-
-def allowed(spec: PageSpec, role: str) -> bool:
-    return role in spec.roles
-
-
-def menu(role: str) -> list[PageSpec]:
-    return [spec for spec in PAGES if allowed(spec, role)]
 
 
 def by_url_path(url_path: str) -> PageSpec:

@@ -1,33 +1,47 @@
-"""Who is using this session: login, cookie re-authentication and logout.
+"""Who is using this session: sign-in, the login cookie, sign-out.
 
-streamlit-authenticator checks the password (bcrypt) and writes and deletes
-its cookie. Around it, for its known pitfalls:
-- it only ever gets a deep copy of the credentials, so it cannot rewrite the
-  users file (it does when given a path);
-- its login() sleeps 0.7 s on every rerun of a logged-out session, so we
-  render our own (translated) form and call its controller only on submit:
-  anonymous visitors never pay that delay, and never load its cookie component;
-- its max_login_attempts locks an account until the process restarts, so
-  failures go through app.throttle instead;
-- its cookie reader lets some forged tokens raise, so app.tokens reads them.
+- Passwords are checked with streamlit-authenticator's bcrypt Hasher; an unknown username is
+  checked against a decoy hash of the same cost, so both answers take as long.
+- Tries go through app/throttle.py per username and client (the browser's device cookie, else
+  its address): an attacker slows only themselves, the owner is never locked out.
+- The login cookie is set by the server (app/auth_routes.py), HttpOnly and SameSite=Strict, and
+  Secure over HTTPS: a signed-in session hands the browser a one-time ticket for it. (The
+  library's own cookie is written by JavaScript, so it could not be HttpOnly.)
+- Every rerun of every session checks its login again: the user still in the users file, the
+  token not expired, and not issued before the user's last sign-out. Signing out therefore ends
+  every session of that user, in every browser and app process, at its next rerun.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
+import bcrypt
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from app import audit
+from app import audit, client, state, tokens
 from app.roles import User
+from app.settings import Settings
 from app.startup import AuthConfig
 from app.throttle import LoginThrottle
-from app.tokens import RevokedTokens, verify_token
+from app.users import MAX_USERNAME
 
-USER_KEY = "user"
-TOKEN_KEY = "token_id"  # noqa: S105 - a session-state key, not a secret
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit
+COOKIE_ROUTE = "/_auth/session"
+SIGNOUT_ROUTE = "/_auth/signout"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # "ok", "failed" or "wait"
+    wait_s: float = 0.0
+    ticket: str = ""
 
 
 @st.cache_resource
@@ -35,96 +49,125 @@ def throttle(free_attempts: int, max_wait_s: int) -> LoginThrottle:
     return LoginThrottle(free_attempts, max_wait_s)
 
 
-def revoked_tokens(settings: dict) -> RevokedTokens:
-    """Logged-out tokens live beside the audit log, outside the read database."""
-    return RevokedTokens(Path(settings["audit_log_path"]).parent / "revoked_tokens.jsonl")
+@st.cache_resource
+def _sign_outs(path: str) -> tokens.SignOuts:
+    return tokens.SignOuts(Path(path))
 
 
-def authenticator(config: AuthConfig) -> stauth.Authenticate:
-    """One streamlit-authenticator instance per session, made when the login page first shows.
-
-    Making it renders its cookie component, which reruns the script once it
-    has read the browser's cookies. Made on the submitting run, that rerun
-    would remove the component that writes the new cookie before it ran; made
-    earlier, the submitting run renders only the writer.
-    """
-    instance = st.session_state.get("_authenticator")
-    if not isinstance(instance, stauth.Authenticate):
-        instance = stauth.Authenticate(
-            config.users_file.credentials_copy(),
-            config.cookie_name,
-            config.cookie_key,
-            cookie_expiry_days=config.cookie_hours / 24,
-            auto_hash=False,
-        )
-        st.session_state["_authenticator"] = instance
-    return instance
+def sign_outs(settings: Settings) -> tokens.SignOuts:
+    """Sign-outs live beside the audit log, outside the read database."""
+    return _sign_outs(str(Path(settings.audit_log_path).parent / "sign_outs.jsonl"))
 
 
-def current_user(config: AuthConfig, settings: dict) -> User | None:
-    """The logged-in user: from this session, else from a valid cookie."""
-    user = st.session_state.get(USER_KEY)
-    if isinstance(user, User):
-        if user.username in config.users_file.users:
-            return config.users_file.users[user.username]  # role or scope may have changed in the file
-        st.session_state.pop(USER_KEY, None)
-    if st.session_state.get("logged_out"):
+def _still_valid(login: state.Login, config: AuthConfig, settings: Settings, now: float) -> User | None:
+    user = config.users_file.users.get(login.user.username)
+    if user is None or login.expires_at <= now:
+        return None
+    if login.issued_at <= sign_outs(settings).signed_out_at(user.username):
+        return None
+    return user  # role or scope may have changed in the file
+
+
+def current_user(config: AuthConfig | None, settings: Settings) -> User | None:
+    """The signed-in user: this session's login if still valid, else a valid login cookie."""
+    if config is None:  # staff sign-in is unavailable (the login page says why)
+        state.clear_login(signed_out=False)
+        return None
+    now = time.time()
+    login = state.login()
+    if login is not None:
+        user = _still_valid(login, config, settings, now)
+        if user is not None:
+            if user != login.user:
+                state.set_login(state.Login(user, login.token, login.issued_at, login.expires_at))
+            return user
+        state.clear_login(signed_out=True)  # the browser's cookie is the same, now void too
+    if state.signed_out():
         return None
     raw = st.context.cookies.get(config.cookie_name) if st.context.cookies else None
-    now = time.time()
-    found = verify_token(
-        raw,
-        config.cookie_key,
-        now,
-        set(config.users_file.users),
-        config.cookie_hours * 3600,
-        revoked_tokens(settings).load(now),
-    )
-    if not found:
+    claims = tokens.verify(raw, config.cookie_key, now, config.users_file.users, config.cookie_hours * 3600)
+    if claims is None or claims.issued_at <= sign_outs(settings).signed_out_at(claims.username):
         return None
-    st.session_state[USER_KEY] = config.users_file.users[found[0]]
-    st.session_state[TOKEN_KEY] = found
-    return st.session_state[USER_KEY]
+    user = config.users_file.users[claims.username]
+    state.set_login(state.Login(user, str(raw), claims.issued_at, claims.expires_at))
+    return user
 
 
-def attempt_login(config: AuthConfig, settings: dict, username: str, password: str, page: str) -> tuple[str, float]:
-    """('ok' | 'failed' | 'wait', seconds to wait). Audits every outcome."""
-    name = username.strip().lower()
-    gate = throttle(int(settings["login_free_attempts"]), int(settings["login_max_wait_seconds"]))
-    log = settings["audit_log_path"]
-    wait = gate.wait_seconds(name, time.time())
+def visitor_address(settings: Settings) -> str:
+    headers = st.context.headers
+    return client.address(
+        st.context.ip_address, headers if isinstance(headers, Mapping) else {}, settings.client_address_header
+    )
+
+
+def _client(config: AuthConfig, settings: Settings, username: str) -> tuple[str, bool]:
+    """(the throttle's client key, whether this browser signed in as `username` before)."""
+    raw = st.context.cookies.get(config.device_cookie) if st.context.cookies else None
+    device = tokens.device_id(raw, config.cookie_key, username, time.time())
+    if device:
+        return "device:" + device, True
+    return "address:" + visitor_address(settings), False
+
+
+def _password_matches(config: AuthConfig, username: str, password: str) -> bool:
+    """A bcrypt check in every case, so a wrong name answers as slowly as a wrong password."""
+    stored = config.users_file.hashes.get(username)
+    secret = password.encode()
+    if stored is None or len(secret) > MAX_PASSWORD_BYTES:
+        bcrypt.checkpw(secret[:MAX_PASSWORD_BYTES], config.decoy_hash)
+        return False
+    return stauth.Hasher.check_pw(password, stored)
+
+
+def attempt_login(config: AuthConfig, settings: Settings, username: str, password: str, page: str) -> Outcome:
+    """Check one sign-in try; on success this session is signed in and holds a cookie ticket.
+    Every outcome is audited (names bounded in length)."""
+    name = username.strip().lower()[: MAX_USERNAME + 1]
+    gate = throttle(settings.login_free_attempts, settings.login_max_wait_seconds)
+    log = settings.audit_log_path
+    key, known = _client(config, settings, name)
+    now = time.time()
+    wait = gate.wait_seconds(name, key, known, now)
     if wait > 0:
+        gate.failed(name, key, known, now)  # a refused try counts: hammering only lengthens the wait
         audit.record(log, user=name or None, role="public", event="login_throttled", page=page, success=False)
-        return "wait", wait
+        return Outcome("wait", wait)
     if not name or not password:
-        return "failed", 0.0
-    auth = authenticator(config)
-    if name in config.users_file.users and auth.authentication_controller.login(name, password):
-        gate.succeeded(name)
-        user = config.users_file.users[name]
-        st.session_state[USER_KEY] = user
-        st.session_state.pop("logged_out", None)
-        auth.cookie_controller.set_cookie()
-        expires = auth.cookie_controller.cookie_model.exp_date
-        if expires:
-            st.session_state[TOKEN_KEY] = (name, float(expires))
-        audit.record(log, user=name, role=user.role, event="login_success", page=page)
-        return "ok", 0.0
-    gate.failed(name, time.time())
-    audit.record(log, user=name, role="public", event="login_failure", page=page, success=False)
-    return "failed", 0.0
+        return Outcome("failed")
+    if not _password_matches(config, name, password):
+        gate.failed(name, key, known, time.time())
+        audit.record(log, user=name, role="public", event="login_failure", page=page, success=False)
+        return Outcome("failed")
+    gate.succeeded(name, key)
+    user = config.users_file.users[name]
+    token, claims = tokens.issue(name, config.cookie_key, time.time(), config.cookie_hours)
+    state.set_login(state.Login(user, token, claims.issued_at, claims.expires_at))
+    audit.record(log, user=name, role=user.role, event="login_success", page=page)
+    ticket = tokens.ticket(token, config.cookie_key, time.time(), visitor_address(settings))
+    return Outcome("ok", ticket=ticket)
 
 
-def logout(config: AuthConfig, settings: dict, page: str) -> None:
-    user = st.session_state.get(USER_KEY)
-    token = st.session_state.get(TOKEN_KEY)
-    if token:
-        revoked_tokens(settings).add(*token)
-    auth = authenticator(config)
-    auth.authentication_controller.logout()
-    auth.cookie_controller.delete_cookie()
-    for key in (USER_KEY, TOKEN_KEY):
-        st.session_state.pop(key, None)
-    st.session_state["logged_out"] = True
-    if isinstance(user, User):
-        audit.record(settings["audit_log_path"], user=user.username, role=user.role, event="logout", page=page)
+def logout(settings: Settings, page: str) -> None:
+    """Sign this user out everywhere: every session and cookie issued before now becomes void."""
+    login = state.login()
+    state.clear_login(signed_out=True)
+    if login is not None:
+        sign_outs(settings).add(login.user.username)
+        audit.record(settings.audit_log_path, user=login.user.username, role=login.user.role, event="logout", page=page)
+
+
+def go_to(address: str, label: str) -> None:
+    """Send the browser to one of our own auth routes (a full page load: the route sets or clears
+    the HttpOnly cookie, then redirects back). `address` is built here, never from input; a link
+    stays as a fallback where the script cannot run."""
+    target = json.dumps(address).replace("<", "\\u003c")
+    st.html(f"<script>window.location.replace({target});</script>", unsafe_allow_javascript=True)
+    st.link_button(label, address)
+
+
+def cookie_address(ticket: str, next_path: str) -> str:
+    return f"{COOKIE_ROUTE}?{urlencode({'ticket': ticket, 'next': next_path})}"
+
+
+def signout_address(next_path: str) -> str:
+    return f"{SIGNOUT_ROUTE}?{urlencode({'next': next_path})}"

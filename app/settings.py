@@ -1,20 +1,28 @@
-"""Every setting of the app in one declarative list, with defaults and help.
+"""Every setting of the app in one typed declaration, with its default, variable and help.
 
-A setting is read from, in order: its environment variable, the ``[app]``
-table of ``.streamlit/secrets.toml``, its default. docs/settings.md documents
-each one and a test fails when one is missing there.
+A setting is read from, in order: its environment variable, the ``[app]`` table of
+``.streamlit/secrets.toml`` (the read database also from ``[database] url``), its default.
+This module is the only reader of secrets.toml. docs/settings.md documents each setting and a
+test fails when one is missing there.
+
+Bad configuration never takes the public pages down: a secrets.toml that cannot be read, or a
+value of the wrong kind, falls back to the defaults and is kept as a `Problem`, which the login
+page (in general terms) and the admin's pages (in full) show in the user's language.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from data_access.engine import PROJECT_ROOT, SECRETS_PATH, resolve_database_url
+from data_access.engine import PROJECT_ROOT, demo_database_url
 
+log = logging.getLogger("app.settings")
+SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEMO_USERS_FILE = PROJECT_ROOT / "app" / "demo_users.yaml"
 
 
@@ -26,159 +34,189 @@ def copy_mode(value: object) -> str:
     return text
 
 
+def language(value: object) -> str:
+    text = str(value).strip().lower()
+    if text not in ("zh", "en"):
+        raise ValueError(f"not zh or en: {value!r}")
+    return text
+
+
+def positive_int(value: object) -> int:
+    number = int(str(value).strip())
+    if number <= 0:
+        raise ValueError(f"not a positive whole number: {value!r}")
+    return number
+
+
+def positive_float(value: object) -> float:
+    number = float(str(value).strip())
+    if not 0 < number < float("inf"):
+        raise ValueError(f"not a positive number: {value!r}")
+    return number
+
+
+def text(value: object) -> str:
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"not text: {value!r}")
+    return str(value)
+
+
+def setting(default: Any, env: str, help: str, parse: Any = text) -> Any:  # noqa: A002 - the field's help text
+    return field(default=default, metadata={"env": env, "help": help, "parse": parse})
+
+
 @dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
-    env: str
-    kind: Any = str
+class Problem:
+    """Something wrong with the configuration: a catalogue key and its parameters."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "database_url",
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = setting(
         None,
-        "Read database URL (sqlite:///path or postgresql://...); "
-        "default: DATABASE_URL, then the demo file data/demo.sqlite.",
         "DATABASE_URL",
-    ),
-    Setting(
-        "users_file",
-        str(DEMO_USERS_FILE),
-        "YAML file of staff users (bcrypt hashes, role, scope). The app only reads it.",
-        "SYL_USERS_FILE",
-    ),
-    Setting("cookie_name", "syl_auth", "Name of the staff login cookie.", "SYL_COOKIE_NAME"),
-    Setting(
-        "cookie_key",
+        "Read database URL (sqlite:///path or postgresql://...); also [database] url in secrets.toml; "
+        "default: the demo file data/demo.sqlite.",
+    )
+    users_file: str = setting(
+        str(DEMO_USERS_FILE), "SYL_USERS_FILE", "YAML file of staff users (bcrypt hashes, role, scope). Only read."
+    )
+    cookie_name: str = setting("syl_auth", "SYL_COOKIE_NAME", "Name of the staff login cookie.")
+    cookie_key: str | None = setting(
         None,
-        "Secret that signs staff cookies: at least 32 random characters. Required "
-        "outside demo mode; in demo mode a random key is kept in data/.cookie_key.",
         "SYL_COOKIE_KEY",
-    ),
-    Setting(
-        "cookie_expiry_hours",
-        8.0,
-        "Hours a staff login lasts (at most one working day: 10).",
-        "SYL_COOKIE_EXPIRY_HOURS",
-        float,
-    ),
-    Setting(
-        "cache_ttl_seconds",
+        "Secret that signs staff cookies: at least 32 random characters. Required outside demo mode; "
+        "in demo mode a random key is kept in data/.cookie_key.",
+    )
+    cookie_expiry_hours: float = setting(
+        8.0, "SYL_COOKIE_EXPIRY_HOURS", "Hours a staff login lasts (at most one working day: 10).", positive_float
+    )
+    cache_ttl_seconds: int = setting(
         300,
-        "Seconds a query result is reused before the database is asked again.",
         "SYL_CACHE_TTL_SECONDS",
-        int,
-    ),
-    Setting("small_cell_k", 5, "Public breakdowns hide any count below k (DESIGN section 7).", "SYL_SMALL_CELL_K", int),
-    Setting(
-        "map_style",
+        "Seconds a query result is reused before the database is asked again.",
+        positive_int,
+    )
+    small_cell_k: int = setting(
+        5, "SYL_SMALL_CELL_K", "Public breakdowns hide any count below k (docs/access.md).", positive_int
+    )
+    map_style: str = setting(
         "",
-        "Basemap style URL for pydeck; empty draws boundaries on a plain background (no tiles needed).",
         "SYL_MAP_STYLE",
-    ),
-    Setting(
-        "public_url",
-        "http://localhost:8501",
-        "Public address of the app, used in QR codes on the big screen.",
-        "SYL_PUBLIC_URL",
-    ),
-    Setting(
-        "audit_log_path",
+        "Basemap style URL for pydeck; empty draws boundaries on a plain background (no tiles needed).",
+    )
+    public_url: str = setting(
+        "http://localhost:8501", "SYL_PUBLIC_URL", "Public address of the app, used in QR codes on the big screen."
+    )
+    audit_log_path: str = setting(
         str(PROJECT_ROOT / "data" / "audit.jsonl"),
-        "Append-only audit log (JSON lines), kept outside the read database.",
         "SYL_AUDIT_LOG_PATH",
-    ),
-    Setting(
-        "login_free_attempts",
+        "Append-only audit log (JSON lines), kept outside the read database.",
+    )
+    login_free_attempts: int = setting(
         3,
-        "Failed logins for a user before each further try must wait.",
         "SYL_LOGIN_FREE_ATTEMPTS",
-        int,
-    ),
-    Setting(
-        "login_max_wait_seconds",
+        "Failed logins from one browser for a user before each further try must wait.",
+        positive_int,
+    )
+    login_max_wait_seconds: int = setting(
         300,
-        "Longest wait imposed between failed logins (never a permanent lock).",
         "SYL_LOGIN_MAX_WAIT_SECONDS",
-        int,
-    ),
-    Setting(
-        "big_screen_rotate_seconds",
+        "Longest wait imposed between failed logins (never a permanent lock).",
+        positive_int,
+    )
+    client_address_header: str = setting(
+        "",
+        "SYL_CLIENT_ADDRESS_HEADER",
+        "Behind a reverse proxy: the request header holding the visitor's address (X-Forwarded-For). "
+        "Empty: the connection's own address.",
+    )
+    big_screen_rotate_seconds: int = setting(
         15,
-        "Seconds each big-screen panel stays up (?rotate= overrides).",
         "SYL_BIG_SCREEN_ROTATE_SECONDS",
-        int,
-    ),
-    Setting(
-        "big_screen_refresh_minutes",
+        "Seconds each big-screen panel stays up (?rotate= overrides).",
+        positive_int,
+    )
+    big_screen_refresh_minutes: float = setting(
         5.0,
-        "Minutes between big-screen data refreshes (?refresh= overrides).",
         "SYL_BIG_SCREEN_REFRESH_MINUTES",
-        float,
-    ),
-    Setting(
-        "analytical_copy",
+        "Minutes between big-screen data refreshes (?refresh= overrides).",
+        positive_float,
+    )
+    analytical_copy: str = setting(
         "auto",
+        "SYL_ANALYTICAL_COPY",
         "In-process DuckDB copy that answers the dashboards' aggregate queries: auto (when the issues "
         "table holds at least analytical_copy_min_issues rows), on, or off.",
-        "SYL_ANALYTICAL_COPY",
         copy_mode,
-    ),
-    Setting(
-        "analytical_copy_min_issues",
+    )
+    analytical_copy_min_issues: int = setting(
         100_000,
-        "In auto mode, the issue count from which the analytical copy is kept.",
         "SYL_ANALYTICAL_COPY_MIN_ISSUES",
-        int,
-    ),
-    Setting(
-        "analytical_refresh_seconds",
+        "In auto mode, the issue count from which the analytical copy is kept.",
+        positive_int,
+    )
+    analytical_refresh_seconds: int = setting(
         300,
+        "SYL_ANALYTICAL_REFRESH_SECONDS",
         "Seconds between checks of the read database's watermark; a moved watermark reloads the copy "
         "in the background.",
-        "SYL_ANALYTICAL_REFRESH_SECONDS",
-        int,
-    ),
-    Setting("default_language", "zh", "Language when the URL does not ask for one: zh or en.", "SYL_DEFAULT_LANGUAGE"),
-)
+        positive_int,
+    )
+    default_language: str = setting(
+        "zh", "SYL_DEFAULT_LANGUAGE", "Language when the URL does not ask for one: zh or en.", language
+    )
+    problems: tuple[Problem, ...] = field(default=(), compare=False)  # not a setting: what went wrong reading them
+
+    @property
+    def demo(self) -> bool:
+        """Demo mode: the shipped demo users file is in use (so its published passwords are known)."""
+        return Path(self.users_file).resolve() == DEMO_USERS_FILE.resolve()
 
 
-def _secrets() -> dict[str, Any]:
-    if not SECRETS_PATH.exists():
-        return {}
-    with SECRETS_PATH.open("rb") as handle:
-        return tomllib.load(handle).get("app", {})
+SETTINGS = tuple(f for f in fields(Settings) if "env" in f.metadata)
 
 
-class SettingError(ValueError):
-    """A setting holds a value of the wrong kind; `key` names the catalogue message."""
+def read_secrets(path: Path | None = None) -> tuple[dict[str, Any], Problem | None]:
+    """The secrets file as a table, or an empty one and the problem when it cannot be read."""
+    path = path or SECRETS_PATH
+    if not path.exists():
+        return {}, None
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle), None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        log.error("cannot read %s, using defaults: %s", path, exc)
+        return {}, Problem("startup.secrets_unreadable", {"path": str(path), "reason": str(exc).splitlines()[0]})
 
-    key = "startup.setting_invalid"
 
-    def __init__(self, name: str, env: str, value: object) -> None:
-        super().__init__(f"setting {name} ({env}) has an invalid value: {value!r}")
-        self.params = {"name": name, "env": env, "value": value}
-
-
-def load_settings() -> dict[str, Any]:
-    secrets = _secrets()
+def load_settings() -> Settings:
+    secrets, problem = read_secrets()
+    problems = [problem] if problem else []
+    app_table = secrets.get("app") if isinstance(secrets.get("app"), dict) else {}
+    database = secrets.get("database") if isinstance(secrets.get("database"), dict) else {}
     values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        raw = os.environ.get(setting.env, secrets.get(setting.name, setting.default))
+    for spec in SETTINGS:
+        env = spec.metadata["env"]
+        raw = os.environ.get(env)
+        if raw is None:
+            raw = database.get("url") if spec.name == "database_url" else app_table.get(spec.name)
+        if raw is None or (raw == "" and spec.default is None):
+            continue
         try:
-            values[setting.name] = setting.kind(raw) if raw is not None and setting.kind is not str else raw
-        except (TypeError, ValueError) as exc:
-            raise SettingError(setting.name, setting.env, raw) from exc
-    values["database_url"] = resolve_database_url(values["database_url"])
-    return values
+            values[spec.name] = spec.metadata["parse"](raw)
+        except (TypeError, ValueError):
+            shown = str(raw) if spec.name not in ("cookie_key", "database_url") else "…"
+            problems.append(Problem("startup.setting_invalid", {"name": spec.name, "env": env, "value": shown[:80]}))
+            log.error("setting %s (%s) has an invalid value; using its default", spec.name, env)
+    settings = Settings(**values, problems=tuple(problems))
+    if not settings.database_url:
+        settings = replace(settings, database_url=demo_database_url())
+    return settings
 
 
 def default_of(name: str) -> Any:
-    return next(setting.default for setting in SETTINGS if setting.name == name)
-
-
-def is_demo(values: dict[str, Any]) -> bool:
-    """Demo mode: the shipped demo users file is in use (so its published passwords are known)."""
-    return Path(values["users_file"]).resolve() == DEMO_USERS_FILE.resolve()
+    return next(spec.default for spec in SETTINGS if spec.name == name)

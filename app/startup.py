@@ -1,17 +1,20 @@
-"""Checks that must pass before anyone can log in: users file, cookie key, cookie life.
+"""Checks that must pass before anyone can sign in: users file, cookie key, cookie life.
 
-Outside demo mode a missing, short or well-known cookie key stops the app
-with a page that says why (a guessable key lets anyone forge a staff login).
+Outside demo mode a missing, short or well-known cookie key disables staff sign-in
+(a guessable key lets anyone forge a staff login); the public pages keep working,
+and the problem is named on the login page and in the server log.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from app.settings import is_demo
+import bcrypt
+
+from app.settings import Settings
 from app.users import UsersFile, UsersFileError, load_users
 from data_access.engine import PROJECT_ROOT
 
@@ -43,6 +46,13 @@ class AuthConfig:
     cookie_key: str
     cookie_hours: float
     demo: bool
+    # A hash of a random password at the users' bcrypt cost: checked for unknown usernames, so the
+    # answer takes as long as for a real one and does not tell which names exist.
+    decoy_hash: bytes = b""
+
+    @property
+    def device_cookie(self) -> str:
+        return self.cookie_name + "_device"
 
 
 def _demo_key(path: Path = DEMO_KEY_PATH) -> str:
@@ -72,11 +82,32 @@ def check_cookie_key(key: str | None, demo: bool) -> str:
     return key
 
 
-def check_configuration(values: dict[str, Any]) -> AuthConfig:
-    demo = is_demo(values)
-    users = load_users(values["users_file"])
-    key = check_cookie_key(values.get("cookie_key"), demo)
-    hours = float(values["cookie_expiry_hours"])
+def _decoy(users: UsersFile) -> bytes:
+    first = next(iter(users.hashes.values()), "$2b$12$")
+    cost = int(first[4:6]) if first[4:6].isdigit() else 12
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(rounds=min(max(cost, 4), 16)))
+
+
+def check_configuration(settings: Settings) -> AuthConfig:
+    users = load_users(settings.users_file)
+    key = check_cookie_key(settings.cookie_key, settings.demo)
+    hours = settings.cookie_expiry_hours
     if not 0 < hours <= MAX_COOKIE_HOURS:
         raise StartupError("startup.cookie_hours", hours=hours, max=MAX_COOKIE_HOURS)
-    return AuthConfig(users, values["cookie_name"], key, hours, demo)
+    return AuthConfig(users, settings.cookie_name, key, hours, settings.demo, _decoy(users))
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    """The checked configuration, remade only when the users file or a setting changes (the decoy
+    hash costs a bcrypt round). Raises UsersFileError (StartupError) naming what is wrong."""
+    path = Path(settings.users_file)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return _cached(replace(settings, problems=()), mtime)
+
+
+@lru_cache(maxsize=8)
+def _cached(settings: Settings, users_mtime: int) -> AuthConfig:
+    return check_configuration(settings)

@@ -1,27 +1,113 @@
-"""Widget state that lives in the URL: seed a widget from ?name= once, write choices back."""
+"""The one reader of URL parameters: one validator per kind of value, and widget state kept in the URL.
+
+Every parameter a page reads goes through a validator here: a known code from an allowed set,
+a list of such codes, a finite number in a range, or a day in a range; anything longer than
+MAX_LENGTH is refused before it is looked at. A value that fails falls back to the default, and
+the visitor is told once per session (a notice names the parameter, never echoes its value).
+So a hand-edited or hostile link can only ever produce values a page could have chosen itself,
+and caches are keyed by those values alone.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+from collections.abc import Callable, Collection
+from datetime import date
+from typing import TypeVar
 
 import streamlit as st
 
+from app import state
 
-def from_url(name: str) -> str:
-    value = st.query_params.get(name, "")
-    return value if isinstance(value, str) else ""
+MAX_LENGTH = 200  # characters: longer than any code list a page writes
+MAX_ITEMS = 40  # entries in a comma-separated list
+T = TypeVar("T")
+_notify: Callable[[list[str]], None] | None = None
+
+
+def on_rejected(notify: Callable[[list[str]], None]) -> None:
+    """How to tell the visitor (set by the router: a toast in their language)."""
+    global _notify
+    _notify = notify
+
+
+def raw(name: str) -> str | None:
+    """The parameter as sent, or None when absent (or given more than once in a broken way)."""
+    value = st.query_params.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _rejected(name: str) -> None:
+    if _notify is not None and state.first_time(("url_rejected", name)):
+        _notify([name])
+
+
+def _checked(name: str, parse: Callable[[str], T], default: T) -> T:
+    value = raw(name)
+    if value is None or value == "":
+        return default
+    if len(value) > MAX_LENGTH:
+        _rejected(name)
+        return default
+    try:
+        return parse(value)
+    except ValueError:
+        _rejected(name)
+        return default
+
+
+def choice(name: str, allowed: Collection[str], default: str) -> str:
+    """One code out of `allowed`."""
+
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(value)
+        return value
+
+    return _checked(name, parse, default)
+
+
+def choices(name: str, allowed: Collection[str]) -> tuple[str, ...]:
+    """A comma-separated list of codes out of `allowed` (unknown ones dropped, the visitor told)."""
+
+    def parse(value: str) -> tuple[str, ...]:
+        items = [item for item in value.split(",") if item]
+        known = tuple(dict.fromkeys(item for item in items[:MAX_ITEMS] if item in allowed))
+        if len(known) != len(items):
+            _rejected(name)
+        return known
+
+    return _checked(name, parse, ())
+
+
+def number(name: str, default: float, low: float, high: float) -> float:
+    """A finite number in [low, high] (NaN, infinities and anything outside fall back)."""
+
+    def parse(value: str) -> float:
+        found = float(value)
+        if not math.isfinite(found) or not low <= found <= high:
+            raise ValueError(value)
+        return found
+
+    return _checked(name, parse, default)
+
+
+def day(name: str, default: date, earliest: date, latest: date) -> date:
+    """An ISO date (YYYY-MM-DD) in [earliest, latest]."""
+
+    def parse(value: str) -> date:
+        found = date.fromisoformat(value)
+        if not earliest <= found <= latest:
+            raise ValueError(value)
+        return found
+
+    return _checked(name, parse, default)
 
 
 def seed(key: str, value: object) -> None:
     """Give a widget its first value (from the URL); later runs keep what the user chose."""
     if key not in st.session_state:
         st.session_state[key] = value
-
-
-def seed_choice(key: str, name: str, allowed: Collection, default: object) -> None:
-    """Seed from ?name= when it is one of `allowed` (a hand-edited link cannot pick anything else)."""
-    value = from_url(name)
-    seed(key, value if value in allowed else default)
 
 
 def write(params: dict[str, str]) -> None:

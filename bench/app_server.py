@@ -24,7 +24,7 @@ def start_server(db: str, **settings: str) -> tuple[subprocess.Popen, str]:
     env = os.environ | {"DATABASE_URL": db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
                         "SYL_AUDIT_LOG_PATH": str(Path(tempfile.mkdtemp()) / "audit.jsonl")} | settings
     server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "app/server.py", "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -10,20 +10,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-import tomllib
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.pool import QueuePool
 
-from data_access.errors import DatabaseMissing, DatabaseUnreachable, UnsupportedDatabase
+from data_access.errors import DatabaseCorrupt, DatabaseMissing, DatabaseUnreachable, UnsupportedDatabase
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_DB_PATH = PROJECT_ROOT / "data" / "demo.sqlite"
-SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_STATEMENT_TIMEOUT_S = 15.0
 # Connections kept open, and how many more may be opened under a burst of concurrent page runs.
 # A connection is handed to one thread at a time and never closed while it is checked out.
@@ -38,18 +36,9 @@ def demo_database_url() -> str:
 
 
 def resolve_database_url(explicit: str | None = None) -> str:
-    """DATABASE_URL, else [database] url in secrets.toml, else the demo file."""
-    if explicit:
-        return explicit
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
-    if SECRETS_PATH.exists():
-        with SECRETS_PATH.open("rb") as handle:
-            secrets = tomllib.load(handle)
-        url = secrets.get("database", {}).get("url")
-        if url:
-            return str(url)
-    return demo_database_url()
+    """For scripts: the URL given, else DATABASE_URL, else the demo file. (The app reads its URL
+    through app.settings, which also looks in secrets.toml.)"""
+    return explicit or os.environ.get("DATABASE_URL") or demo_database_url()
 
 
 def redact(url: str) -> str:
@@ -91,10 +80,19 @@ def make_readonly_engine(url: str, statement_timeout_s: float = DEFAULT_STATEMEN
     return _postgres_readonly(parsed, statement_timeout_s)
 
 
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class _TimedConnection(sqlite3.Connection):
     """A SQLite connection that aborts any statement running past its deadline."""
 
     deadline = float("inf")
+    file_id: tuple[int, int] | None = None
 
     def arm(self, timeout_s: float) -> None:
         self.deadline = time.monotonic() + timeout_s
@@ -120,6 +118,7 @@ def _sqlite_readonly(parsed: URL, timeout_s: float) -> Engine:
             f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False, factory=_TimedConnection
         )
         conn.execute("PRAGMA query_only = ON")
+        conn.file_id = _file_id(path)
         return conn
 
     # "sqlite://" with a creator would get SQLAlchemy's SingletonThreadPool (one connection per
@@ -135,6 +134,14 @@ def _sqlite_readonly(parsed: URL, timeout_s: float) -> Engine:
         pool_timeout=POOL_WAIT_S,
         pool_pre_ping=True,
     )
+
+    @event.listens_for(engine, "checkout")
+    def _same_file(dbapi_connection, connection_record, connection_proxy):  # noqa: ANN001
+        # A connection keeps reading the file it opened, even after the file was deleted or replaced
+        # (a new export copied over it): hand out only connections to the file now at the path, so a
+        # vanished database is noticed and a replaced one is read afresh, without a restart.
+        if dbapi_connection.file_id != _file_id(path):
+            raise DisconnectionError("the database file changed since this connection opened it")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _arm_deadline(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
@@ -161,14 +168,18 @@ def _postgres_readonly(parsed: URL, timeout_s: float) -> Engine:
     return engine
 
 
+CORRUPTION_SIGNS = ("file is not a database", "malformed", "disk image", "file is encrypted")
+
+
 def check_reachable(engine: Engine) -> None:
-    """Open one connection, turning driver errors into a DatabaseUnreachable."""
+    """Open one connection and read the catalogue, turning driver errors into typed ones."""
+    probe = "SELECT count(*) FROM sqlite_master" if engine.dialect.name == "sqlite" else "SELECT 1"
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        raise DatabaseUnreachable(
-            f"Cannot reach the database {redact(str(engine.url))}: {exc.orig}",
-            url=redact(str(engine.url)),
-            reason=str(exc.orig).strip().splitlines()[0] if exc.orig else "",
-        ) from exc
+            conn.execute(text(probe))
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else ""
+        url = redact(str(engine.url))
+        if engine.dialect.name == "sqlite" and any(sign in reason.lower() for sign in CORRUPTION_SIGNS):
+            raise DatabaseCorrupt(f"The database file is damaged: {reason}", url=url, reason=reason) from exc
+        raise DatabaseUnreachable(f"Cannot reach the database {url}: {reason}", url=url, reason=reason) from exc

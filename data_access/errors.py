@@ -26,6 +26,10 @@ class DatabaseUnreachable(DataAccessError):
     key = "error.db_unreachable"
 
 
+class DatabaseCorrupt(DataAccessError):
+    key = "error.db_corrupt"
+
+
 class SchemaMismatch(DataAccessError):
     key = "error.schema_mismatch"
 
@@ -36,3 +40,9 @@ class EmptyDatabase(DataAccessError):
 
 class UnsupportedDatabase(DataAccessError):
     key = "error.db_unsupported"
+
+
+class AccessDenied(DataAccessError):
+    """A caller asked for data its scope does not allow (a programming error or a forged request)."""
+
+    key = "access.denied"

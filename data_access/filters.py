@@ -1,12 +1,18 @@
-"""Typed filters the pages pass to the data layer (never raw SQL fragments)."""
+"""Typed filters the pages pass to the data layer (never raw SQL fragments).
+
+IssueFilters is also the one way to narrow any query to an area (its community_ids and grid_ids):
+a Scope says what a caller may see, a filter what they chose to look at.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, and_, true
+from sqlalchemy import Table, and_, select, true
 from sqlalchemy.sql.elements import ColumnElement
+
+from data_access.schema import grids
 
 
 @dataclass(frozen=True)
@@ -39,3 +45,15 @@ class IssueFilters:
             if values:
                 parts.append(column.in_(values))
         return and_(true(), *parts)
+
+    def on_grid(self, grid_col: ColumnElement) -> ColumnElement[bool]:
+        """Rows whose grid lies in the chosen area (its communities and grids); everything if none."""
+        parts: list[ColumnElement[bool]] = []
+        if self.community_ids:
+            parts.append(grid_col.in_(select(grids.c.grid_id).where(grids.c.community_id.in_(self.community_ids))))
+        if self.grid_ids:
+            parts.append(grid_col.in_(self.grid_ids))
+        return and_(true(), *parts)
+
+
+EVERYWHERE = IssueFilters()  # no narrowing

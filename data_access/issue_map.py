@@ -1,8 +1,8 @@
 """What the issue map draws: aggregated cells for everyone, points and details for staff in scope.
 
 Public output never carries an exact point: reports are counted into cells of
-about 100 m in SQL, and cells with fewer than k reports are dropped in SQL
-(HAVING), so they never leave the database. Rows outside the street (more than
+about 100 m in SQL, and cells with fewer than k reports are dropped before
+anything is sent (the audience's one suppression step, app/audience.py). Rows outside the street (more than
 ~1 km beyond every grid) are left off the map and counted by data_access.quality.
 """
 
@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import DateTime, Float, and_, case, cast, func, literal, select, true
 from sqlalchemy.engine import Engine
 
+from data_access.access import declare
 from data_access.filters import IssueFilters
 from data_access.frames import read_frame, result_frame
 from data_access.quality import area_bounds
@@ -88,55 +89,47 @@ def _status_clause(show: str):  # noqa: ANN202
     return issues.c.status.not_in(EXCLUDED_STATUSES)
 
 
+@declare("anyone", count="reports", drop_small=True)
 def issue_cells(
     engine: Engine,
     scope: Scope,
     filters: IssueFilters,
     show: str = "all",
-    k: int = 5,
     metres: float | None = None,
     bounds: tuple[float, float, float, float] | None = None,
-) -> tuple[pd.DataFrame, int]:
-    """Cells with at least k reports (lon/lat of the cell's south-west corner, reports, open, resolved),
-    and how many reports fell in smaller cells and are not drawn. `bounds` (the lattice's anchor)
-    defaults to `area_bounds`; pages that already hold it pass it (1,120 polygons parse in 20 ms)."""
+) -> pd.DataFrame:
+    """Every cell holding reports (lon/lat of the cell's south-west corner, reports, open, resolved,
+    share_resolved). Cells under the audience's k are dropped after the query (app/audience.py);
+    their total stays in ``attrs["hidden"]``. At most a few thousand cells: the cell size grows with
+    the area (`cell_metres_for`). `bounds` (the lattice's anchor) defaults to `area_bounds`; pages
+    that already hold it pass it (1,120 polygons parse in 20 ms)."""
+    columns = ["lon", "lat", "reports", "open", "resolved", "share_resolved"]
     bounds = bounds or area_bounds(engine)
     if bounds is None:
-        return pd.DataFrame(columns=["lon", "lat", "reports", "open", "resolved", "share_resolved"]), 0
+        return pd.DataFrame(columns=columns)
     grid = CellGrid.around(bounds, metres or cell_metres_for(bounds))
     cx = floor_((issues.c.lon - grid.west) / grid.dlon).label("cx")
     cy = floor_((issues.c.lat - grid.south) / grid.dlat).label("cy")
-    where = and_(scope.on_issue(issues), filters.clause(issues), _status_clause(show), _inside(bounds))
-    # One pass: every cell with the total over all cells beside it (a window over the groups),
-    # then only cells of at least k leave the database.
-    per_cell = (
+    query = (
         select(
             cx,
             cy,
             func.count().label("reports"),
             func.sum(case((issues.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
             func.sum(case((issues.c.status.in_(DONE_STATUSES), 1), else_=0)).label("resolved"),
-            func.sum(func.count()).over().label("in_bounds"),
         )
-        .where(where)
+        .where(scope.on_issue(issues), filters.clause(issues), _status_clause(show), _inside(bounds))
         .group_by(cx, cy)
-        .subquery("per_cell")
     )
-    query = select(per_cell).where(per_cell.c.reports >= k)
-    columns = ["cx", "cy", "reports", "open", "resolved", "in_bounds"]
     with engine.connect() as conn:
-        cells = result_frame(conn.execute(query), columns)
-        if cells.empty:  # no cell reaches k: the total must be counted on its own
-            in_bounds = int(conn.execute(select(func.count()).where(where)).scalar() or 0)
-        else:
-            in_bounds = int(cells["in_bounds"].iloc[0])
+        cells = result_frame(conn.execute(query), ["cx", "cy", "reports", "open", "resolved"])
     cells["lon"] = (grid.west + cells["cx"] * grid.dlon).round(5)
     cells["lat"] = (grid.south + cells["cy"] * grid.dlat).round(5)
     cells["share_resolved"] = (cells["resolved"] / cells["reports"]).round(3)
-    hidden = in_bounds - int(cells["reports"].sum())
-    return cells[["lon", "lat", "reports", "open", "resolved", "share_resolved"]], hidden
+    return cells[columns]
 
 
+@declare("staff")
 def issue_points(engine: Engine, scope: Scope, filters: IssueFilters, at, show: str = "all", limit: int = 5000):  # noqa: ANN001, ANN201
     """Staff only: individual issues in scope with category, status, age and assigned officer."""
     query = (
@@ -166,11 +159,13 @@ def issue_points(engine: Engine, scope: Scope, filters: IssueFilters, at, show: 
     return read_frame(engine, query)
 
 
+@declare("anyone", staff_rows=True)
 def issue_table(
-    engine: Engine, scope: Scope, filters: IssueFilters, staff: bool, show: str = "all", limit: int = 500
+    engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all", limit: int = 500
 ) -> pd.DataFrame:
-    """The table under the map. Public rows carry no coordinates, no reporter, no officer, and a
-    description only where the issue was marked public."""
+    """The table under the map. For the public scope, rows carry no coordinates, no reporter, no
+    officer, and a description only where the issue was marked public."""
+    staff = not scope.public
     description = issues.c.description if staff else case((issues.c.is_public.is_(True), issues.c.description))
     columns = [
         issues.c.issue_id,
@@ -196,6 +191,7 @@ def issue_table(
     return read_frame(engine, query)
 
 
+@declare("staff")
 def issue_history(engine: Engine, scope: Scope, issue_id: int) -> pd.DataFrame:
     """One issue's status history, empty unless the issue lies in the caller's scope."""
     in_scope = select(issues.c.issue_id).where(issues.c.issue_id == issue_id, scope.on_issue(issues))
@@ -214,6 +210,7 @@ def issue_history(engine: Engine, scope: Scope, issue_id: int) -> pd.DataFrame:
     return read_frame(engine, query)
 
 
+@declare("staff")
 def issue_detail(engine: Engine, scope: Scope, issue_id: int) -> dict | None:
     """One issue with its category's name and SLA, or None outside the caller's scope."""
     query = (
@@ -226,6 +223,7 @@ def issue_detail(engine: Engine, scope: Scope, issue_id: int) -> dict | None:
     return dict(row) if row else None
 
 
+@declare("staff")
 def building_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all") -> pd.DataFrame:
     """Staff only: buildings in scope with how many of the filtered issues are about each."""
     counts = (
@@ -256,6 +254,7 @@ def building_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: s
     return read_frame(engine, query)
 
 
+@declare("staff")
 def place_points(engine: Engine, scope: Scope, kinds: tuple[str, ...]) -> pd.DataFrame:
     query = (
         select(places.c.place_id, places.c.kind, places.c.name, places.c.grid_id, places.c.lat, places.c.lon)
@@ -265,6 +264,7 @@ def place_points(engine: Engine, scope: Scope, kinds: tuple[str, ...]) -> pd.Dat
     return read_frame(engine, query)
 
 
+@declare("anyone")
 def category_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all") -> pd.DataFrame:
     """Reports by category for the current filters (cohort rules as in data_access.issues)."""
     query = (

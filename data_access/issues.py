@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, Float, String, and_, bindparam, case, cast, fun
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
+from data_access.access import declare
 from data_access.filters import IssueFilters
 from data_access.frames import read_frame, result_frame
 from data_access.percentiles import COLUMNAR_FORM, MEDIAN, P90, percentile_select, quantiles_cont
@@ -58,6 +59,7 @@ def _with_categories():  # noqa: ANN202 - a Join
     return issues.outerjoin(issue_categories, issue_categories.c.code == issues.c.category_code)
 
 
+@declare("anyone", count="received")
 def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: str | None = None) -> pd.DataFrame:
     """Per group: received, resolved, resolution_rate, median/p90 hours, on_time_share, satisfaction."""
     key = _group_column(by)
@@ -106,10 +108,25 @@ def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: 
     return frame.sort_values("key", na_position="last", kind="stable").reset_index(drop=True)
 
 
+@declare("anyone")
+def reopen_counts(engine: Engine, scope: Scope, filters: IssueFilters, by: str | None = None) -> pd.DataFrame:
+    """Per group (as in resolution_figures): cohort issues reopened at least once."""
+    key = _group_column(by)
+    query = (
+        select(key, func.sum(case((issues.c.reopened_count > 0, 1), else_=0)).label("reopened"))
+        .select_from(_with_categories())
+        .where(_cohort_where(scope, filters))
+        .group_by(key)
+    )
+    with engine.connect() as conn:
+        return result_frame(conn.execute(query), ["key", "reopened"])
+
+
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (numerator / denominator.where(denominator > 0)).astype(float)
 
 
+@declare("anyone")
 def status_counts(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.DataFrame:
     """Issues by current status, every status included (rejected and duplicate too)."""
     query = (
@@ -121,6 +138,7 @@ def status_counts(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.Dat
     return read_frame(engine, query)
 
 
+@declare("anyone")
 def backlog_by_age(engine: Engine, scope: Scope, filters: IssueFilters, at: datetime) -> pd.DataFrame:
     """Issues open at `at`, by age: reported before it and not resolved or closed by it."""
     at_param = bindparam("at", at, type_=DateTime)
@@ -143,6 +161,7 @@ def backlog_by_age(engine: Engine, scope: Scope, filters: IssueFilters, at: date
     return pd.DataFrame({"age": list(AGE_BUCKETS), "count": [int(found.get(b, 0)) for b in AGE_BUCKETS]})
 
 
+@declare("anyone")
 def monthly_flow(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.DataFrame:
     """Per local month: issues received, and issues of the cohort resolved in that month."""
     where = _cohort_where(scope, filters)
@@ -160,6 +179,7 @@ def monthly_flow(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.Data
     return frame.sort_values("month").reset_index(drop=True)
 
 
+@declare("staff")
 def open_overdue_count(engine: Engine, scope: Scope, at: datetime) -> int:
     """Issues open now (by status) and older than their category's time limit."""
     at_param = bindparam("at", at, type_=DateTime)

@@ -13,31 +13,38 @@ import pandas as pd
 from sqlalchemy import DateTime, String, and_, bindparam, case, func, literal, select, true, union_all
 from sqlalchemy.engine import Engine
 
+from data_access.access import declare
+from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame, result_frame
+from data_access.localtime import local_day_start
 from data_access.reference import grid_list
 from data_access.schema import DONE_STATUSES, devices, grids, issue_categories, issues, officers, patrols
 from data_access.scope import Scope
-from data_access.sqlfuncs import LOCAL_UTC_OFFSET_HOURS, hours_between, local_week_start
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+from data_access.sqlfuncs import hours_between, local_week_start
 
 
 def utc_bounds(first_monday: date, weeks: int) -> tuple[datetime, datetime]:
     """UTC instants bounding `weeks` local ISO weeks from `first_monday`."""
-    start = datetime.combine(first_monday, datetime.min.time()) - timedelta(hours=LOCAL_UTC_OFFSET_HOURS)
+    start = local_day_start(first_monday)
     return start, start + timedelta(weeks=weeks)
 
 
-def grid_weeks(engine: Engine, scope: Scope, last_monday: date, weeks: int = 12) -> pd.DataFrame:
+@declare("anyone")
+def grid_weeks(
+    engine: Engine, scope: Scope, last_monday: date, weeks: int = 12, area: IssueFilters = EVERYWHERE
+) -> pd.DataFrame:
     """One row per grid in scope and week: patrols done, required, met."""
     first = last_monday - timedelta(weeks=weeks - 1)
     since, until = utc_bounds(first, weeks)
     week = local_week_start(patrols.c.started_at).label("week")
     done = (
         select(patrols.c.grid_id, week, func.count().label("patrols"))
-        .where(patrols.c.started_at >= since, patrols.c.started_at < until, scope.on_grid(patrols.c.grid_id))
+        .where(
+            patrols.c.started_at >= since,
+            patrols.c.started_at < until,
+            scope.on_grid(patrols.c.grid_id),
+            area.on_grid(patrols.c.grid_id),
+        )
         .group_by(patrols.c.grid_id, week)
         .subquery("done")
     )
@@ -60,7 +67,7 @@ def grid_weeks(engine: Engine, scope: Scope, last_monday: date, weeks: int = 12)
                 done, and_(done.c.grid_id == grids.c.grid_id, done.c.week == all_weeks.c.week)
             )
         )
-        .where(scope.on_grid(grids.c.grid_id))
+        .where(scope.on_grid(grids.c.grid_id), area.on_grid(grids.c.grid_id))
         .order_by(grids.c.grid_id, all_weeks.c.week)
     )
     columns = ["grid_id", "community_id", "name", "required", "week", "patrols"]
@@ -76,22 +83,26 @@ def compliance(frame: pd.DataFrame) -> float | None:
     return float(frame["met"].mean()) if len(frame) else None
 
 
-def last_patrols(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
+@declare("staff")
+def last_patrols(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> pd.DataFrame:
     """Per grid in scope: when it was last patrolled and how many days ago (NaN: never)."""
     at_param = bindparam("at", at, type_=DateTime)
     query = (
         select(patrols.c.grid_id, func.max(patrols.c.started_at).label("last_patrol_at"))
-        .where(patrols.c.started_at <= at_param, scope.on_grid(patrols.c.grid_id))
+        .where(patrols.c.started_at <= at_param, scope.on_grid(patrols.c.grid_id), area.on_grid(patrols.c.grid_id))
         .group_by(patrols.c.grid_id)
     )
     with engine.connect() as conn:
         last = result_frame(conn.execute(query), ["grid_id", "last_patrol_at"])
-    frame = grid_list(engine, scope).merge(last, on="grid_id", how="left")
+    frame = grid_list(engine, scope, area=area).merge(last, on="grid_id", how="left")
     frame["days_since"] = (pd.Timestamp(at) - pd.to_datetime(frame["last_patrol_at"])).dt.total_seconds() / 86400
     return frame
 
 
-def officer_summary(engine: Engine, scope: Scope, since: datetime, until: datetime) -> pd.DataFrame:
+@declare("staff")
+def officer_summary(
+    engine: Engine, scope: Scope, since: datetime, until: datetime, area: IssueFilters = EVERYWHERE
+) -> pd.DataFrame:
     """Per officer with patrols in scope and period: patrols, km, hazards, patrols never ended."""
     query = (
         select(
@@ -105,14 +116,20 @@ def officer_summary(engine: Engine, scope: Scope, since: datetime, until: dateti
             func.avg(hours_between(patrols.c.started_at, patrols.c.ended_at) * 60.0).label("avg_minutes"),
         )
         .select_from(patrols.outerjoin(officers, officers.c.officer_id == patrols.c.officer_id))
-        .where(patrols.c.started_at >= since, patrols.c.started_at < until, scope.on_grid(patrols.c.grid_id))
+        .where(
+            patrols.c.started_at >= since,
+            patrols.c.started_at < until,
+            scope.on_grid(patrols.c.grid_id),
+            area.on_grid(patrols.c.grid_id),
+        )
         .group_by(patrols.c.officer_id, officers.c.name, officers.c.role)
         .order_by(patrols.c.officer_id)
     )
     return read_frame(engine, query)
 
 
-def grid_officers(engine: Engine, scope: Scope) -> pd.DataFrame:
+@declare("staff")
+def grid_officers(engine: Engine, scope: Scope, area: IssueFilters = EVERYWHERE) -> pd.DataFrame:
     """Each grid in scope with its active grid officer (NULL where the grid has none: flagged on pages)."""
     officer = (
         select(officers.c.grid_id, func.min(officers.c.officer_id).label("officer_id"))
@@ -127,13 +144,21 @@ def grid_officers(engine: Engine, scope: Scope) -> pd.DataFrame:
                 officers, officers.c.officer_id == officer.c.officer_id
             )
         )
-        .where(scope.on_grid(grids.c.grid_id))
+        .where(scope.on_grid(grids.c.grid_id), area.on_grid(grids.c.grid_id))
         .order_by(grids.c.grid_id)
     )
     return read_frame(engine, query)
 
 
-def hazard_outcomes(engine: Engine, scope: Scope, since: datetime, until: datetime, limit: int = 200) -> pd.DataFrame:
+@declare("staff")
+def hazard_outcomes(
+    engine: Engine,
+    scope: Scope,
+    since: datetime,
+    until: datetime,
+    limit: int = 200,
+    area: IssueFilters = EVERYWHERE,
+) -> pd.DataFrame:
     """Issues raised from patrols in the period (linked by source_patrol_id) and what became of them."""
     query = (
         select(
@@ -153,14 +178,20 @@ def hazard_outcomes(engine: Engine, scope: Scope, since: datetime, until: dateti
             .outerjoin(officers, officers.c.officer_id == patrols.c.officer_id)
             .outerjoin(issue_categories, issue_categories.c.code == issues.c.category_code)
         )
-        .where(patrols.c.started_at >= since, patrols.c.started_at < until, scope.on_grid(patrols.c.grid_id))
+        .where(
+            patrols.c.started_at >= since,
+            patrols.c.started_at < until,
+            scope.on_grid(patrols.c.grid_id),
+            area.on_grid(patrols.c.grid_id),
+        )
         .order_by(issues.c.reported_at.desc())
         .limit(limit)
     )
     return read_frame(engine, query)
 
 
-def device_health(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
+@declare("staff")
+def device_health(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> pd.DataFrame:
     """Per grid in scope: gates and cameras online and offline, the oldest last-seen, devices never seen."""
     at_param = bindparam("at", at, type_=DateTime)
     query = (
@@ -172,7 +203,7 @@ def device_health(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
             func.sum(case((devices.c.last_seen_at.is_(None), 1), else_=0)).label("never_seen"),
             func.max(hours_between(devices.c.last_seen_at, at_param) / 24.0).label("longest_silence_days"),
         )
-        .where(scope.on_grid(devices.c.grid_id))
+        .where(scope.on_grid(devices.c.grid_id), area.on_grid(devices.c.grid_id))
         .group_by(devices.c.grid_id, devices.c.kind)
         .order_by(devices.c.grid_id, devices.c.kind)
     )

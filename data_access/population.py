@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import DateTime, Select, and_, bindparam, func, literal, or_, select
 from sqlalchemy.engine import Engine
 
+from data_access.access import declare
 from data_access.frames import read_frame
 from data_access.percentiles import MEDIAN, P90, percentile_select
 from data_access.privacy import mask_name, mask_phone
@@ -43,6 +44,7 @@ def _active_members(at_param) -> object:  # noqa: ANN001
     )
 
 
+@declare("staff")
 def category_counts(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
     at_param = bindparam("at", at, type_=DateTime)
     query = (
@@ -115,6 +117,7 @@ def _worklist_select(scope: Scope, at_param) -> Select:  # noqa: ANN001
     )
 
 
+@declare("staff")
 def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
     """Members in scope with days since their last visit and days overdue, most overdue first."""
     base = _worklist_select(scope, bindparam("at", at, type_=DateTime))
@@ -126,6 +129,7 @@ def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = Fa
     return _mask(frame, reveal)
 
 
+@declare("staff")
 def overdue_visit_count(engine: Engine, scope: Scope, at: datetime) -> int:
     """Memberships in scope whose last visit is older than the category's interval."""
     worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime)).subquery("worklist")
@@ -134,6 +138,7 @@ def overdue_visit_count(engine: Engine, scope: Scope, at: datetime) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
+@declare("staff")
 def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
     """Alerts raised by `at` and not resolved by then, highest severity and oldest first."""
     at_param = bindparam("at", at, type_=DateTime)
@@ -173,6 +178,7 @@ def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False
     return _mask(frame, reveal)
 
 
+@declare("staff")
 def open_alert_count(engine: Engine, scope: Scope, at: datetime) -> int:
     at_param = bindparam("at", at, type_=DateTime)
     a = welfare_alerts
@@ -185,6 +191,7 @@ def open_alert_count(engine: Engine, scope: Scope, at: datetime) -> int:
         return int(conn.execute(query).scalar() or 0)
 
 
+@declare("staff")
 def alert_response(
     engine: Engine, scope: Scope, since: datetime, until: datetime, target_minutes: int = 30
 ) -> dict[str, float | int | None]:
@@ -229,6 +236,7 @@ def alert_response(
     return row
 
 
+@declare("staff")
 def person_detail(engine: Engine, scope: Scope, resident_id: int, reveal: bool = False) -> dict | None:
     """One resident in the caller's scope: contact, categories, last visits, alerts. Masked unless revealed;
     None outside the scope (the caller cannot tell "not found" from "not yours")."""

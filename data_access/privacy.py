@@ -31,14 +31,37 @@ def mask_phone(phone: object) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
-def suppress_small(frame: pd.DataFrame, count_columns: list[str], k: int) -> pd.DataFrame:
-    """Counts in (0, k) become '<k' so no small group is identifiable. The count columns become text
-    (a column mixing numbers and '<5' cannot be sent to the browser as a typed column)."""
+SUPPRESSED = "suppressed"  # the column suppress_groups adds: True where a group was hidden
+HIDDEN = "hidden"  # frame.attrs entry: how many were counted in dropped groups
+
+
+def suppress_groups(frame: pd.DataFrame, count: str, k: int, drop: bool = False) -> pd.DataFrame:
+    """A breakdown with every group of fewer than k (but some) withheld: its numbers (the count and
+    every rate) become missing and ``suppressed`` is True, or, with `drop`, the group is removed and
+    the total it held is kept in ``frame.attrs["hidden"]``. k <= 1 withholds nothing."""
+    small = (frame[count] > 0) & (frame[count] < k) if k > 1 and len(frame) else pd.Series(False, index=frame.index)
+    if drop:
+        out = frame.loc[~small].reset_index(drop=True)
+        out.attrs[HIDDEN] = int(frame.loc[small, count].sum())
+        return out
     out = frame.copy()
-    label = f"<{k}"
-    for column in count_columns:
-        out[column] = [
-            "" if pd.isna(v) else label if 0 < v < k else f"{int(v):,}" if float(v).is_integer() else f"{v:,}"
-            for v in out[column]
-        ]
+    types = pd.api.types
+    numbers = [c for c in out.columns if types.is_numeric_dtype(out[c]) and not types.is_bool_dtype(out[c])]
+    out[numbers] = out[numbers].astype(float)
+    out.loc[small, numbers] = float("nan")
+    out[SUPPRESSED] = small.to_numpy()
     return out
+
+
+def is_withheld(value: object) -> bool:
+    """Whether a row's ``suppressed`` value says it was withheld (a missing value: no)."""
+    return not pd.isna(value) and bool(value)
+
+
+def count_text(values: pd.Series, suppressed: pd.Series, k: int) -> list[str]:
+    """Counts for a table: '<k' where withheld, else the number with thousands separators. Text
+    throughout (a column mixing numbers and '<5' cannot be sent to the browser as a typed column)."""
+    return [
+        f"<{k}" if hidden else "" if pd.isna(v) else f"{int(v):,}" if float(v).is_integer() else f"{v:,}"
+        for v, hidden in zip(values, suppressed, strict=True)
+    ]

@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.engine import Engine
 
+from data_access.access import declare
 from data_access.population import residents_in_scope
 from data_access.schema import (
     DONE_STATUSES,
@@ -23,6 +24,7 @@ from data_access.schema import (
 from data_access.scope import Scope
 
 
+@declare("public")
 def area_bounds(engine: Engine) -> tuple[float, float, float, float] | None:
     """(min_lat, min_lon, max_lat, max_lon) of all grid polygons; without polygons, of all issue
     coordinates; None when there is neither."""
@@ -48,6 +50,7 @@ def area_bounds(engine: Engine) -> tuple[float, float, float, float] | None:
     return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
 
 
+@declare("street_staff")
 def issue_quality(engine: Engine, scope: Scope) -> pd.DataFrame:
     """One row per check: how many issues in scope fail it."""
     known_category = select(issue_categories.c.code).scalar_subquery()
@@ -89,6 +92,7 @@ def issue_quality(engine: Engine, scope: Scope) -> pd.DataFrame:
     return pd.DataFrame({"check": list(checks), "count": [int(row[name] or 0) for name in checks], "of": total})
 
 
+@declare("street_staff")
 def care_quality(engine: Engine, scope: Scope) -> pd.DataFrame:
     """Gaps the care and patrol pages flag: no visit interval, undispatched alerts, open patrols, silent devices."""
     in_scope = residents_in_scope(scope)

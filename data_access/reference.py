@@ -8,11 +8,14 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from data_access.access import declare
+from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame
 from data_access.schema import communities, grids, issue_categories, meta, special_categories
 from data_access.scope import Scope
 
 
+@declare("public")
 def community_list(engine: Engine, with_boundaries: bool = False) -> pd.DataFrame:
     columns = [communities.c.community_id, communities.c.name_zh, communities.c.name_en]
     if with_boundaries:
@@ -20,27 +23,35 @@ def community_list(engine: Engine, with_boundaries: bool = False) -> pd.DataFram
     return read_frame(engine, select(*columns).order_by(communities.c.community_id))
 
 
-def grid_list(engine: Engine, scope: Scope, with_boundaries: bool = False) -> pd.DataFrame:
+@declare("anyone")
+def grid_list(
+    engine: Engine, scope: Scope, with_boundaries: bool = False, area: IssueFilters = EVERYWHERE
+) -> pd.DataFrame:
     columns = [grids.c.grid_id, grids.c.community_id, grids.c.name, grids.c.required_patrols_per_week]
     if with_boundaries:
         columns.append(grids.c.boundary_geojson)
-    query = select(*columns).where(scope.on_grid(grids.c.grid_id)).order_by(grids.c.grid_id)
+    query = select(*columns).where(scope.on_grid(grids.c.grid_id), area.on_grid(grids.c.grid_id))
+    query = query.order_by(grids.c.grid_id)
     return read_frame(engine, query)
 
 
+@declare("public")
 def category_list(engine: Engine) -> pd.DataFrame:
     return read_frame(engine, select(issue_categories).order_by(issue_categories.c.code))
 
 
+@declare("public")
 def special_category_list(engine: Engine) -> pd.DataFrame:
     return read_frame(engine, select(special_categories).order_by(special_categories.c.code))
 
 
+@declare("public")
 def meta_values(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
         return dict(conn.execute(select(meta.c.key, meta.c.value)).all())
 
 
+@declare("public")
 def data_as_of(engine: Engine) -> datetime | None:
     """When the read database was last filled (naive UTC), from meta.data_as_of."""
     raw = meta_values(engine).get("data_as_of")

@@ -1,8 +1,10 @@
-"""What part of the street a caller may see, as SQL conditions.
+"""What a caller may see, as SQL conditions: rights only, never a page's narrowing.
 
-Every data-layer function that returns person-level rows takes a Scope and
-filters in SQL; the app builds the Scope from the logged-in user, never from
-page input. An empty grid scope sees nothing (not everything).
+Every scoped data-layer function takes a Scope and filters in SQL; the app builds
+it once per visitor (app/audience.py), never from page input. Narrowing to an
+area is a filter (IssueFilters), not a Scope. An empty grid scope sees nothing
+(not everything). The public scope covers the whole street for aggregates and
+anonymous listings only: staff-only functions refuse it (data_access/access.py).
 """
 
 from __future__ import annotations
@@ -19,10 +21,16 @@ from data_access.schema import grids
 class Scope:
     community_id: str | None = None
     grid_ids: tuple[str, ...] | None = None
+    public: bool = False  # an anonymous visitor: aggregates over the street, no rows about people
+    may_reveal: bool = False  # may ask for unmasked names and phones (street officials)
 
     @classmethod
-    def street(cls) -> Scope:
-        return cls()
+    def public_visitor(cls) -> Scope:
+        return cls(public=True)
+
+    @classmethod
+    def street(cls, may_reveal: bool = False) -> Scope:
+        return cls(may_reveal=may_reveal)
 
     @classmethod
     def community(cls, community_id: str) -> Scope:

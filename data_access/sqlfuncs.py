@@ -12,7 +12,7 @@ from sqlalchemy import Float, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-LOCAL_UTC_OFFSET_HOURS = 8
+from data_access.localtime import LOCAL_UTC_OFFSET_HOURS
 
 
 class hours_between(FunctionElement):  # noqa: N801 - reads like SQL

@@ -14,22 +14,18 @@ import argparse
 import json
 import math
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from data_access.contract import ensure_usable
 from data_access.engine import make_readonly_engine, resolve_database_url
 from data_access.errors import DataAccessError
 from data_access.filters import IssueFilters
 from data_access.issues import resolution_figures, status_counts
+from data_access.localtime import local_day_start
 from data_access.reference import category_list, community_list
 from data_access.scope import Scope
-from data_access.sqlfuncs import LOCAL_UTC_OFFSET_HOURS
 
 FIGURES = ("resolution_rate", "median_hours_to_resolve", "p90_hours_to_resolve", "on_time_share")
-
-
-def local_day_to_utc(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time()) - timedelta(hours=LOCAL_UTC_OFFSET_HOURS)
 
 
 def _number(value: object) -> float | int | None:
@@ -58,8 +54,8 @@ def build_summary(url: str, since: date | None = None, until: date | None = None
     try:
         ensure_usable(engine)
         filters = IssueFilters(
-            since=local_day_to_utc(since) if since else None,
-            until=local_day_to_utc(until + timedelta(days=1)) if until else None,
+            since=local_day_start(since) if since else None,
+            until=local_day_start(until + timedelta(days=1)) if until else None,
         )
         street = Scope.street()
         statuses = status_counts(engine, street, filters)

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.engine import Engine
 
+from data_access.access import declare
 from data_access.frames import read_frame
 from data_access.schema import activities, buildings, grids, participations, residents, volunteers
 from data_access.sqlfuncs import local_month
@@ -31,6 +32,7 @@ def _community(community_id: str | None):  # noqa: ANN202
     return volunteers.c.community_id == community_id if community_id else true()
 
 
+@declare("public")
 def leaderboard(
     engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None, limit: int = 20
 ) -> pd.DataFrame:
@@ -57,6 +59,7 @@ def leaderboard(
     return read_frame(engine, query)
 
 
+@declare("public")
 def totals(engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None) -> dict:
     """Everyone counts here, opted out or not: points, hours, volunteers taking part, check-ins."""
     query = (
@@ -73,6 +76,7 @@ def totals(engine: Engine, since: datetime | None, until: datetime | None, commu
         return dict(conn.execute(query).mappings().one())
 
 
+@declare("public")
 def monthly_participation(
     engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None
 ) -> pd.DataFrame:
@@ -92,6 +96,7 @@ def monthly_participation(
     return read_frame(engine, query)
 
 
+@declare("public")
 def points_per_thousand_residents(engine: Engine, since: datetime | None, until: datetime | None) -> pd.DataFrame:
     """Communities ranked by volunteer points per 1,000 residents."""
     points = (
@@ -115,6 +120,7 @@ def points_per_thousand_residents(engine: Engine, since: datetime | None, until:
     return frame.sort_values("points_per_1000", ascending=False).reset_index(drop=True)
 
 
+@declare("public")
 def activities_between(
     engine: Engine, since: datetime, until: datetime, community_id: str | None = None, limit: int = 50
 ) -> pd.DataFrame:
@@ -144,6 +150,7 @@ def activities_between(
     return read_frame(engine, query)
 
 
+@declare("public")
 def activities_by_kind(
     engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None
 ) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from app.exports import shown_table
 ctx = page_context("audit_log")
 t = ctx.t
 st.title(t("page.audit"))
-st.caption(t("audit.about", path=ctx.settings["audit_log_path"]))
+st.caption(t("audit.about", path=ctx.settings.audit_log_path))
 
 cols = st.columns(3)
 user = cols[0].text_input(t("audit.user")).strip().lower() or None
@@ -25,7 +25,7 @@ event = cols[1].selectbox(
 )
 days = cols[2].selectbox(t("audit.period"), [1, 7, 30, 365], index=1, format_func=lambda d: t("audit.days", days=d))
 entries = audit.read(
-    ctx.settings["audit_log_path"], user=user, event=event, since=datetime.now().astimezone() - timedelta(days=days)
+    ctx.settings.audit_log_path, user=user, event=event, since=datetime.now().astimezone() - timedelta(days=days)
 )
 if entries.empty:
     st.info(t("audit.empty"))
@@ -40,6 +40,5 @@ else:
         shown.rename(columns={c: t("audit.columns." + c) for c in audit.COLUMNS}),
         "audit_log",
         {"user": user or "", "event": event or "", "days": days},
-        audited=True,
     )
     st.caption(t("audit.count", count=len(entries)))

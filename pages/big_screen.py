@@ -19,20 +19,19 @@ PANELS = ("wall", "map", "areas", "volunteers", "patrols")
 
 ctx = page_context("big_screen")
 t = ctx.t
-k = int(ctx.settings["small_cell_k"])
+k = ctx.settings.small_cell_k
 
-
-def _number(name: str, default: float, low: float, high: float) -> float:
-    try:
-        return min(max(float(url_state.from_url(name)), low), high)
-    except ValueError:
-        return default
-
-
-rotate = _number("rotate", float(ctx.settings["big_screen_rotate_seconds"]), 3, 600)
-refresh_s = _number("refresh", float(ctx.settings["big_screen_refresh_minutes"]), 0.05, 240) * 60
-community = url_state.from_url("community") or None
-pinned = url_state.from_url("panel")  # ?panel=map keeps one panel up (a meeting discussing it)
+# Every parameter validated (app/url_state): a bad one falls back to the default, so a link can only
+# pick what the screen could show anyway, and one snapshot exists per real community at most.
+rotate = url_state.number("rotate", min(max(ctx.settings.big_screen_rotate_seconds, 3), 600), 3, 600)
+refresh_s = url_state.number("refresh", min(max(ctx.settings.big_screen_refresh_minutes, 0.05), 240), 0.05, 240) * 60
+pinned = url_state.choice("panel", PANELS, "")  # ?panel=map keeps one panel up (a meeting discussing it)
+known = big_screen_data.known_communities(ctx.url)
+if known is None:  # the database cannot say which communities exist: keep to a screen already shown
+    asked = url_state.raw("community") or ""
+    community = asked if asked and big_screen_data.store().shows(asked) else None
+else:
+    community = url_state.choice("community", known, "") or None
 st.html(ui.CSS)
 
 
@@ -69,7 +68,7 @@ def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> str
         legend = ui.esc(t("bigscreen.map_legend", k=k))
         return f'<div class="bs bs-map">{svg}<div class="bs-legend">{legend}</div></div>'
     if name == "areas":
-        rows = snap.by_community[(snap.by_community["received"] >= k) & snap.by_community["key"].notna()]
+        rows = big_screen_data.shown_communities(snap)
         names = dict(zip(snap.communities["community_id"], snap.communities[label_col], strict=True))
         rows = rows.sort_values("on_time_share", ascending=False)
         return ui.bars(
@@ -97,7 +96,7 @@ def screen() -> None:
     label_col = "name_zh" if ctx.lang == "zh" else "name_en"
     now_local = datetime.now(UTC).replace(tzinfo=None)
     scope_name = t("scope.street")
-    if snap is not None and community:
+    if snap is not None and community:  # a validated id: its name comes from the database, never the URL
         scope_name = formatting.name_of(
             dict(zip(snap.communities["community_id"], snap.communities[label_col], strict=True)), community
         )
@@ -119,7 +118,7 @@ def screen() -> None:
     else:
         body = panel_html(name, snap, label_col)
     st.html(f'<div class="bs bs-panel"><h2>{ui.esc(t(f"bigscreen.titles.{name}"))}</h2>{body}</div>')
-    st.html(ui.footer(index, len(PANELS), ctx.settings["public_url"], t("bigscreen.qr")))
+    st.html(ui.footer(index, len(PANELS), ctx.settings.public_url, t("bigscreen.qr")))
 
 
 screen()

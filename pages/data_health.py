@@ -5,17 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app import layout
 from app.context import page_context
 from app.data import copy_state, database_status
 from app.widgets import page_header, text_table
 from data_access.engine import redact
 from data_access.quality import care_quality, issue_quality
 from data_access.reference import meta_values
-from data_access.scope import Scope
 
 ctx = page_context("data_health")
 t = ctx.t
 page_header(ctx, "page.data_health")
+
+if ctx.problems:
+    st.subheader(t("health.configuration"))
+    layout.problems(ctx.lang, ctx.problems)
 
 report = database_status(ctx.url)
 st.subheader(t("health.database"))
@@ -42,12 +46,12 @@ st.table(
 )
 
 st.subheader(t("health.issue_checks"))
-checks = ctx.query(issue_quality, Scope.street())
+checks = ctx.query(issue_quality)
 checks["label"] = [t("quality." + c) for c in checks["check"]]
 text_table(
     checks[["label", "count", "of"]], {"label": t("health.check"), "count": t("health.count"), "of": t("health.of")}
 )
 st.subheader(t("health.care_checks"))
-care = ctx.query(care_quality, Scope.street())
+care = ctx.query(care_quality)
 care["label"] = [t("quality." + c) for c in care["check"]]
 text_table(care[["label", "count"]], {"label": t("health.check"), "count": t("health.count")})

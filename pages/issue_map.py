@@ -3,8 +3,6 @@ Staff: the issues of their scope as points, with details and history; buildings 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from app import formatting, maps
@@ -13,35 +11,32 @@ from app.exports import open311_requests, shown_table, table_downloads
 from app.issue_filters import filter_bar
 from app.widgets import kpi, page_header, text_table
 from data_access import issue_map
+from data_access.privacy import HIDDEN
 from data_access.quality import area_bounds
-from data_access.reference import category_list, community_list, data_as_of, grid_list
+from data_access.reference import community_list, grid_list
 from data_access.schema import OPEN_STATUSES
-from data_access.scope import Scope
 
 MAX_POINTS = 3000
 
 ctx = page_context("issue_map")
 t = ctx.t
-staff = ctx.user is not None
-scope = ctx.scope if staff else Scope.street()
+staff = ctx.audience.is_staff  # staff see their own scope's issues as points; the public sees cells
 street_bounds = ctx.query(area_bounds)
 cell_metres = issue_map.cell_metres_for(street_bounds)  # 100 m on a street, more over a city
 subtitle = t("map.subtitle_staff") if staff else t("map.subtitle_public", metres=int(cell_metres))
 page_header(ctx, "page.issue_map", subtitle)
 
-as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-grids = ctx.query(grid_list, scope, True)
+as_of = ctx.as_of
+grids = ctx.query(grid_list, True)
 communities = ctx.query(community_list, True)
-if scope.kind != "street":
-    communities = communities[communities["community_id"].isin(grids["community_id"])]
-categories = ctx.query(category_list)
-view = filter_bar(ctx, as_of, categories, communities, grids, key="map")
+communities = communities[communities["community_id"].isin(grids["community_id"])]
+view = filter_bar(ctx, "map", dict(zip(grids["grid_id"], grids["community_id"], strict=True)))
 filters = view.filters
-name_col = "name_zh" if ctx.lang == "zh" else "name_en"
-category_names = dict(zip(categories["code"], categories[name_col], strict=True))
-k = int(ctx.settings["small_cell_k"])
+name_col = ctx.name_column
+category_names = ctx.category_names
+k = ctx.settings.small_cell_k
 
-counts = ctx.query(issue_map.category_counts, scope, filters, view.show)
+counts = ctx.query(issue_map.category_counts, filters, view.show)
 reports = int(counts["reports"].sum())
 cols = st.columns(3)
 kpi(cols[0], t("map.reports"), formatting.number(reports, ctx.lang))
@@ -104,13 +99,12 @@ tooltip: dict | None = None
 hidden = 0
 if mode == "cells":
     # Staff see every cell of their own scope; the public only cells of at least k reports.
-    cells, hidden = ctx.query(
-        issue_map.issue_cells, scope, filters, view.show, 1 if staff else k, cell_metres, street_bounds
-    )
+    cells = ctx.query(issue_map.issue_cells, filters, view.show, cell_metres, street_bounds)
+    hidden = cells.attrs.get(HIDDEN, 0)
     layers.append(maps.cell_layer(cells, cell_metres, color_by or "count"))
     tooltip = {"text": t("map.cell_tooltip")}
 else:
-    points = ctx.query(issue_map.issue_points, scope, filters, as_of, view.show)
+    points = ctx.query(issue_map.issue_points, filters, as_of, view.show)
     points = points.assign(
         is_open=points["status"].isin(OPEN_STATUSES),
         category=[formatting.name_of(category_names, c) for c in points["category_code"]],
@@ -120,13 +114,12 @@ else:
     )[["issue_id", "lon", "lat", "is_open", "category", "state", "age", "officer"]]
     layers.append(maps.point_layer(points))
     tooltip = {"text": t("map.point_tooltip")}
-    ctx.audit("view", view.as_dict(), rows=len(points))
 if "buildings" in (extra or []):
-    per_building = ctx.query(issue_map.building_counts, scope, filters, view.show)
+    per_building = ctx.query(issue_map.building_counts, filters, view.show)
     layers.append(maps.building_layer(per_building))
 shown_places = tuple(x for x in (extra or []) if x in ("shop", "facility"))
 if shown_places:
-    layers.append(maps.place_layer(ctx.query(issue_map.place_points, scope, shown_places)))
+    layers.append(maps.place_layer(ctx.query(issue_map.place_points, shown_places)))
 
 # A whole city's grid outlines are clutter: draw the chosen (or the chosen grid's) community's grids.
 grid_community = grids.loc[grids["grid_id"] == view.grid, "community_id"]
@@ -134,7 +127,7 @@ drawn_grids = maps.outlined_grids(grids, view.community or next(iter(grid_commun
 layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
 # Without grid polygons (an imported export) the view fits the reports themselves.
 view_bounds = maps.bounds_of(r for r in focus if r) or street_bounds
-deck = maps.deck(layers, maps.view_for(view_bounds), ctx.settings["map_style"], tooltip)
+deck = maps.deck(layers, maps.view_for(view_bounds), ctx.settings.map_style, tooltip)
 st.pydeck_chart(deck, height=520, key="issue_map_chart")
 if points_fall_back:
     st.caption(t("map.too_many_points", count=formatting.number(reports, ctx.lang), max=MAX_POINTS))
@@ -160,9 +153,9 @@ if staff and "buildings" in (extra or []):
 
 # The matching table, with export.
 st.subheader(t("map.table"))
-rows = ctx.query(issue_map.issue_table, scope, filters, staff, view.show)
-community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
-grid_names = dict(zip(grids["grid_id"], grids["name"], strict=True))
+rows = ctx.query(issue_map.issue_table, filters, view.show)
+community_names = ctx.community_names
+grid_names = ctx.grid_names
 table = rows.assign(
     reported_at=[formatting.local_datetime(v, ctx.lang) for v in rows["reported_at"]],
     resolved_at=[formatting.local_datetime(v, ctx.lang) for v in rows["resolved_at"]],
@@ -184,19 +177,17 @@ if staff:
         selection_mode="single-row",
         key="issue_table",
     )
-    ctx.audit("view", view.as_dict() | {"table": "issues"}, rows=len(table))
 else:
     text_table(table, labels)
     picked = None
 st.caption(t("map.table_note", count=formatting.number(len(table), ctx.lang)))
 requests = open311_requests(rows, category_names, {**community_names, **grid_names}, with_location=staff)
-table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict(), audited=staff, open311=requests)
+table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict(), open311=requests)
 
 if staff and picked is not None and picked.selection.rows:
     issue_id = int(rows.iloc[picked.selection.rows[0]]["issue_id"])
-    detail = ctx.query(issue_map.issue_detail, scope, issue_id)
-    history = ctx.query(issue_map.issue_history, scope, issue_id)
-    ctx.audit("view", {"issue_id": issue_id}, rows=len(history))
+    detail = ctx.query(issue_map.issue_detail, issue_id)
+    history = ctx.query(issue_map.issue_history, issue_id)
     if detail:
         with st.container(border=True):
             st.markdown(f"**{t('map.detail_title', id=issue_id)}**")

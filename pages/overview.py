@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
@@ -11,24 +11,20 @@ from app.context import page_context
 from app.widgets import first_row, kpi, page_header
 from data_access import issues, patrols, population, volunteers
 from data_access.filters import IssueFilters
-from data_access.reference import data_as_of
-from data_access.scope import Scope
+from data_access.localtime import local_date, week_start
 
 ctx = page_context("overview")
 t = ctx.t
 page_header(ctx, "page.overview", t("overview.subtitle"))
 
-now = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-street = Scope.street()
-current = first_row(
-    ctx.query(issues.resolution_figures, street, IssueFilters(since=now - timedelta(days=30), until=now))
-)
+now = ctx.as_of
+current = first_row(ctx.published(issues.resolution_figures, IssueFilters(since=now - timedelta(days=30), until=now)))
 previous = first_row(
-    ctx.query(
-        issues.resolution_figures, street, IssueFilters(since=now - timedelta(days=60), until=now - timedelta(days=30))
+    ctx.published(
+        issues.resolution_figures, IssueFilters(since=now - timedelta(days=60), until=now - timedelta(days=30))
     )
 )
-backlog = ctx.query(issues.backlog_by_age, street, IssueFilters(), now)
+backlog = ctx.published(issues.backlog_by_age, IssueFilters(), now)
 
 
 def change(name: str, as_share: bool = False) -> str | None:
@@ -81,9 +77,8 @@ kpi(
     t("metric.backlog_help"),
 )
 
-monday = (now + formatting.LOCAL_OFFSET).date()
-last_monday = monday - timedelta(days=monday.weekday() + 7)
-week = ctx.query(patrols.grid_weeks, street, last_monday, 1)
+last_monday = week_start(local_date(now)) - timedelta(weeks=1)
+week = ctx.published(patrols.grid_weeks, last_monday, 1)
 points = ctx.query(volunteers.totals, now - timedelta(days=30), now)
 cols = st.columns(3)
 kpi(
@@ -102,17 +97,16 @@ kpi(
 )
 kpi(cols[2], t("metric.volunteer_hours"), formatting.number(points["hours"], ctx.lang), None)
 
-if ctx.user is not None:
+if ctx.audience.is_staff:
     st.subheader(t("overview.todo", scope=ctx.t("scope.yours")))
-    scope = ctx.scope
-    behind = ctx.query(patrols.grid_weeks, scope, last_monday, 1)
+    behind = ctx.query(patrols.grid_weeks, last_monday, 1)
     cols = st.columns(4)
-    kpi(cols[0], t("todo.overdue_visits"), formatting.number(ctx.query(population.overdue_visit_count, scope, now)))
-    kpi(cols[1], t("todo.open_alerts"), formatting.number(ctx.query(population.open_alert_count, scope, now)))
+    kpi(cols[0], t("todo.overdue_visits"), formatting.number(ctx.query(population.overdue_visit_count, now)))
+    kpi(cols[1], t("todo.open_alerts"), formatting.number(ctx.query(population.open_alert_count, now)))
     kpi(cols[2], t("todo.grids_behind"), formatting.number(int((~behind["met"]).sum())))
-    kpi(cols[3], t("todo.overdue_issues"), formatting.number(ctx.query(issues.open_overdue_count, scope, now)))
+    kpi(cols[3], t("todo.overdue_issues"), formatting.number(ctx.query(issues.open_overdue_count, now)))
 
-others = [spec for spec in registry.menu(ctx.role) if spec.id not in ("overview", "login")]
+others = [spec for spec in registry.PAGES if ctx.audience.may_open(spec) and spec.id not in ("overview", "login")]
 if others:
     st.subheader(t("overview.pages"))
     cols = st.columns(min(3, len(others)))

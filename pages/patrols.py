@@ -3,7 +3,7 @@ what patrols found and what became of it; are the gates and cameras alive."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -11,23 +11,22 @@ import streamlit as st
 from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.formatting import LOCAL_OFFSET
 from app.widgets import kpi, page_header, text_table
 from data_access import patrols
-from data_access.reference import community_list, data_as_of, grid_list
-from data_access.scope import Scope
+from data_access.filters import EVERYWHERE, IssueFilters
+from data_access.localtime import local_date, local_day_start, week_start
+from data_access.reference import community_list, grid_list
 
 WEEKS_SHOWN = 12
 STATE_COLORS = {"done": [46, 157, 143, 150], "due": [224, 168, 58, 160], "overdue": [192, 57, 43, 170]}
 
 ctx = page_context("patrols")
 t = ctx.t
-scope = ctx.scope
 page_header(ctx, "page.patrols", t("patrols.subtitle"))
 
-as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-today = (as_of + LOCAL_OFFSET).date()
-this_monday = patrols.week_start(today)
+as_of = ctx.as_of
+today = local_date(as_of)
+this_monday = week_start(today)
 mondays = [this_monday - timedelta(weeks=i) for i in range(26)]
 week: date = st.selectbox(
     t("patrols.week"),
@@ -43,13 +42,14 @@ week: date = st.selectbox(
 )
 week_over = week < this_monday
 
-# A street official over many communities (a district, a city) may look at one community at a time.
-name_col = "name_zh" if ctx.lang == "zh" else "name_en"
+# Staff over several communities (a street, a district, a city) may look at one community at a time.
+name_col = ctx.name_column
 communities = ctx.query(community_list, True)
-communities = communities[communities["community_id"].isin(ctx.query(grid_list, scope)["community_id"])]
-if scope.kind == "street" and len(communities) > 1:
+communities = communities[communities["community_id"].isin(ctx.query(grid_list)["community_id"])]
+area = EVERYWHERE
+if len(communities) > 1:
     names = dict(zip(communities["community_id"], communities[name_col], strict=True))
-    url_state.seed_choice("patrol_community", "community", names, "")
+    url_state.seed("patrol_community", url_state.choice("community", names, ""))
     chosen = st.selectbox(
         t("filter.community"),
         ["", *names],
@@ -57,15 +57,14 @@ if scope.kind == "street" and len(communities) > 1:
         format_func=lambda c: names.get(c, t("filter.all")),
     )
     if chosen:
-        scope = Scope.community(chosen)
+        area = IssueFilters(community_ids=(chosen,))
         communities = communities[communities["community_id"] == chosen]
 
-weeks = ctx.query(patrols.grid_weeks, scope, week, WEEKS_SHOWN)
-officers = ctx.query(patrols.grid_officers, scope)
-grids = ctx.query(grid_list, scope, True)
-week_end = min(datetime.combine(week + timedelta(days=7), datetime.min.time()) - LOCAL_OFFSET, as_of)
-last = ctx.query(patrols.last_patrols, scope, week_end)
-ctx.audit("view", {"week": week.isoformat()}, rows=len(weeks))
+weeks = ctx.query(patrols.grid_weeks, week, WEEKS_SHOWN, area)
+officers = ctx.query(patrols.grid_officers, area)
+grids = ctx.query(grid_list, True, area)
+week_end = min(local_day_start(week + timedelta(days=7)), as_of)
+last = ctx.query(patrols.last_patrols, week_end, area)
 
 current = weeks[weeks["week"] == week.isoformat()].merge(officers, on="grid_id", how="left")
 current = current.merge(last[["grid_id", "days_since"]], on="grid_id", how="left")
@@ -137,14 +136,14 @@ else:
 layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
 view = maps.view_for(maps.bounds_of(r["polygon"] for r in rows))
-st.pydeck_chart(maps.deck(layers, view, ctx.settings["map_style"], {"text": tooltip}), height=420, key="patrol_map")
+st.pydeck_chart(maps.deck(layers, view, ctx.settings.map_style, {"text": tooltip}), height=420, key="patrol_map")
 st.caption(" · ".join(t("patrols.states." + s) + ": " + t("patrols.legend." + s) for s in STATE_COLORS))
 if by_community:
     st.caption(t("patrols.by_community_note", grids=formatting.number(len(grids), ctx.lang)))
 
 # Monday's list: grids that missed last week's patrols.
 last_week = this_monday - timedelta(weeks=1)
-missed = ctx.query(patrols.grid_weeks, scope, last_week, 1)
+missed = ctx.query(patrols.grid_weeks, last_week, 1, area)
 missed = missed[~missed["met"]].merge(officers, on="grid_id", how="left")
 st.subheader(t("patrols.monday_list", start=last_week.strftime("%m-%d")))
 if missed.empty:
@@ -173,12 +172,12 @@ grid_table.columns = [date.fromisoformat(w).strftime("%m-%d") for w in grid_tabl
 grid_table.insert(0, t("patrols.col.share"), weeks.groupby("name")["met"].mean().map(formatting.share))
 grid_table = grid_table.reset_index().rename(columns={"name": t("patrols.col.grid")})
 text_table(grid_table, {})
-table_downloads(ctx, grid_table, "patrol_grid_weeks", {"week": week.isoformat()}, audited=True)
+table_downloads(ctx, grid_table, "patrol_grid_weeks", {"week": week.isoformat()})
 
 # Per officer.
 st.subheader(t("patrols.per_officer", weeks=WEEKS_SHOWN))
-since = datetime.combine(week - timedelta(weeks=WEEKS_SHOWN - 1), datetime.min.time()) - LOCAL_OFFSET
-summary = ctx.query(patrols.officer_summary, scope, since, week_end)
+since = local_day_start(week - timedelta(weeks=WEEKS_SHOWN - 1))
+summary = ctx.query(patrols.officer_summary, since, week_end, area)
 behind = current[~current["met"]].groupby("officer_id").size()
 per_officer = pd.DataFrame(
     {
@@ -196,7 +195,7 @@ st.caption(t("patrols.not_ended_note"))
 
 # Hazards found on patrol and their outcome.
 st.subheader(t("patrols.hazards"))
-hazards = ctx.query(patrols.hazard_outcomes, scope, since, week_end)
+hazards = ctx.query(patrols.hazard_outcomes, since, week_end, 200, area)
 cols = st.columns(3)
 kpi(cols[0], t("patrols.hazards_found"), formatting.number(len(hazards)))
 kpi(cols[1], t("patrols.hazards_done"), formatting.number(int(hazards["done"].sum()) if len(hazards) else 0))
@@ -224,7 +223,7 @@ if len(hazards):
 
 # Device health.
 st.subheader(t("patrols.devices"))
-health = ctx.query(patrols.device_health, scope, as_of)
+health = ctx.query(patrols.device_health, as_of, area)
 if health.empty:
     st.info(t("patrols.no_devices"))
 else:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from app import charts, formatting
 from app.context import page_context
 from app.exports import table_downloads
-from app.formatting import LOCAL_OFFSET
 from app.widgets import chart, first_row, kpi, page_header, text_table
-from data_access import issues, patrols, staff
+from data_access import issues, staff
 from data_access.filters import IssueFilters
-from data_access.reference import data_as_of
-from data_access.scope import Scope
+from data_access.localtime import local_date, week_start
 
 PERIODS = {"90d": 90, "180d": 180, "365d": 365}
 
@@ -24,7 +21,7 @@ ctx = page_context("performance")
 t = ctx.t
 page_header(ctx, "page.performance", t("performance.subtitle"))
 
-as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+as_of = ctx.as_of
 period = (
     st.segmented_control(
         t("filter.period"),
@@ -37,12 +34,12 @@ period = (
 )
 until = as_of
 filters = IssueFilters(since=until - timedelta(days=PERIODS[period]), until=until)
-last_monday = patrols.week_start((as_of + LOCAL_OFFSET).date()) - timedelta(weeks=1)
+last_monday = week_start(local_date(as_of)) - timedelta(weeks=1)
 
-street = first_row(ctx.query(issues.resolution_figures, Scope.street(), filters))
+# A street official's own view is the whole street: the baseline every officer is compared with.
+street = first_row(ctx.query(issues.resolution_figures, filters))
 people = ctx.query(staff.officer_performance, filters, last_monday, 12)
 departments = ctx.query(staff.department_performance, filters)
-ctx.audit("view", {"period": period}, rows=len(people))
 
 cols = st.columns(4)
 kpi(cols[0], t("metric.received"), formatting.number(street["received"], ctx.lang))
@@ -72,37 +69,25 @@ officer_table = pd.DataFrame(
     }
 )
 text_table(officer_table, {})
-table_downloads(ctx, officer_table, "staff_performance_officers", {"period": period}, audited=True)
+table_downloads(ctx, officer_table, "staff_performance_officers", {"period": period})
 
 st.subheader(t("performance.trend"))
 choices = dict(zip(handled["officer_id"].astype(int), handled["name"], strict=True))
 picked = st.selectbox(t("performance.pick"), list(choices), format_func=choices.get, key="perf_officer")
 year = IssueFilters(since=until - timedelta(days=365), until=until)
-street_months = ctx.query(issues.resolution_figures, Scope.street(), year, "month")
+street_months = ctx.query(issues.resolution_figures, year, "month")
 if picked is not None:
     mine = ctx.query(
         issues.resolution_figures,
-        Scope.street(),
         IssueFilters(since=year.since, until=year.until, officer_ids=(int(picked),)),
         "month",
     )
-    figure = go.Figure()
-    figure.add_scatter(
-        x=street_months["key"],
-        y=street_months["on_time_share"],
-        name=t("transparency.baseline"),
-        line={"color": charts.GREY, "dash": "dash"},
+    chart(
+        charts.officer_trend(
+            street_months, mine, t("transparency.baseline"), choices[picked], t("metric.on_time_share")
+        ),
+        "perf_trend",
     )
-    figure.add_scatter(
-        x=mine["key"],
-        y=mine["on_time_share"],
-        name=choices[picked],
-        mode="lines+markers",
-        line={"color": charts.BLUE, "width": 3},
-    )
-    figure.update_yaxes(tickformat=".0%", range=[0, 1.05], title=t("metric.on_time_share"))
-    figure.update_xaxes(type="category")
-    chart(charts.styled(figure), "perf_trend")
 
 st.subheader(t("performance.departments"))
 department_table = pd.DataFrame(
@@ -116,6 +101,6 @@ department_table = pd.DataFrame(
     }
 )
 text_table(department_table, {})
-table_downloads(ctx, department_table, "staff_performance_departments", {"period": period}, audited=True)
+table_downloads(ctx, department_table, "staff_performance_departments", {"period": period})
 with st.expander(t("transparency.definitions")):
     st.markdown(t("performance.definitions"))

@@ -6,7 +6,7 @@ Public: street-wide aggregates only; any group with fewer than k issues shows "<
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -17,32 +17,28 @@ from app.exports import table_downloads
 from app.issue_filters import filter_bar
 from app.widgets import chart, first_row, kpi, page_header, text_table
 from data_access import issues
-from data_access.privacy import suppress_small
-from data_access.reference import category_list, community_list, data_as_of, grid_list
-from data_access.scope import Scope
+from data_access.privacy import SUPPRESSED, count_text, is_withheld
+from data_access.reference import grid_list
 
 ctx = page_context("transparency")
 t = ctx.t
-street = Scope.street()
 page_header(ctx, "page.transparency", t("transparency.subtitle"))
 
-as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-communities = ctx.query(community_list)
-grids = ctx.query(grid_list, street)
-categories = ctx.query(category_list)
-view = filter_bar(ctx, as_of, categories, communities, grids, key="tr", show_status=False)
+# The published figures: the same for every visitor, groups under k withheld (app/audience.py).
+as_of = ctx.as_of
+grids = ctx.published(grid_list)
+view = filter_bar(ctx, "tr", dict(zip(grids["grid_id"], grids["community_id"], strict=True)), show_status=False)
 filters = view.filters
-k = int(ctx.settings["small_cell_k"])
-name_col = "name_zh" if ctx.lang == "zh" else "name_en"
-category_names = dict(zip(categories["code"], categories[name_col], strict=True))
-community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
+k = ctx.settings.small_cell_k
+category_names = ctx.category_names
+community_names = ctx.community_names
 
-now = first_row(ctx.query(issues.resolution_figures, street, filters))
-before = first_row(ctx.query(issues.resolution_figures, street, view.previous()))
+now = first_row(ctx.published(issues.resolution_figures, filters))
+before = first_row(ctx.published(issues.resolution_figures, view.previous()))
 period_end = min(view.until, as_of)
 open_filters = replace(filters, since=None, until=None)  # backlog counts every issue still open then
-backlog = ctx.query(issues.backlog_by_age, street, open_filters, period_end)
-backlog_before = ctx.query(issues.backlog_by_age, street, open_filters, view.since)
+backlog = ctx.published(issues.backlog_by_age, open_filters, period_end)
+backlog_before = ctx.published(issues.backlog_by_age, open_filters, view.since)
 
 st.caption(
     t(
@@ -51,12 +47,11 @@ st.caption(
         until=formatting.local_date(view.until - pd.Timedelta(seconds=1), ctx.lang),
     )
 )
-small = not pd.isna(now["received"]) and now["received"] < k
+if is_withheld(now.get(SUPPRESSED)):
+    st.warning(t("transparency.too_few", k=k))
+    st.stop()
 if pd.isna(now["received"]) or now["received"] == 0:
     st.info(t("transparency.empty"))
-    st.stop()
-if small:
-    st.warning(t("transparency.too_few", k=k))
     st.stop()
 
 change = formatting.change
@@ -107,26 +102,26 @@ kpi(
     t("transparency.backlog_help"),
     inverse=True,
 )
-if now["invalid_durations"]:
+if now["invalid_durations"] and not pd.isna(now["invalid_durations"]):
     st.caption(t("transparency.invalid", count=int(now["invalid_durations"])))
 
 # Charts.
 left, right = st.columns(2)
 with left:
     st.markdown(f"**{t('transparency.chart_flow')}**")
-    flow = ctx.query(issues.monthly_flow, street, replace(filters, since=view.until - timedelta(days=365)))
+    flow = ctx.published(issues.monthly_flow, replace(filters, since=view.until - timedelta(days=365)))
     chart(charts.flow_by_month(flow, t("transparency.received"), t("transparency.resolved")), "flow_chart")
 with right:
     st.markdown(f"**{t('transparency.chart_backlog')}**")
     chart(charts.backlog_by_age(backlog.assign(label=[t("age." + a) for a in backlog["age"]])), "backlog_chart")
 
-by_category = ctx.query(issues.resolution_figures, street, filters, "category")
-by_community = ctx.query(issues.resolution_figures, street, filters, "community")
-by_channel = ctx.query(issues.resolution_figures, street, filters, "channel")
-shown_category = by_category[by_category["received"] >= k].assign(
+by_category = ctx.published(issues.resolution_figures, filters, "category")
+by_community = ctx.published(issues.resolution_figures, filters, "community")
+by_channel = ctx.published(issues.resolution_figures, filters, "channel")
+shown_category = by_category[~by_category[SUPPRESSED]].assign(
     label=lambda f: [category_names.get(c, c if isinstance(c, str) else t("transparency.unknown")) for c in f["key"]]
 )
-shown_community = by_community[(by_community["received"] >= k) & by_community["key"].notna()].assign(
+shown_community = by_community[~by_community[SUPPRESSED] & by_community["key"].notna()].assign(
     label=lambda f: [community_names.get(c, c) for c in f["key"]]
 )
 
@@ -153,37 +148,24 @@ with right:
         "on_time_chart",
     )
     st.markdown(f"**{t('transparency.chart_channels')}**")
-    channels = by_channel[(by_channel["received"] >= k) & by_channel["key"].notna()]
+    channels = by_channel[~by_channel[SUPPRESSED] & by_channel["key"].notna()]
     chart(charts.channel_mix(channels.assign(label=[t("channel." + c) for c in channels["key"]])), "channel_chart")
 
 
 def figures_table(frame: pd.DataFrame, names: dict, first: str) -> pd.DataFrame:
-    """Counts under k become '<k' and their rates are withheld (a tiny group could identify someone)."""
-    small_rows = frame["received"] < k
-    out = pd.DataFrame(
+    """Withheld groups (fewer than k issues) show '<k' and no rates: a tiny group could identify someone."""
+    return pd.DataFrame(
         {
             first: [names.get(c, c) if isinstance(c, str) else t("transparency.unknown") for c in frame["key"]],
-            t("transparency.col.received"): frame["received"],
-            t("transparency.col.resolved"): frame["resolved"],
-            t("metric.resolution_rate"): [
-                None if s else formatting.share(v) for s, v in zip(small_rows, frame["resolution_rate"])
-            ],
-            t("transparency.median"): [
-                None if s else formatting.hours(v, ctx.lang) for s, v in zip(small_rows, frame["median_hours"])
-            ],
-            t("transparency.p90"): [
-                None if s else formatting.hours(v, ctx.lang) for s, v in zip(small_rows, frame["p90_hours"])
-            ],
-            t("metric.on_time_share"): [
-                None if s else formatting.share(v) for s, v in zip(small_rows, frame["on_time_share"])
-            ],
-            t("metric.satisfaction"): [
-                None if s else formatting.number(v, ctx.lang, 2) for s, v in zip(small_rows, frame["satisfaction"])
-            ],
+            t("transparency.col.received"): count_text(frame["received"], frame[SUPPRESSED], k),
+            t("transparency.col.resolved"): count_text(frame["resolved"], frame[SUPPRESSED], k),
+            t("metric.resolution_rate"): [formatting.share(v) for v in frame["resolution_rate"]],
+            t("transparency.median"): [formatting.hours(v, ctx.lang) for v in frame["median_hours"]],
+            t("transparency.p90"): [formatting.hours(v, ctx.lang) for v in frame["p90_hours"]],
+            t("metric.on_time_share"): [formatting.share(v) for v in frame["on_time_share"]],
+            t("metric.satisfaction"): [formatting.number(v, ctx.lang, 2) for v in frame["satisfaction"]],
         }
     )
-    counts = [t("transparency.col.received"), t("transparency.col.resolved")]
-    return suppress_small(out, counts, k)
 
 
 st.subheader(t("transparency.by_community"))

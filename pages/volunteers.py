@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -10,10 +10,9 @@ import streamlit as st
 from app import charts, formatting, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.formatting import LOCAL_OFFSET
 from app.widgets import chart, kpi, page_header, text_table
 from data_access import volunteers
-from data_access.reference import community_list, data_as_of
+from data_access.localtime import local_date, local_day_start
 
 PERIODS = ("week", "month", "year", "all")
 
@@ -21,14 +20,12 @@ ctx = page_context("volunteers")
 t = ctx.t
 page_header(ctx, "page.volunteers", t("volunteers.subtitle"))
 
-as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-today = (as_of + LOCAL_OFFSET).date()
-communities = ctx.query(community_list)
-name_col = "name_zh" if ctx.lang == "zh" else "name_en"
-community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
+as_of = ctx.as_of
+today = local_date(as_of)
+community_names = ctx.community_names
 
-url_state.seed_choice("vol_period", "period", PERIODS, "month")
-url_state.seed_choice("vol_community", "community", community_names, "")
+url_state.seed("vol_period", url_state.choice("period", PERIODS, "month"))
+url_state.seed("vol_community", url_state.choice("community", community_names, ""))
 row = st.columns([2, 1.4])
 period = (
     row[0].segmented_control(
@@ -48,17 +45,13 @@ community = (
 url_state.write({"lang": ctx.lang, "period": period} | ({"community": community} if community else {}))
 
 
-def local_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time()) - LOCAL_OFFSET
-
-
 starts = {
     "week": today - timedelta(days=today.weekday()),
     "month": today.replace(day=1),
     "year": today.replace(month=1, day=1),
 }
-since = local_start(starts[period]) if period in starts else None
-until = local_start(today + timedelta(days=1))
+since = local_day_start(starts[period]) if period in starts else None
+until = local_day_start(today + timedelta(days=1))
 st.caption(t("volunteers.window", since=formatting.local_date(since, ctx.lang)) if since else t("volunteers.all_time"))
 
 totals = ctx.query(volunteers.totals, since, until, community)
@@ -116,7 +109,7 @@ with side:
     )
 
 st.subheader(t("volunteers.trend"))
-year_ago = local_start((today - timedelta(days=365)).replace(day=1))
+year_ago = local_day_start((today - timedelta(days=365)).replace(day=1))
 trend = ctx.query(volunteers.monthly_participation, year_ago, until, community)
 chart(charts.monthly_participation(trend, t("volunteers.people"), t("volunteers.hours")), "trend_chart")
 

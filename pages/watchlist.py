@@ -4,7 +4,7 @@ reveal and export is audited."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -14,25 +14,23 @@ from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.widgets import kpi, page_header, text_table
 from data_access import population
-from data_access.reference import community_list, data_as_of, grid_list, special_category_list
+from data_access.reference import community_list, grid_list, special_category_list
 
-REVEAL_ROLES = ("street_official",)
 TARGET_MINUTES = 30
 
 ctx = page_context("watchlist")
 t = ctx.t
-scope = ctx.scope
 page_header(ctx, "page.watchlist", t("watchlist.subtitle"))
 
-as_of = ctx.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-name_col = "name_zh" if ctx.lang == "zh" else "name_en"
-category_names = dict(zip(*ctx.query(special_category_list)[["code", name_col]].T.values, strict=True))
+as_of = ctx.as_of
+name_col = ctx.name_column
+special = ctx.query(special_category_list)
+category_names = dict(zip(special["code"], special[name_col], strict=True))
 
-counts = ctx.query(population.category_counts, scope, as_of)
-worklist = ctx.query(population.visit_worklist, scope, as_of, False, 500)
-alerts = ctx.query(population.open_alerts, scope, as_of, False, 500)
-response = ctx.query(population.alert_response, scope, as_of - timedelta(days=90), as_of, TARGET_MINUTES)
-ctx.audit("view", {"worklist": "visits+alerts"}, rows=len(worklist) + len(alerts))
+counts = ctx.query(population.category_counts, as_of)
+worklist = ctx.query(population.visit_worklist, as_of, False, 500)
+alerts = ctx.query(population.open_alerts, as_of, False, 500)
+response = ctx.query(population.alert_response, as_of - timedelta(days=90), as_of, TARGET_MINUTES)
 
 overdue = worklist[worklist["days_overdue"] > 0]
 no_interval = worklist[worklist["visit_interval_days"].isna()]
@@ -91,7 +89,7 @@ else:
     labelled = alerts.assign(
         label=[f"{ctx.label('alert.', k)} · {n}" for k, n in zip(alerts["kind"], alerts["name"], strict=True)]
     )
-    grids = ctx.query(grid_list, scope, True)
+    grids = ctx.query(grid_list, True)
     communities = ctx.query(community_list, True)
     layers = [maps.alert_layer(labelled)]
     layers += maps.boundary_layers(
@@ -99,7 +97,7 @@ else:
     )
     view = maps.view_for(maps.bounds_of(maps.ring_of(g) for g in grids["boundary_geojson"]))
     st.pydeck_chart(
-        maps.deck(layers, view, ctx.settings["map_style"], {"text": "{label}"}), height=380, key="alert_map"
+        maps.deck(layers, view, ctx.settings.map_style, {"text": "{label}"}), height=380, key="alert_map"
     )
 
 cols = st.columns(3)
@@ -131,7 +129,7 @@ table = pd.DataFrame(
 text_table(table, {})
 if len(no_interval):
     st.warning(t("watchlist.no_interval_warning", count=len(no_interval)))
-table_downloads(ctx, table, "watchlist_visits_masked", {"masked": True}, audited=True)
+table_downloads(ctx, table, "watchlist_visits_masked", {"masked": True})
 
 # Reveal one person (street officials only), audited.
 st.subheader(t("watchlist.person"))
@@ -143,15 +141,14 @@ picked = st.selectbox(
     format_func=lambda r: t("watchlist.pick_none") if r is None else str(r),
 )
 if picked is not None:
-    may_reveal = ctx.role in REVEAL_ROLES
+    may_reveal = ctx.audience.may_reveal
     reveal = may_reveal and st.toggle(t("watchlist.reveal"), key=f"reveal_{picked}", help=t("watchlist.reveal_help"))
-    detail = ctx.query(population.person_detail, scope, int(picked), bool(reveal))
-    ctx.audit("reveal" if reveal else "view", {"resident_id": int(picked)}, rows=1 if detail else 0)
+    detail = ctx.query(population.person_detail, int(picked), reveal=bool(reveal))  # viewed and revealed: audited
     if detail is None:
         st.warning(t("watchlist.not_in_scope"))
     else:
         with st.container(border=True):
-            st.markdown(f"**{detail['name']}** · {detail['phone']} · {detail['address']}")
+            st.text(f"{detail['name']} · {detail['phone']} · {detail['address']}")  # personal data: plain text
             if not may_reveal:
                 st.caption(t("watchlist.reveal_not_allowed"))
             left, right = st.columns(2)

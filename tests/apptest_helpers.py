@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from app import state
 from app.roles import User
 from app.users import load_users
 
@@ -21,10 +23,22 @@ USERS: dict[str, User | None] = {
 }
 
 
+def signed_in(user: User) -> state.Login:
+    """A session signed in just now (what a successful login leaves in session state)."""
+    now = time.time()
+    return state.Login(user, "test-token", now, now + 8 * 3600)
+
+
+def session_user(at: AppTest) -> User | None:
+    """Who the app considers signed in after the last run."""
+    login = at.session_state[state._LOGIN] if state._LOGIN in at.session_state else None  # noqa: SLF001, SIM401
+    return login.user if isinstance(login, state.Login) else None
+
+
 def run_app(page: str | None = None, user: User | None = None, lang: str | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
     if user is not None:
-        at.session_state["user"] = user
+        at.session_state[state._LOGIN] = signed_in(user)  # noqa: SLF001
     if lang:
         at.query_params["lang"] = lang
     at.run()
@@ -48,7 +62,7 @@ def open_url_path(at: AppTest, url_path: str) -> AppTest:
 def texts(at: AppTest) -> str:
     """Every piece of text the run rendered, for assertions about what a user sees."""
     parts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success"):
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error", "warning", "info", "success"):
         parts += [str(element.value) for element in at.get(kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)

@@ -27,6 +27,7 @@ import pandas as pd
 from data_access import issue_map, issues, patrols, population, staff, volunteers
 from data_access.engine import make_readonly_engine
 from data_access.filters import IssueFilters
+from data_access.localtime import week_start
 from data_access.reference import community_list, data_as_of, grid_list
 from data_access.scope import Scope
 
@@ -37,7 +38,7 @@ def page_calls(as_of: datetime) -> list[Call]:
     """What the pages ask for, over several periods, areas and scopes (distinct statements, so the
     threads are never all on one cached plan)."""
     street, community, grids = Scope.street(), Scope.community("C01"), Scope.grids("C02-G1", "C02-G2")
-    monday = patrols.week_start(as_of.date())
+    monday = week_start(as_of.date())
     calls: list[Call] = []
     for days in (7, 30, 90, 365):
         window = IssueFilters(since=as_of - timedelta(days=days), until=as_of)
@@ -46,10 +47,10 @@ def page_calls(as_of: datetime) -> list[Call]:
             (f"resolution by community {days}d", issues.resolution_figures, (street, window, "community")),
             (f"resolution by category {days}d", issues.resolution_figures, (street, window, "category")),
             (f"flow {days}d", issues.monthly_flow, (street, window)),
-            (f"map table {days}d", issue_map.issue_table, (community, window, True)),
+            (f"map table {days}d", issue_map.issue_table, (community, window)),
             (f"map counts {days}d", issue_map.category_counts, (grids, window)),
             (f"leaderboard {days}d", volunteers.leaderboard, (as_of - timedelta(days=days), as_of, None, 20)),
-            (f"officers {days}d", staff.officer_performance, (window, monday - timedelta(weeks=1), 12)),
+            (f"officers {days}d", staff.officer_performance, (street, window, monday - timedelta(weeks=1), 12)),
         ]
     calls += [
         ("backlog", issues.backlog_by_age, (street, IssueFilters(), as_of)),

@@ -9,21 +9,26 @@ import pytest
 
 from app import registry
 from app.i18n import translate
-from tests.apptest_helpers import DEMO, USERS, open_url_path, run_app, texts
+from tests.apptest_helpers import DEMO, USERS, open_url_path, run_app, session_user, texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
 
 
 @pytest.fixture
 def query_calls(monkeypatch):
-    """Every data_access function a page asks for in this test."""
+    """Every data_access function a page's own code asks for in this test (the router's sidebar
+    lookups are not the page's)."""
+    import inspect
+
     import app.context
 
     calls: list[str] = []
     real = app.context.query
+    pages = str(Path(__file__).resolve().parent.parent / "pages")
 
     def spy(function, url, *args, **kwargs):
-        calls.append(function.__name__)
+        if any(frame.filename.startswith(pages) for frame in inspect.stack()):
+            calls.append(function.__name__)
         return real(function, url, *args, **kwargs)
 
     monkeypatch.setattr(app.context, "query", spy)
@@ -51,7 +56,7 @@ def test_role_page_matrix(role, page, query_calls) -> None:
     else:
         assert translate("zh", spec.title_key) in [t.value for t in at.title]
     denied = translate("zh", "access.denied")
-    if registry.allowed(spec, role):
+    if (role if role in spec.roles else None) is not None:
         assert denied not in shown
     else:
         assert denied in shown
@@ -110,7 +115,7 @@ def test_login_success_and_failure_are_audited(app_env) -> None:
     assert translate("zh", "login.failed") in texts(at)
     _login(at, "c01staff", "c01-demo-2026")
     assert not at.exception
-    assert at.session_state["user"] == DEMO["c01staff"]
+    assert session_user(at) == DEMO["c01staff"]
     events = [(e["event"], e["user"], e["success"]) for e in _audit(app_env / "audit.jsonl")]
     assert events == [("login_failure", "c01staff", False), ("login_success", "c01staff", True)]
 
@@ -118,11 +123,17 @@ def test_login_success_and_failure_are_audited(app_env) -> None:
 def test_unknown_user_is_refused_like_a_wrong_password(app_env) -> None:
     at = _login(run_app("login"), "nobody", "whatever")
     assert translate("zh", "login.failed") in texts(at)
-    assert "user" not in at.session_state
+    assert session_user(at) is None
 
 
 def test_repeated_failures_slow_down_without_locking_out(app_env, monkeypatch) -> None:
+    import types
+
+    import app.session
+
     monkeypatch.setenv("SYL_LOGIN_FREE_ATTEMPTS", "2")
+    frozen = 1_900_000_000.0  # the clock stands still: the third try falls inside the wait
+    monkeypatch.setattr(app.session, "time", types.SimpleNamespace(time=lambda: frozen))
     at = run_app("login")
     _login(at, "throttle_probe", "bad")
     _login(at, "throttle_probe", "bad")
@@ -131,15 +142,18 @@ def test_repeated_failures_slow_down_without_locking_out(app_env, monkeypatch) -
     events = [e["event"] for e in _audit(app_env / "audit.jsonl")]
     assert events == ["login_failure", "login_failure", "login_throttled"]
     _login(at, "c01staff", "c01-demo-2026")  # other accounts are unaffected
-    assert at.session_state["user"] == DEMO["c01staff"]
+    assert session_user(at) == DEMO["c01staff"]
 
 
 def test_logout_clears_the_session_and_is_audited(app_env) -> None:
     at = run_app("login", USERS["street_official"])
     at.button(key="logout_page_button").click().run()
     assert not at.exception
-    assert "user" not in at.session_state
+    assert session_user(at) is None
     assert _audit(app_env / "audit.jsonl")[-1]["event"] == "logout"
+    # The browser is sent through the route that removes the HttpOnly cookie, then back to login.
+    assert any("/_auth/signout" in block.proto.body for block in at.get("html"))
+    at.run()
     assert translate("zh", "login.submit") in [b.label for b in at.get("form_submit_button")]
 
 
@@ -153,7 +167,7 @@ def test_admin_reads_the_audit_log(app_env) -> None:
     assert "street" in frame.iloc[:, 1].tolist()
 
 
-@pytest.mark.parametrize("case", ["missing", "other_app", "empty", "unreachable", "bad_url"])
+@pytest.mark.parametrize("case", ["missing", "other_app", "empty", "unreachable", "bad_url", "corrupt"])
 def test_database_problems_give_a_friendly_page(case, monkeypatch, tmp_path) -> None:
     import sqlite3
 
@@ -161,8 +175,8 @@ def test_database_problems_give_a_friendly_page(case, monkeypatch, tmp_path) -> 
 
     from data_access.schema import metadata
 
-    urls = {"missing": f"sqlite:///{tmp_path / 'none.sqlite'}", "unreachable": "postgresql://x@127.0.0.1:1/none",
-            "bad_url": "mysql://x@y/z"}
+    urls = {"missing": f"sqlite:///{tmp_path / 'none.sqlite'}", "unreachable": "postgresql://x:pw@127.0.0.1:1/none",
+            "bad_url": "mysql://x@y/z", "corrupt": f"sqlite:///{tmp_path / 'corrupt.sqlite'}"}
     if case == "other_app":
         with sqlite3.connect(tmp_path / "other.sqlite") as conn:
             conn.execute("CREATE TABLE invoices (id INTEGER)")
@@ -170,39 +184,67 @@ def test_database_problems_give_a_friendly_page(case, monkeypatch, tmp_path) -> 
     if case == "empty":
         metadata.create_all(create_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}"))
         urls[case] = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    if case == "corrupt":
+        (tmp_path / "corrupt.sqlite").write_bytes(b"this is no database " * 500)
     monkeypatch.setenv("DATABASE_URL", urls[case])
     for lang, title in (("zh", "暂时无法显示数据"), ("en", "The data cannot be shown right now")):
-        at = run_app(lang=lang)
+        at = run_app(lang=lang)  # a visitor: told it is temporary, never told where the database is
         assert not at.exception
         assert at.title[0].value == title
-        assert at.error and at.info
+        assert at.error[0].value == translate(lang, "error.unavailable")
+        assert str(tmp_path) not in texts(at) and "127.0.0.1" not in texts(at)
+        admin = run_app(lang=lang, user=USERS["admin"])  # the administrator: what and how to fix it
+        assert admin.title[0].value == title and admin.error and admin.info
+        assert admin.error[0].value != translate(lang, "error.unavailable")
         if case == "missing":
-            assert "fixtures.generate" in at.info[0].value
+            assert "fixtures.generate" in admin.info[0].value
+        if case == "corrupt":
+            assert admin.error[0].value.startswith(translate(lang, "error.db_corrupt").split("（")[0].split("(")[0])
+        assert "pw" not in texts(admin)  # never a password
 
 
-@pytest.mark.parametrize(
-    ("users_yaml", "key"),
-    [
-        ("credentials:\n  usernames:\n    a:\n      password: plain\n      roles: [admin]\n", "startup.users_plain_password"),
-        ("credentials:\n  usernames:\n    a:\n      password: '$2b$12$" + "a" * 53 + "'\n", "startup.users_bad_role"),
-        ("credentials:\n  usernames:\n    a:\n      password: '$2b$12$" + "a" * 53 + "'\n      roles: [grid_officer]\n",
-         "startup.users_no_scope"),
-        ("not: [valid", "startup.users_unreadable"),
-    ],
-)
-def test_bad_users_file_stops_with_a_named_problem(users_yaml, key, monkeypatch, tmp_path) -> None:
+def test_login_works_while_the_database_is_away(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite'}")
+    at = run_app("login")
+    assert not at.exception
+    assert translate("zh", "login.submit") in [b.label for b in at.get("form_submit_button")]
+
+
+BAD_USERS = [
+    ("credentials:\n  usernames:\n    a:\n      password: plain\n      roles: [admin]\n", "startup.users_plain_password"),
+    ("credentials:\n  usernames:\n    a:\n      password: '$2b$12$" + "a" * 53 + "'\n", "startup.users_bad_role"),
+    ("credentials:\n  usernames:\n    a:\n      password: '$2b$12$" + "a" * 53 + "'\n      roles: [grid_officer]\n",
+     "startup.users_no_scope"),
+    ("not: [valid", "startup.users_unreadable"),
+    ("credentials: 5\n", "startup.users_empty"),
+    ("credentials:\n  usernames:\n    a: 5\n", "startup.users_bad_entry"),
+    ("credentials:\n  usernames:\n    a:\n      password: '$2b$12$" + "a" * 53 + "'\n      roles: [grid_officer]\n"
+     "      grid_ids: 5\n", "startup.users_bad_scope"),
+    ("credentials:\n  usernames:\n    '" + "x" * 300 + "':\n      password: p\n", "startup.users_bad_name"),
+    ("\x00\xff binary", "startup.users_unreadable"),
+]
+
+
+@pytest.mark.parametrize(("users_yaml", "key"), BAD_USERS, ids=[k.split(".")[1] + str(i) for i, (_, k) in enumerate(BAD_USERS)])
+def test_bad_users_file_keeps_public_pages_and_names_the_problem(users_yaml, key, monkeypatch, tmp_path) -> None:
     path = tmp_path / "users.yaml"
-    path.write_text(users_yaml, encoding="utf-8")
+    path.write_bytes(users_yaml.encode("utf-8", "surrogateescape") if "\xff" not in users_yaml else b"\x00\xff\xfe")
     monkeypatch.setenv("SYL_USERS_FILE", str(path))
     at = run_app()
     assert not at.exception
-    assert at.title[0].value == translate("zh", "startup.title")
-    assert at.error[0].value.startswith(translate("zh", key).split("{")[0][:8])
+    assert at.title[0].value == translate("zh", "page.overview")  # the public pages go on
+    assert at.metric
+    login = open_url_path(at, "login").run()
+    assert login.error[0].value == translate("zh", "login.unavailable")
+    problem = translate("zh", key).split("{")[0][:6]
+    assert any(c.value.startswith(problem) for c in login.caption), [c.value for c in login.caption]
+    assert str(tmp_path) not in texts(login)  # the file is named, its folder is not
+    assert not login.get("form_submit_button")
 
 
 @pytest.mark.parametrize(("key_value", "message"), [(None, "startup.cookie_key_missing"), ("short-key-1234", "startup.cookie_key_short"),
                                                     ("some_key", "startup.cookie_key_default")])
-def test_weak_cookie_key_refused_outside_demo_mode(key_value, message, monkeypatch, tmp_path) -> None:
+def test_weak_cookie_key_disables_staff_sign_in_outside_demo_mode(key_value, message, monkeypatch, tmp_path) -> None:
     users = (Path(__file__).resolve().parent.parent / "app" / "demo_users.yaml").read_text(encoding="utf-8")
     path = tmp_path / "production_users.yaml"
     path.write_text(users, encoding="utf-8")
@@ -212,22 +254,41 @@ def test_weak_cookie_key_refused_outside_demo_mode(key_value, message, monkeypat
     else:
         monkeypatch.setenv("SYL_COOKIE_KEY", key_value)
     at = run_app()
-    assert at.title[0].value == translate("zh", "startup.title")
-    assert at.error[0].value.split("（")[0][:6] == translate("zh", message).split("（")[0][:6]
+    assert at.title[0].value == translate("zh", "page.overview")
+    login = open_url_path(at, "login").run()
+    assert login.error[0].value == translate("zh", "login.unavailable")
+    assert any(c.value.split("（")[0][:6] == translate("zh", message).split("（")[0][:6] for c in login.caption)
 
 
 def test_cookie_lifetime_longer_than_a_working_day_is_refused(monkeypatch) -> None:
     monkeypatch.setenv("SYL_COOKIE_EXPIRY_HOURS", "72")
-    at = run_app()
-    assert at.title[0].value == translate("zh", "startup.title")
+    login = run_app("login")
+    assert login.error[0].value == translate("zh", "login.unavailable")
 
 
-def test_invalid_setting_value_is_named(monkeypatch) -> None:
+def test_invalid_setting_value_falls_back_and_is_named_to_the_admin(monkeypatch) -> None:
     monkeypatch.setenv("SYL_CACHE_TTL_SECONDS", "five minutes")
     at = run_app()
     assert not at.exception
-    assert at.title[0].value == translate("zh", "startup.title")
-    assert "SYL_CACHE_TTL_SECONDS" in at.error[0].value
+    assert at.title[0].value == translate("zh", "page.overview")
+    assert "SYL_CACHE_TTL_SECONDS" not in texts(at)  # visitors are not told
+    admin = run_app("data_health", USERS["admin"])
+    assert any("SYL_CACHE_TTL_SECONDS" in e.value for e in admin.error)
+    assert any(translate("zh", "startup.problems_admin", count=1) == w.value for w in admin.sidebar.warning)
+
+
+def test_broken_secrets_file_keeps_the_public_pages(monkeypatch, tmp_path) -> None:
+    import app.settings
+
+    broken = tmp_path / "secrets.toml"
+    broken.write_text('[app]\ncookie_key = "unterminated\n', encoding="utf-8")
+    monkeypatch.setattr(app.settings, "SECRETS_PATH", broken)
+    for lang in ("zh", "en"):
+        at = run_app(lang=lang)
+        assert not at.exception and at.metric
+        assert at.title[0].value == translate(lang, "page.overview")
+        admin = run_app("data_health", USERS["admin"], lang=lang)
+        assert admin.error[0].value.startswith(translate(lang, "startup.secrets_unreadable").split("{")[0])
 
 
 def test_every_page_shows_data_freshness() -> None:

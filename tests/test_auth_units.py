@@ -1,15 +1,16 @@
-"""Login throttle, cookie tokens and the users file, without Streamlit."""
+"""Login throttle, tokens, tickets, sign-outs and the users file, without Streamlit."""
 
 from __future__ import annotations
 
-import time
+import random
 
 import jwt
 import pytest
 
+from app import client, tokens
+from app.audience import Audience
 from app.startup import StartupError, check_cookie_key
 from app.throttle import LoginThrottle
-from app.tokens import RevokedTokens, verify_token
 from app.users import UsersFileError, load_users
 
 KEY = "k" * 20 + "0123456789abcdefghij"
@@ -22,90 +23,176 @@ def token(payload: dict, key: str = KEY, algorithm: str = "HS256") -> str:
     return jwt.encode(payload, key, algorithm=algorithm)
 
 
+# The throttle. --------------------------------------------------------------------------------
+
+
 def test_throttle_waits_grow_cap_and_expire() -> None:
     gate = LoginThrottle(free_attempts=3, max_wait_s=60, forget_after_s=900)
     for i in range(3):
-        assert gate.wait_seconds("u", NOW + i) == 0
-        gate.failed("u", NOW + i)
-    assert gate.wait_seconds("u", NOW + 2) == pytest.approx(2)
-    gate.failed("u", NOW + 10)
-    assert gate.wait_seconds("u", NOW + 10) == pytest.approx(4)
+        assert gate.wait_seconds("u", "a", False, NOW + i) == 0
+        gate.failed("u", "a", False, NOW + i)
+    assert gate.wait_seconds("u", "a", False, NOW + 2) == pytest.approx(2)
+    gate.failed("u", "a", False, NOW + 10)
+    assert gate.wait_seconds("u", "a", False, NOW + 10) == pytest.approx(4)
     for i in range(20):
-        gate.failed("u", NOW + 20 + i)
-    assert gate.wait_seconds("u", NOW + 39) == pytest.approx(60)  # capped, never a lock
-    assert gate.wait_seconds("u", NOW + 39 + 60) == 0
-    assert gate.wait_seconds("u", NOW + 39 + 901) == 0  # forgotten
-    assert gate.wait_seconds("other", NOW + 39) == 0
+        gate.failed("u", "a", False, NOW + 20 + i)
+    assert gate.wait_seconds("u", "a", False, NOW + 39) == pytest.approx(60)  # capped, never a lock
+    assert gate.wait_seconds("u", "a", False, NOW + 39 + 60) == 0
+    assert gate.wait_seconds("u", "a", False, NOW + 39 + 901) == 0  # forgotten
+    assert gate.wait_seconds("other", "a", False, NOW + 39) == 0
 
 
-def test_throttle_success_resets() -> None:
+def test_throttle_is_per_client_and_success_resets() -> None:
     gate = LoginThrottle(free_attempts=1, max_wait_s=60)
-    gate.failed("u", NOW)
-    gate.failed("u", NOW)
-    assert gate.wait_seconds("u", NOW) > 0
-    gate.succeeded("u")
-    assert gate.wait_seconds("u", NOW) == 0
+    gate.failed("u", "attacker", False, NOW)
+    gate.failed("u", "attacker", False, NOW)
+    assert gate.wait_seconds("u", "attacker", False, NOW) > 0
+    assert gate.wait_seconds("u", "owner", False, NOW) == 0  # another browser is not slowed
+    gate.succeeded("u", "attacker")
+    assert gate.wait_seconds("u", "attacker", False, NOW) == 0
 
 
-def test_valid_token_is_accepted() -> None:
-    raw = token({"username": "street", "exp_date": NOW + 3600})
-    assert verify_token(raw, KEY, NOW, USERS, DAY, set()) == ("street", NOW + 3600)
+def test_records_are_bounded() -> None:
+    gate = LoginThrottle(max_records=100)
+    for i in range(1000):
+        gate.failed(f"name{i}", f"client{i}", False, NOW)
+    assert len(gate._clients) == 100 and len(gate._unknown) == 100  # noqa: SLF001
+
+
+def _attack(gate: LoginThrottle, clients: list[str], hours: float, owner_client: str, owner_known: bool) -> list[float]:
+    """Attackers try `street` each time their own wait ends (a refused try counts too); the owner
+    tries 200 times at random moments. Returns the waits the owner met."""
+    rng = random.Random(12)
+    owner_times = sorted(NOW + rng.uniform(0, hours * 3600) for _ in range(200))
+    next_try = dict.fromkeys(clients, NOW)
+    owner_waits = []
+    for at in owner_times:
+        while True:  # every attacker try due before the owner's moment
+            attacker, when = min(next_try.items(), key=lambda item: item[1])
+            if when > at:
+                break
+            wait = gate.wait_seconds("street", attacker, False, when)
+            gate.failed("street", attacker, False, when)  # wrong password or refused: both count
+            next_try[attacker] = when + max(wait, 0.5) + 0.01
+        owner_waits.append(gate.wait_seconds("street", owner_client, owner_known, at))
+    return owner_waits
+
+
+def test_one_attacker_at_its_own_pace_never_keeps_the_owner_out() -> None:
+    """Issue 12: one wrong try each time the wait ended kept `street` out for good (0 of 200 in 6 h)."""
+    for owner, known in (("address:10.0.0.7", False), ("device:abc", True)):
+        gate = LoginThrottle(free_attempts=3, max_wait_s=300)
+        waits = _attack(gate, ["address:203.0.113.9"], 6, owner, known)
+        assert waits == [0.0] * 200, (owner, max(waits))
+
+
+def test_many_attackers_slow_unknown_browsers_boundedly_and_never_the_owners_own() -> None:
+    attackers = [f"address:198.51.100.{i}" for i in range(200)]
+    gate = LoginThrottle(free_attempts=3, max_wait_s=300)
+    assert _attack(gate, attackers, 2, "device:abc", True) == [0.0] * 200
+    gate = LoginThrottle(free_attempts=3, max_wait_s=300)
+    waits = _attack(gate, attackers, 2, "address:10.0.0.7", False)
+    assert max(waits) <= 300  # a new browser waits at most the longest wait, never for good
+    assert any(w > 0 for w in waits)  # and a guessing crowd does slow new browsers down
+
+
+# Session tokens, tickets, device tokens. ------------------------------------------------------
+
+
+def test_issued_token_verifies() -> None:
+    raw, claims = tokens.issue("street", KEY, NOW, 8)
+    found = tokens.verify(raw, KEY, NOW + 10, USERS, DAY)
+    assert found == claims and found.expires_at == NOW + DAY
 
 
 @pytest.mark.parametrize(
     "raw",
     [
-        None, "", "garbage", "a.b.c",
-        token({"username": "street", "exp_date": NOW + 3600}, key="another-key-" * 4),
-        token({"username": "street", "exp_date": NOW + 3600}, algorithm="HS512"),
-        jwt.encode({"username": "street", "exp_date": NOW + 3600}, None, algorithm="none"),
-        token({"username": "street", "exp_date": NOW - 1}),  # expired
-        token({"username": "street", "exp_date": NOW + 30 * 86400}),  # lives longer than we issue
-        token({"username": "street"}),  # no expiry
-        token({"username": "street", "exp_date": "tomorrow"}),
-        token({"username": ["street"], "exp_date": NOW + 3600}),
-        token({"username": "ghost", "exp_date": NOW + 3600}),  # no longer in the users file
+        None, "", "garbage", "a.b.c", "x" * 10_000,
+        token({"sub": "street", "iat": NOW, "exp": NOW + 3600, "jti": "j"}, key="another-key-" * 4),
+        token({"sub": "street", "iat": NOW, "exp": NOW + 3600, "jti": "j"}, algorithm="HS512"),
+        jwt.encode({"sub": "street", "iat": NOW, "exp": NOW + 3600, "jti": "j"}, None, algorithm="none"),
+        token({"sub": "street", "iat": NOW - 7200, "exp": NOW - 1, "jti": "j"}),  # expired
+        token({"sub": "street", "iat": NOW, "exp": NOW + 30 * 86400, "jti": "j"}),  # lives longer than we issue
+        token({"sub": "street", "iat": NOW, "jti": "j"}),  # no expiry
+        token({"sub": "street", "iat": NOW, "exp": "tomorrow", "jti": "j"}),
+        token({"sub": ["street"], "iat": NOW, "exp": NOW + 3600, "jti": "j"}),
+        token({"sub": "ghost", "iat": NOW, "exp": NOW + 3600, "jti": "j"}),  # no longer in the users file
+        token({"username": "street", "exp_date": NOW + 3600}),  # the old library format
+        token({"purpose": "device", "sub": "street", "iat": NOW, "exp": NOW + 3600, "jti": "j"}),  # not a login
     ],
-    ids=["none", "empty", "garbage", "dots", "other-key", "hs512", "alg-none", "expired", "too-long", "no-exp",
-         "exp-text", "user-list", "unknown-user"],
+    ids=["none", "empty", "garbage", "dots", "huge", "other-key", "hs512", "alg-none", "expired", "too-long",
+         "no-exp", "exp-text", "user-list", "unknown-user", "old-format", "device-token"],
 )
 def test_bad_tokens_are_refused_without_raising(raw) -> None:
-    assert verify_token(raw, KEY, NOW, USERS, DAY, set()) is None
+    assert tokens.verify(raw, KEY, NOW, USERS, DAY) is None
 
 
 def test_tampered_token_is_refused() -> None:
-    raw = token({"username": "street", "exp_date": NOW + 3600})
-    header, payload, signature = raw.split(".")
-    forged = token({"username": "admin", "exp_date": NOW + 3600}).split(".")[1]
-    assert verify_token(f"{header}.{forged}.{signature}", KEY, NOW, USERS, DAY, set()) is None
+    raw, _ = tokens.issue("street", KEY, NOW, 8)
+    header, _, signature = raw.split(".")
+    forged = tokens.issue("admin", KEY, NOW, 8)[0].split(".")[1]
+    assert tokens.verify(f"{header}.{forged}.{signature}", KEY, NOW, USERS, DAY) is None
 
 
-def test_logged_out_token_is_refused(tmp_path) -> None:
-    revoked = RevokedTokens(tmp_path / "revoked.jsonl")
-    raw = token({"username": "street", "exp_date": NOW + 3600})
-    revoked.add("street", NOW + 3600)
-    assert verify_token(raw, KEY, NOW, USERS, DAY, revoked.load(NOW)) is None
-    assert revoked.load(NOW + 7200) == set()  # expired entries drop out
+def test_ticket_is_good_once_for_its_client_and_a_minute() -> None:
+    raw, _ = tokens.issue("street", KEY, NOW, 8)
+    used = tokens.UsedTickets()
+    ticket = tokens.ticket(raw, KEY, NOW, "203.0.113.9")
+    assert tokens.redeem(ticket, KEY, NOW + 5, "198.51.100.1", used) is None  # another client
+    assert tokens.redeem(ticket, KEY, NOW + 5, "203.0.113.9", used) == raw
+    assert tokens.redeem(ticket, KEY, NOW + 6, "203.0.113.9", used) is None  # used
+    late = tokens.ticket(raw, KEY, NOW - 120, "203.0.113.9")
+    assert tokens.redeem(late, KEY, NOW, "203.0.113.9", tokens.UsedTickets()) is None  # expired
+    assert tokens.redeem(raw, KEY, NOW, "203.0.113.9", tokens.UsedTickets()) is None  # a login is no ticket
 
 
-def test_streamlit_authenticator_cookie_format_is_understood() -> None:
-    """The cookie the library writes (its _token_encode) passes our check."""
-    from streamlit_authenticator.models.cookie_model import CookieModel
-
-    model = CookieModel.__new__(CookieModel)
-    model.cookie_key, model.exp_date = KEY, time.time() + 3600
-    import streamlit as st
-
-    st.session_state["username"] = "street"
-    raw = model._token_encode()
-    assert verify_token(raw, KEY, time.time(), USERS, DAY, set())[0] == "street"
+def test_device_token_is_bound_to_its_user() -> None:
+    raw = tokens.device("street", KEY, NOW)
+    assert tokens.device_id(raw, KEY, "street", NOW)
+    assert tokens.device_id(raw, KEY, "admin", NOW) is None
+    assert tokens.device_id(raw, "another-key-" * 4, "street", NOW) is None
+    assert tokens.device_id(raw, KEY, "street", NOW + 91 * 86400) is None  # expired
+    assert tokens.verify(raw, KEY, NOW, USERS, DAY) is None  # it never signs anyone in
 
 
-def test_demo_users_file_is_valid() -> None:
+def test_sign_out_voids_every_earlier_token_of_that_user(tmp_path) -> None:
+    sign_outs = tokens.SignOuts(tmp_path / "sign_outs.jsonl")
+    assert sign_outs.signed_out_at("street") == 0
+    sign_outs.add("street", NOW)
+    assert sign_outs.signed_out_at("street") == NOW and sign_outs.signed_out_at("admin") == 0
+    other_process = tokens.SignOuts(tmp_path / "sign_outs.jsonl")  # a second app process sees it
+    assert other_process.signed_out_at("street") == NOW
+    (tmp_path / "sign_outs.jsonl").open("a").write("not json\n")
+    assert tokens.SignOuts(tmp_path / "sign_outs.jsonl").signed_out_at("street") == NOW
+    assert oct((tmp_path / "sign_outs.jsonl").stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [("::ffff:127.0.0.1", "local"), ("127.0.0.1", "local"), ("::1", "local"), (None, "local"),
+     ("::ffff:203.0.113.9", "203.0.113.9"), ("203.0.113.9", "203.0.113.9"), ("2001:db8::1", "2001:db8::1")],
+)
+def test_addresses_are_spelt_alike_by_the_session_and_the_route(address, expected) -> None:
+    assert client.normalise(address) == expected
+
+
+def test_proxy_header_is_used_only_when_configured() -> None:
+    headers = {"X-Forwarded-For": "203.0.113.9, 10.0.0.1"}
+    assert client.address("10.0.0.1", headers, "x-forwarded-for") == "203.0.113.9"
+    assert client.address("10.0.0.1", headers, "") == "10.0.0.1"  # spoofable: ignored unless configured
+
+
+# The users file and the cookie key. -------------------------------------------------------------
+
+
+def test_demo_users_file_is_valid_and_scopes_follow_roles() -> None:
     users = load_users("app/demo_users.yaml").users
     assert {u.role for u in users.values()} == {"grid_officer", "community_staff", "street_official", "admin"}
-    assert users["officer_c02"].scope.grid_ids == ("C02-G1", "C02-G2")
-    assert users["c01staff"].scope.community_id == "C01"
+    assert Audience(users["officer_c02"], 5).scope.grid_ids == ("C02-G1", "C02-G2")
+    assert Audience(users["c01staff"], 5).scope.community_id == "C01"
+    assert Audience(users["street"], 5).scope.may_reveal and not Audience(users["admin"], 5).scope.may_reveal
+    assert Audience(None, 5).scope.public
 
 
 def test_missing_users_file(tmp_path) -> None:

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("app_env")
 
 @pytest.fixture(autouse=True)
 def fresh_snapshots() -> None:
-    big_screen_data._store().clear()  # noqa: SLF001 - each test starts with no snapshot
+    big_screen_data.store.clear()  # each test starts with no snapshot
 
 
 def _screen(query: str, lang: str = "zh"):
@@ -77,8 +77,7 @@ def test_public_data_only(raw) -> None:
 
 def test_stale_data_stays_up_and_recovers(monkeypatch) -> None:
     at = _screen("panel=wall")
-    store = big_screen_data._store()  # noqa: SLF001
-    entry = next(iter(store.values()))
+    entry = next(iter(big_screen_data.store()._entries.values()))  # noqa: SLF001
     entry.snapshot.fetched_at -= 3600  # due for a refresh
 
     def unreachable(*args, **kwargs):

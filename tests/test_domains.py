@@ -89,7 +89,7 @@ def test_visit_worklist_days_overdue(engine, raw) -> None:
 
 def test_worklist_is_masked_unless_revealed(engine, raw) -> None:
     masked = population.visit_worklist(engine, STREET, AT, limit=50)
-    revealed = population.visit_worklist(engine, STREET, AT, reveal=True, limit=50)
+    revealed = population.visit_worklist(engine, Scope.street(may_reveal=True), AT, reveal=True, limit=50)
     names = set(raw["residents"]["name"])
     phones = set(raw["residents"]["phone"])
     assert not (set(masked["name"]) & names) and not (set(masked["phone"]) & phones)
@@ -121,7 +121,7 @@ def test_category_counts_include_categories_without_interval(engine, raw) -> Non
 
 
 def test_officer_performance_covers_every_officer(engine, raw) -> None:
-    frame = staff.officer_performance(engine, IssueFilters(), date(2026, 11, 23))
+    frame = staff.officer_performance(engine, STREET, IssueFilters(), date(2026, 11, 23))
     assert len(frame) == len(raw["officers"])
     issues = raw["issues"][~raw["issues"]["status"].isin(["rejected", "duplicate"])]
     handled = issues.groupby("assigned_officer_id").size()
@@ -133,7 +133,7 @@ def test_officer_performance_covers_every_officer(engine, raw) -> None:
 
 
 def test_department_performance_sums_to_street(engine) -> None:
-    frame = staff.department_performance(engine, IssueFilters())
+    frame = staff.department_performance(engine, STREET, IssueFilters())
     assert frame["received"].sum() == staff.resolution_figures(engine, STREET, IssueFilters())["received"].iloc[0]
 
 

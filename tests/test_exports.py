@@ -24,7 +24,7 @@ def test_xlsx_keeps_headers_and_values() -> None:
 
 
 def test_open311_export_maps_statuses_and_times(engine) -> None:
-    rows = issue_map.issue_table(engine, Scope.street(), IssueFilters(), staff=False, limit=300)
+    rows = issue_map.issue_table(engine, Scope.public_visitor(), IssueFilters(), limit=300)
     requests = open311_requests(rows, {}, {}, with_location=False)
     assert len(requests) == len(rows)
     assert {r["status"] for r in requests} <= {"open", "closed"} and {"open", "closed"} & {r["status"] for r in requests}
@@ -39,7 +39,7 @@ def test_open311_export_maps_statuses_and_times(engine) -> None:
 
 
 def test_staff_open311_export_carries_locations(engine) -> None:
-    rows = issue_map.issue_table(engine, Scope.grids("C02-G1"), IssueFilters(), staff=True, limit=50)
+    rows = issue_map.issue_table(engine, Scope.grids("C02-G1"), IssueFilters(), limit=50)
     requests = open311_requests(rows, {}, {}, with_location=True)
     assert requests and all("lat" in r and "long" in r for r in requests)
 
@@ -51,10 +51,12 @@ def test_pages_offer_csv_xlsx_and_open311() -> None:
 
 
 def test_staff_export_is_audited(app_env) -> None:
+    from app.audience import Audience
     from app.context import PageContext
     from app.settings import load_settings
 
-    ctx = PageContext(lang="zh", user=USERS["grid_officer"], settings=load_settings(), page_id="issue_map")
+    audience = Audience(USERS["grid_officer"], 5)
+    ctx = PageContext(lang="zh", audience=audience, settings=load_settings(), page_id="issue_map")
     audit_export(ctx, "issues", "xlsx", 42, {"period": "30d"})
     entry = json.loads((app_env / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1])
     assert entry["event"] == "export" and entry["rows"] == 42 and entry["filters"]["format"] == "xlsx"

@@ -59,7 +59,7 @@ def test_every_setting_is_documented() -> None:
     doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     for setting in SETTINGS:
         assert f"`{setting.name}`" in doc, setting.name
-        assert f"`{setting.env}`" in doc, setting.env
+        assert f"`{setting.metadata['env']}`" in doc, setting.metadata["env"]
 
 
 @pytest.mark.parametrize(("lang", "expected"), [("zh", "2026年03月01日 08:30"), ("en", "01 Mar 2026 08:30")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from data_access.privacy import mask_name, mask_phone, suppress_small
+from data_access.privacy import HIDDEN, count_text, mask_name, mask_phone, suppress_groups
 
 
 @pytest.mark.parametrize(
@@ -24,15 +24,29 @@ def test_mask_phone(phone, masked) -> None:
     assert mask_phone(phone) == masked
 
 
-def test_suppress_small_cells() -> None:
-    frame = pd.DataFrame({"area": ["a", "b", "c", "d"], "people": [0, 3, 5, 40]})
-    out = suppress_small(frame, ["people"], k=5)
-    assert out["people"].tolist() == ["0", "<5", "5", "40"]
-    assert frame["people"].tolist() == [0, 3, 5, 40]  # the input is untouched
+def test_small_groups_lose_every_number_and_are_flagged() -> None:
+    frame = pd.DataFrame({"key": ["a", "b", "c", "d"], "received": [0, 3, 5, 40], "rate": [None, 0.67, 0.8, 0.5]})
+    out = suppress_groups(frame, "received", k=5)
+    assert out["suppressed"].tolist() == [False, True, False, False]
+    assert out.loc[1, ["received", "rate"]].isna().all()  # no rate of a group of three either
+    assert out.loc[3, "received"] == 40 and out.loc[3, "rate"] == 0.5
+    assert frame["received"].tolist() == [0, 3, 5, 40]  # the input is untouched
+    assert count_text(out["received"], out["suppressed"], 5) == ["0", "<5", "5", "40"]
+
+
+def test_dropped_groups_keep_only_their_total() -> None:
+    cells = pd.DataFrame({"lon": [1.0, 2.0, 3.0], "lat": [1.0, 2.0, 3.0], "reports": [2, 7, 4]})
+    out = suppress_groups(cells, "reports", k=5, drop=True)
+    assert out["reports"].tolist() == [7] and out.attrs[HIDDEN] == 6
+
+
+def test_threshold_of_one_withholds_nothing() -> None:
+    frame = pd.DataFrame({"key": ["a"], "received": [1]})
+    assert not suppress_groups(frame, "received", k=1)["suppressed"].any()
 
 
 def test_suppressed_table_can_be_sent_to_the_browser() -> None:
     import pyarrow as pa
 
-    frame = pd.DataFrame({"area": ["a", "b"], "people": [3, 1200]})
-    pa.Table.from_pandas(suppress_small(frame, ["people"], k=5))  # mixed int/str would raise here
+    frame = suppress_groups(pd.DataFrame({"area": ["a", "b"], "people": [3, 1200]}), "people", k=5)
+    pa.Table.from_pandas(pd.DataFrame({"people": count_text(frame["people"], frame["suppressed"], 5)}))

@@ -9,11 +9,12 @@ import secrets
 import pandas as pd
 import pytest
 
+from app import state
 from app.i18n import translate
 from data_access import issue_map
 from data_access.filters import IssueFilters
 from data_access.scope import Scope
-from tests.apptest_helpers import USERS, payload, texts
+from tests.apptest_helpers import USERS, payload, signed_in, texts
 
 PUBLIC_PAGES = ("overview", "issue_map", "transparency", "volunteers")
 PAGE_URLS = {
@@ -34,7 +35,7 @@ def _open(page: str, query: str = "", user=None, lang: str = "zh"):
 
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
     if user is not None:
-        at.session_state["user"] = user
+        at.session_state[state._LOGIN] = signed_in(user)  # noqa: SLF001
     at.query_params["lang"] = lang
     for pair in filter(None, query.split("&")):
         name, value = pair.split("=", 1)
@@ -78,7 +79,8 @@ def test_staff_map_view_and_table_are_audited(app_env) -> None:
     entries = [json.loads(line) for line in (app_env / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
     views = [e for e in entries if e["event"] == "view" and e["page"] == "issue_map"]
     assert views and all(e["user"] == "officer_c02" and e["rows"] is not None for e in views)
-    assert views[0]["filters"]["period"] == "90d"
+    assert {e["filters"]["query"] for e in views} >= {"issue_points", "issue_table"}
+    assert all(e["filters"]["since"].startswith("2026-08-") for e in views)  # the 90 days asked for
     deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     points = next(layer for layer in deck["layers"] if layer["id"] == "issues")
     assert points["data"], "the officer sees its points"
@@ -166,7 +168,7 @@ def test_public_map_sends_only_cells_of_at_least_k(public_payloads) -> None:
 
 
 def test_public_table_hides_private_descriptions_and_reporters(engine, raw) -> None:
-    rows = issue_map.issue_table(engine, Scope.street(), IssueFilters(), staff=False, limit=100_000)
+    rows = issue_map.issue_table(engine, Scope.public_visitor(), IssueFilters(), limit=100_000)
     assert not {"lat", "lon", "officer", "reporter_resident_id", "reporter_kind"} & set(rows.columns)
     private = set(raw["issues"].loc[~raw["issues"]["is_public"].astype(bool), "issue_id"])
     assert rows.loc[rows["issue_id"].isin(private), "description"].isna().all()

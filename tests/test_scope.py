@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from data_access import issues, patrols, population, quality, reference
+from data_access import issue_map, issues, patrols, population, quality, reference, staff
+from data_access.access import access_of
+from data_access.errors import AccessDenied
 from data_access.filters import IssueFilters
 from data_access.scope import Scope
 
@@ -75,7 +77,8 @@ def test_empty_grid_scope_sees_nothing(engine) -> None:
     assert population.visit_worklist(engine, NOBODY, AT).empty
     assert population.open_alerts(engine, NOBODY, AT).empty
     assert patrols.grid_weeks(engine, NOBODY, date(2026, 11, 23)).empty
-    assert quality.issue_quality(engine, NOBODY)["count"].sum() == 0
+    with pytest.raises(AccessDenied):  # data quality is for the whole street's staff only
+        quality.issue_quality(engine, NOBODY)
 
 
 def test_street_scope_sees_everything(engine, raw) -> None:
@@ -102,6 +105,71 @@ def test_person_detail_only_inside_scope(engine, raw) -> None:
     assert detail is not None and "*" in detail["name"] and "****" in detail["phone"]
     assert population.person_detail(engine, OFFICER, one_out) is None
     assert population.person_detail(engine, NOBODY, one_in) is None
-    full = population.person_detail(engine, Scope.street(), one_out, reveal=True)
+    full = population.person_detail(engine, Scope.street(may_reveal=True), one_out, reveal=True)
     row = raw["residents"].set_index("resident_id").loc[one_out]
     assert full["name"] == row["name"] and full["phone"] == row["phone"]
+
+
+PUBLIC = Scope.public_visitor()
+STAFF_ONLY = [
+    (issue_map.issue_points, (IssueFilters(), AT)),
+    (issue_map.issue_history, (1,)),
+    (issue_map.issue_detail, (1,)),
+    (issue_map.building_counts, (IssueFilters(),)),
+    (population.visit_worklist, (AT,)),
+    (population.open_alerts, (AT,)),
+    (population.category_counts, (AT,)),
+    (population.overdue_visit_count, (AT,)),
+    (population.person_detail, (1,)),
+    (patrols.last_patrols, (AT,)),
+    (patrols.officer_summary, (datetime(2026, 1, 1), AT)),
+    (patrols.device_health, (AT,)),
+    (staff.officer_performance, (IssueFilters(), date(2026, 11, 23))),
+    (quality.care_quality, ()),
+]
+
+
+@pytest.mark.parametrize(("function", "args"), STAFF_ONLY, ids=[f.__name__ for f, _ in STAFF_ONLY])
+def test_the_data_layer_refuses_person_level_data_to_the_public(engine, function, args) -> None:
+    """Enforced where the data is, whoever calls: no SQL runs for a refused caller."""
+    assert access_of(function).kind in ("staff", "street_staff")
+    with pytest.raises(AccessDenied):
+        function(engine, PUBLIC, *args)
+
+
+def test_performance_needs_the_whole_street(engine) -> None:
+    for scope in (OFFICER, COMMUNITY):
+        with pytest.raises(AccessDenied):
+            staff.officer_performance(engine, scope, IssueFilters(), date(2026, 11, 23))
+
+
+def test_only_a_revealing_scope_gets_names(engine, raw) -> None:
+    one = int(raw["special_population"]["resident_id"].iloc[0])
+    with pytest.raises(AccessDenied):
+        population.person_detail(engine, Scope.street(), one, reveal=True)  # an admin's scope
+    with pytest.raises(AccessDenied):
+        population.visit_worklist(engine, COMMUNITY, AT, reveal=True)
+    assert population.person_detail(engine, Scope.street(may_reveal=True), one, reveal=True) is not None
+
+
+def test_public_scope_gets_street_aggregates_and_anonymous_rows(engine, raw) -> None:
+    street = issues.status_counts(engine, Scope.street(), IssueFilters())
+    assert issues.status_counts(engine, PUBLIC, IssueFilters()).equals(street)
+    rows = issue_map.issue_table(engine, PUBLIC, IssueFilters(), limit=50)
+    assert not {"lat", "lon", "officer", "channel"} & set(rows.columns)
+
+
+def test_every_function_a_page_asks_is_declared() -> None:
+    """A page can only ask declared functions (PageContext.query checks); every module's public
+    query functions carry a declaration, so none is reachable without one."""
+    import inspect
+
+    from data_access import volunteers
+
+    for module in (issue_map, issues, patrols, population, quality, reference, staff, volunteers):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            parameters = list(inspect.signature(function).parameters)
+            if parameters[:1] == ["engine"]:
+                assert access_of(function).kind, f"{module.__name__}.{name}"

@@ -53,7 +53,7 @@ def server(demo_db, tmp_path_factory) -> Iterator[str]:
     }
     log = (state / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
-        [sys.executable, "-m", "streamlit", "run", "app/main.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "app/server.py", "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

@@ -28,8 +28,10 @@ def login(page: Page, base: str, username: str, password: str, timeout_ms: int =
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_selector("text=/登录成功|您已登录/", timeout=timeout_ms)
-    page.wait_for_timeout(1500)  # let the cookie component write the cookie
+    # The signed-in session sends the browser through /_auth/session, which sets the HttpOnly
+    # cookie and lands on the overview.
+    page.wait_for_url(lambda url: "/login" not in url and "/_auth/" not in url, timeout=timeout_ms)
+    wait_ready(page, timeout_ms)
 
 
 def url_of(base: str, page_id: str, lang: str = "zh") -> str:

@@ -1,0 +1,24 @@
+"""The served app: Streamlit's router (app/main.py) plus our HTTP routes, as one ASGI app.
+
+    streamlit run app/server.py        (what ./run.sh does)
+
+Streamlit finds ``app`` below and serves it with uvicorn. The routes (app/auth_routes.py) let the
+server set the login cookie itself, HttpOnly; the error hook shows the app's own message, in the
+visitor's language, for anything that escapes a page (a fragment rerun, a widget callback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st
+
+from app.auth_routes import routes
+from app.layout import unexpected_error_hook
+
+app = st.App("main.py", routes=routes(), on_script_error=unexpected_error_hook)
