@@ -27,6 +27,12 @@ def resolve_language(default: str) -> str:
     return lang
 
 
+def link_notice(names: list[str], default: str) -> None:
+    """Tell the visitor that a link parameter was not valid (named, never echoed; once a session)."""
+    lang = state.language() or default
+    st.toast(translate(lang, "url.ignored", names=", ".join(names)), icon=":material/link_off:")
+
+
 def _switch_language() -> None:
     chosen = st.session_state.get("lang_switch")
     if chosen in LANGUAGES:

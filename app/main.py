@@ -26,7 +26,6 @@ from app import layout, registry, session, url_state
 from app.audience import Audience
 from app.context import PageContext, no_access, set_context
 from app.data import database_status, query
-from app.i18n import translate
 from app.settings import Problem, Settings, load_settings
 from app.startup import AuthConfig, auth_config
 from app.users import UsersFileError
@@ -64,10 +63,8 @@ def build_pages(ctx: PageContext) -> dict[str, st.Page]:
 def main() -> None:
     st.set_page_config(page_title="石油路街道 · 智慧社区", page_icon=":material/location_city:", layout="wide")
     settings = load_settings()
+    url_state.on_rejected(lambda names: layout.link_notice(names, settings.default_language))
     lang = layout.resolve_language(settings.default_language)
-    url_state.on_rejected(
-        lambda names: st.toast(translate(lang, "url.ignored", names=", ".join(names)), icon=":material/link_off:")
-    )
     try:
         route(settings, lang)
     except Exception:  # noqa: BLE001 - last line of defence: no traceback reaches a user

@@ -56,15 +56,29 @@ def _checked(name: str, parse: Callable[[str], T], default: T) -> T:
         return default
 
 
+def parse_choice(value: str, allowed: Collection[str]) -> str:
+    if value not in allowed:
+        raise ValueError("not an allowed code")
+    return value
+
+
+def parse_number(value: str, low: float, high: float) -> float:
+    found = float(value)
+    if not math.isfinite(found) or not low <= found <= high:
+        raise ValueError("not a finite number in range")
+    return found
+
+
+def parse_day(value: str, earliest: date, latest: date) -> date:
+    found = date.fromisoformat(value)
+    if not earliest <= found <= latest:
+        raise ValueError("not a day in range")
+    return found
+
+
 def choice(name: str, allowed: Collection[str], default: str) -> str:
     """One code out of `allowed`."""
-
-    def parse(value: str) -> str:
-        if value not in allowed:
-            raise ValueError(value)
-        return value
-
-    return _checked(name, parse, default)
+    return _checked(name, lambda value: parse_choice(value, allowed), default)
 
 
 def choices(name: str, allowed: Collection[str]) -> tuple[str, ...]:
@@ -73,7 +87,7 @@ def choices(name: str, allowed: Collection[str]) -> tuple[str, ...]:
     def parse(value: str) -> tuple[str, ...]:
         items = [item for item in value.split(",") if item]
         known = tuple(dict.fromkeys(item for item in items[:MAX_ITEMS] if item in allowed))
-        if len(known) != len(items):
+        if len(known) != len(set(items)):
             _rejected(name)
         return known
 
@@ -82,26 +96,12 @@ def choices(name: str, allowed: Collection[str]) -> tuple[str, ...]:
 
 def number(name: str, default: float, low: float, high: float) -> float:
     """A finite number in [low, high] (NaN, infinities and anything outside fall back)."""
-
-    def parse(value: str) -> float:
-        found = float(value)
-        if not math.isfinite(found) or not low <= found <= high:
-            raise ValueError(value)
-        return found
-
-    return _checked(name, parse, default)
+    return _checked(name, lambda value: parse_number(value, low, high), default)
 
 
 def day(name: str, default: date, earliest: date, latest: date) -> date:
     """An ISO date (YYYY-MM-DD) in [earliest, latest]."""
-
-    def parse(value: str) -> date:
-        found = date.fromisoformat(value)
-        if not earliest <= found <= latest:
-            raise ValueError(value)
-        return found
-
-    return _checked(name, parse, default)
+    return _checked(name, lambda value: parse_day(value, earliest, latest), default)
 
 
 def seed(key: str, value: object) -> None:
