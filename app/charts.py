@@ -1,16 +1,41 @@
-"""Pure builders for plotly figures: data and labels in, a Figure out. No Streamlit here."""
+"""Pure builders for plotly figures: data and labels in, a Figure out. No Streamlit here.
+
+Every figure passes through `styled`, which also escapes every text its traces carry (category
+names, community names, officer names come from the database; plotly would render <a href> or
+<b> in them as markup)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from app import safe_text
 
 BLUE, ORANGE, TEAL, RED, GREY = "#1d4f91", "#e0803a", "#2e9d8f", "#c0392b", "#8a96a3"
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
+TEXT_PROPERTIES = ("x", "y", "labels", "text", "hovertext", "name")
+
+
+def _as_text(figure: go.Figure) -> None:
+    """Database text in a trace is shown as written, never as plotly's HTML subset."""
+    for trace in figure.data:
+        for prop in TEXT_PROPERTIES:
+            value = getattr(trace, prop, None) if prop in trace else None
+            if isinstance(value, str):
+                trace[prop] = safe_text.chart(value)
+            elif isinstance(value, tuple | list | np.ndarray) and any(isinstance(v, str) for v in value):
+                trace[prop] = [safe_text.chart(v) if isinstance(v, str) else v for v in value]
+    for annotation in figure.layout.annotations or ():
+        if isinstance(annotation.text, str):
+            annotation.text = safe_text.chart(annotation.text)
+
+
 def styled(figure: go.Figure, height: int = 340, legend: bool = True) -> go.Figure:
-    """The suite's chart look: CJK font, light grid, legend on top, tight margins."""
+    """The suite's chart look (CJK font, light grid, legend on top, tight margins), text as text."""
+    _as_text(figure)
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},

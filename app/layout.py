@@ -10,6 +10,7 @@ import streamlit as st
 from app import formatting, registry, state, url_state
 from app.context import PageContext
 from app.i18n import LANGUAGES, translate
+from app.safe_text import md
 from app.settings import Problem
 from data_access.errors import DataAccessError
 
@@ -76,8 +77,8 @@ def scope_label(ctx: PageContext) -> str:
     if scope.kind == "street":
         return ctx.t("scope.street")
     if scope.kind == "community":
-        return ctx.t("scope.community", id=formatting.name_of(ctx.community_names, scope.community_id))
-    return ctx.t("scope.grids", ids=", ".join(scope.grid_ids or ()))
+        return ctx.t("scope.community", id=md(formatting.name_of(ctx.community_names, scope.community_id)))
+    return ctx.t("scope.grids", ids=md(", ".join(scope.grid_ids or ())))
 
 
 def freshness(ctx: PageContext, as_of) -> None:  # noqa: ANN001 - datetime or None
@@ -95,8 +96,9 @@ def data_error(lang: str, error: DataAccessError, details: bool) -> None:
     log.warning("data error shown to a visitor: %s", error)
     st.title(translate(lang, "error.title"))
     if details:
-        st.error(translate(lang, error.key, **error.params), icon=":material/database:")
-        st.info(translate(lang, error.key + "_fix", **error.params))
+        params = {name: md(value) for name, value in error.params.items()}
+        st.error(translate(lang, error.key, **params), icon=":material/database:")
+        st.info(translate(lang, error.key + "_fix", **params))
     else:
         st.error(translate(lang, "error.unavailable"), icon=":material/database:")
         st.info(translate(lang, "error.unavailable_fix"))
@@ -105,7 +107,8 @@ def data_error(lang: str, error: DataAccessError, details: bool) -> None:
 def problems(lang: str, found: tuple[Problem, ...]) -> None:
     """Configuration problems, in full (for administrators)."""
     for problem in found:
-        st.error(translate(lang, problem.key, **problem.params), icon=":material/settings:")
+        params = {name: md(value) for name, value in problem.params.items()}
+        st.error(translate(lang, problem.key, **params), icon=":material/settings:")
     if found:
         st.info(translate(lang, "startup.fix"))
 

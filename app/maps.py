@@ -14,11 +14,20 @@ from collections.abc import Iterable
 import pandas as pd
 import pydeck as pdk
 
+from app import safe_text
+
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 COMMUNITY_LINE = [29, 79, 145, 230]
 GRID_LINE = [29, 79, 145, 120]
 GRID_FILL = [29, 79, 145, 0]
 SELECTED_FILL = [224, 128, 58, 40]
+
+
+def _rows(data: pd.DataFrame | list[dict]) -> pd.DataFrame | list[dict]:
+    """A layer's rows with database text kept as text (see app/safe_text.map_label)."""
+    if isinstance(data, pd.DataFrame):
+        return safe_text.map_rows(data)
+    return [{key: safe_text.map_label(value) for key, value in row.items()} for row in data]
 
 
 def _literal(text: str) -> str:
@@ -112,7 +121,7 @@ def boundary_layers(
     return [
         pdk.Layer(
             "PolygonLayer",
-            grid_rows,
+            _rows(grid_rows),
             id="grids",
             get_polygon="polygon",
             get_fill_color="fill",
@@ -124,7 +133,7 @@ def boundary_layers(
         ),
         pdk.Layer(
             "PathLayer",
-            community_rows,
+            _rows(community_rows),
             id="communities",
             get_path="path",
             get_color=COMMUNITY_LINE,
@@ -133,7 +142,7 @@ def boundary_layers(
         ),
         pdk.Layer(
             "TextLayer",
-            labels,
+            _rows(labels),
             id="community-labels",
             get_position="position",
             get_text="text",
@@ -191,7 +200,7 @@ def point_layer(points: pd.DataFrame) -> pdk.Layer:
     data = points.assign(color=[[224, 128, 58, 220] if o else [80, 110, 150, 150] for o in points["is_open"]])
     return pdk.Layer(
         "ScatterplotLayer",
-        data,
+        _rows(data),
         id="issues",
         get_position=["lon", "lat"],
         get_fill_color="color",
@@ -206,7 +215,7 @@ def grid_fill_layer(rows: list[dict]) -> pdk.Layer:
     """Grids filled with a colour each (rows: polygon, fill, and whatever the tooltip shows)."""
     return pdk.Layer(
         "PolygonLayer",
-        rows,
+        _rows(rows),
         id="grid-state",
         get_polygon="polygon",
         get_fill_color="fill",
@@ -222,7 +231,7 @@ def alert_layer(alerts: pd.DataFrame) -> pdk.Layer:
     data = located.assign(color=[[192, 57, 43, 220] if s == 3 else [224, 128, 58, 200] for s in located["severity"]])
     return pdk.Layer(
         "ScatterplotLayer",
-        data[["lon", "lat", "color", "label"]],
+        _rows(data[["lon", "lat", "color", "label"]]),
         id="alerts",
         get_position=["lon", "lat"],
         get_fill_color="color",
@@ -236,7 +245,7 @@ def building_layer(frame: pd.DataFrame) -> pdk.Layer:
     data = frame.assign(radius=[4 + 2 * math.sqrt(r) for r in frame["reports"]])
     return pdk.Layer(
         "ScatterplotLayer",
-        data,
+        _rows(data),
         id="buildings",
         get_position=["lon", "lat"],
         get_radius="radius",
@@ -253,7 +262,7 @@ def place_layer(frame: pd.DataFrame) -> pdk.Layer:
     data = frame.assign(color=[[46, 157, 143, 220] if k == "facility" else [138, 154, 91, 200] for k in frame["kind"]])
     return pdk.Layer(
         "ScatterplotLayer",
-        data,
+        _rows(data),
         id="places",
         get_position=["lon", "lat"],
         get_fill_color="color",

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import layout
 from app.context import PageContext
+from app.safe_text import md
 from data_access.reference import data_as_of
 
 
@@ -26,9 +27,11 @@ def kpi(
     inverse: bool = False,
     neutral: bool = False,
 ) -> None:
-    """A bordered metric tile; `inverse` when a rise is bad, `neutral` when it is neither good nor bad."""
+    """A bordered metric tile; `inverse` when a rise is bad, `neutral` when it is neither good nor bad.
+    Streamlit renders a metric's value as Markdown, and a value can be a name from the database (the
+    most reported category): it is escaped. Deltas are our own numbers (their sign sets the arrow)."""
     color = "off" if neutral else "inverse" if inverse else "normal"
-    column.metric(label, value, delta=delta, help=help_text, delta_color=color, border=True)
+    column.metric(label, md(value), delta=delta, help=help_text, delta_color=color, border=True)
 
 
 def text_table(frame: pd.DataFrame, column_labels: dict[str, str], **kwargs) -> None:  # noqa: ANN003

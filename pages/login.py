@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import session
 from app.context import page_context
+from app.safe_text import md
 from app.users import MAX_USERNAME
 
 ctx = page_context("login")
@@ -20,12 +21,12 @@ if ctx.auth is None:  # the users file or the cookie key is unusable: staff cann
     # their folders.
     st.error(t("login.unavailable"), icon=":material/settings:")
     for problem in ctx.problems:
-        params = {k: Path(v).name if k == "path" else v for k, v in problem.params.items()}
+        params = {k: md(Path(v).name if k == "path" else v) for k, v in problem.params.items()}
         st.caption(t(problem.key, **params))
     st.stop()
 
 if ctx.user is not None:
-    st.success(t("login.signed_in_as", name=ctx.user.name, role=t("role." + ctx.user.role)))
+    st.success(t("login.signed_in_as", name=md(ctx.user.name), role=t("role." + ctx.user.role)))
     ctx.link("overview", label=t("login.continue"), icon=":material/arrow_forward:")
     if st.button(t("login.logout"), icon=":material/logout:", key="logout_page_button"):
         session.logout(ctx.settings, ctx.page_id)
@@ -41,7 +42,7 @@ if submitted:
     outcome = session.attempt_login(ctx.auth, ctx.settings, username, password, ctx.page_id)
     if outcome.kind == "ok":
         user = ctx.auth.users_file.users[username.strip().lower()]
-        st.success(t("login.welcome", name=user.name))
+        st.success(t("login.welcome", name=md(user.name)))
         session.go_to(session.cookie_address(outcome.ticket, f"/?lang={ctx.lang}"), t("login.continue"))
     elif outcome.kind == "wait":
         st.error(t("login.wait", seconds=math.ceil(outcome.wait_s)))

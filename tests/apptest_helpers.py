@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -59,13 +60,18 @@ def open_url_path(at: AppTest, url_path: str) -> AppTest:
     return at
 
 
+def rendered(markdown: str) -> str:
+    """Markdown source as a reader sees it: backslash escapes and invisible joiners gone."""
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
+
+
 def texts(at: AppTest) -> str:
-    """Every piece of text the run rendered, for assertions about what a user sees."""
+    """Every piece of text the run rendered, as a user reads it."""
     parts = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "text", "error", "warning", "info", "success"):
         parts += [str(element.value) for element in at.get(kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    return "\n".join(parts)
+    return rendered("\n".join(parts))
 
 
 def payload(at: AppTest) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from app import registry
 from app.i18n import translate
-from tests.apptest_helpers import DEMO, USERS, open_url_path, run_app, session_user, texts
+from tests.apptest_helpers import DEMO, USERS, open_url_path, rendered, run_app, session_user, texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
 
@@ -197,7 +197,7 @@ def test_database_problems_give_a_friendly_page(case, monkeypatch, tmp_path) -> 
         assert admin.title[0].value == title and admin.error and admin.info
         assert admin.error[0].value != translate(lang, "error.unavailable")
         if case == "missing":
-            assert "fixtures.generate" in admin.info[0].value
+            assert "python -m fixtures.generate --db sqlite:///data/demo.sqlite" in rendered(admin.info[0].value)
         if case == "corrupt":
             assert admin.error[0].value.startswith(translate(lang, "error.db_corrupt").split("（")[0].split("(")[0])
         assert "pw" not in texts(admin)  # never a password
@@ -273,7 +273,7 @@ def test_invalid_setting_value_falls_back_and_is_named_to_the_admin(monkeypatch)
     assert at.title[0].value == translate("zh", "page.overview")
     assert "SYL_CACHE_TTL_SECONDS" not in texts(at)  # visitors are not told
     admin = run_app("data_health", USERS["admin"])
-    assert any("SYL_CACHE_TTL_SECONDS" in e.value for e in admin.error)
+    assert any("SYL_CACHE_TTL_SECONDS" in rendered(e.value) for e in admin.error)
     assert any(translate("zh", "startup.problems_admin", count=1) == w.value for w in admin.sidebar.warning)
 
 

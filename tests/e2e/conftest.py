@@ -40,14 +40,13 @@ def demo_db(tmp_path_factory) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session")
-def server(demo_db, tmp_path_factory) -> Iterator[str]:
+def start_server(database_url: str, state: Path) -> tuple[subprocess.Popen, str]:
+    """The app as ./run.sh serves it (app/server.py), on a free port, over the given database."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
     port = _free_port()
-    state = tmp_path_factory.mktemp("e2e_state")
     env = os.environ | {
-        "DATABASE_URL": demo_db,
+        "DATABASE_URL": database_url,
         "SYL_AUDIT_LOG_PATH": str(state / "audit.jsonl"),
         "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
     }
@@ -63,16 +62,23 @@ def server(demo_db, tmp_path_factory) -> Iterator[str]:
         try:
             with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:  # noqa: S310
                 if response.status == 200:
-                    break
+                    return process, base
         except OSError:
             time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("the Streamlit server did not start: " + (state / "server.log").read_text())
-    yield base
+    process.kill()
+    pytest.fail("the Streamlit server did not start: " + (state / "server.log").read_text())
+
+
+def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=10)
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory) -> Iterator[str]:
+    process, base = start_server(demo_db, tmp_path_factory.mktemp("e2e_state"))
+    yield base
+    stop_server(process)
 
 
 @pytest.fixture(scope="session")
