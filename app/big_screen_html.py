@@ -17,6 +17,7 @@ import pandas as pd
 import segno
 
 from app import maps
+from data_access import geometry
 
 CSS = """
 <style>
@@ -121,8 +122,8 @@ def heat_map_svg(
     cell_dlon: float,
 ) -> str:
     """The street drawn from its polygons (no tiles), cells coloured by count, community names on top."""
-    rings = [r for r in (maps.ring_of(g) for g in grids["boundary_geojson"]) if r]
-    bounds = maps.bounds_of(rings)
+    rings = [r for r in (geometry.ring_of(g) for g in grids["boundary_geojson"]) if r]
+    bounds = geometry.bounds_of(rings)
     if bounds is None:
         return ""
     south, west, north, east = bounds
@@ -148,7 +149,7 @@ def heat_map_svg(
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(*p) for p in ring))
         parts.append(f'<polygon points="{points}" fill="none" stroke="#5b7db1" stroke-width="1.2" opacity="0.7"/>')
     for row in communities.itertuples():
-        ring = maps.ring_of(row.boundary_geojson)
+        ring = geometry.ring_of(row.boundary_geojson)
         if not ring:
             continue
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(*p) for p in ring))

@@ -7,14 +7,13 @@ only when settings name a style (see docs/maps.md, including the GCJ-02 caveat).
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable
 
 import pandas as pd
 import pydeck as pdk
 
 from app import safe_text
+from data_access.geometry import ring_of
 
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 COMMUNITY_LINE = [29, 79, 145, 230]
@@ -33,28 +32,6 @@ def _rows(data: pd.DataFrame | list[dict]) -> pd.DataFrame | list[dict]:
 def _literal(text: str) -> str:
     """pydeck reads every string property as an accessor expression; quote it to pass the string itself."""
     return "'" + text.replace("'", "") + "'"
-
-
-def ring_of(geojson: str | None) -> list[list[float]] | None:
-    """The outer ring of a GeoJSON polygon, or None when it cannot be read."""
-    if not geojson:
-        return None
-    try:
-        shape = json.loads(geojson)
-        ring = shape["coordinates"][0] if shape.get("type") == "Polygon" else shape["coordinates"][0][0]
-        return [[round(float(x), 6), round(float(y), 6)] for x, y, *_ in ring]
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
-
-
-def bounds_of(rings: Iterable[list[list[float]]]) -> tuple[float, float, float, float] | None:
-    """(south, west, north, east) of some rings."""
-    rings = [ring for ring in rings if ring]
-    lons = [p[0] for ring in rings for p in ring]
-    lats = [p[1] for ring in rings for p in ring]
-    if not lats:
-        return None
-    return min(lats), min(lons), max(lats), max(lons)
 
 
 def view_for(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.engine import Engine
 
 from data_access.access import declare
+from data_access.geometry import bounds_of, ring_of
 from data_access.population import residents_in_scope
 from data_access.schema import (
     DONE_STATUSES,
@@ -30,16 +29,9 @@ def area_bounds(engine: Engine) -> tuple[float, float, float, float] | None:
     coordinates; None when there is neither."""
     with engine.connect() as conn:
         shapes = conn.execute(select(grids.c.boundary_geojson).where(grids.c.boundary_geojson.is_not(None))).scalars()
-        lats, lons = [], []
-        for shape in shapes:
-            try:
-                ring = json.loads(shape)["coordinates"][0]
-            except (ValueError, KeyError, IndexError, TypeError):
-                continue
-            lons += [p[0] for p in ring]
-            lats += [p[1] for p in ring]
-    if lats:
-        return min(lats), min(lons), max(lats), max(lons)
+        bounds = bounds_of(ring_of(shape) for shape in shapes)
+    if bounds is not None:
+        return bounds
     # No grid polygons (an imported export): the extent of the issues' own coordinates.
     with engine.connect() as conn:
         row = conn.execute(

@@ -10,7 +10,7 @@ from app.context import page_context
 from app.exports import open311_requests, shown_table, table_downloads
 from app.issue_filters import filter_bar
 from app.widgets import kpi, page_header, text_table
-from data_access import issue_map
+from data_access import geometry, issue_map
 from data_access.privacy import HIDDEN
 from data_access.quality import area_bounds
 from data_access.reference import community_list, grid_list
@@ -50,13 +50,13 @@ if not reports:
 # The map: boundaries from the database, then the data layer.
 selected = {view.grid} if view.grid else set(grids.loc[grids["community_id"] == view.community, "grid_id"])
 if view.grid:
-    focus = [maps.ring_of(g) for g in grids.loc[grids["grid_id"] == view.grid, "boundary_geojson"]]
+    focus = [geometry.ring_of(g) for g in grids.loc[grids["grid_id"] == view.grid, "boundary_geojson"]]
 elif view.community:
     focus = [
-        maps.ring_of(c) for c in communities.loc[communities["community_id"] == view.community, "boundary_geojson"]
+        geometry.ring_of(c) for c in communities.loc[communities["community_id"] == view.community, "boundary_geojson"]
     ]
 else:
-    focus = [maps.ring_of(g) for g in grids["boundary_geojson"]]
+    focus = [geometry.ring_of(g) for g in grids["boundary_geojson"]]
 layers = []  # data first, boundaries and labels drawn on top
 
 if staff:
@@ -126,7 +126,7 @@ grid_community = grids.loc[grids["grid_id"] == view.grid, "community_id"]
 drawn_grids = maps.outlined_grids(grids, view.community or next(iter(grid_community), None))
 layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
 # Without grid polygons (an imported export) the view fits the reports themselves.
-view_bounds = maps.bounds_of(r for r in focus if r) or street_bounds
+view_bounds = geometry.bounds_of(r for r in focus if r) or street_bounds
 deck = maps.deck(layers, maps.view_for(view_bounds), ctx.settings.map_style, tooltip)
 st.pydeck_chart(deck, height=520, key="issue_map_chart")
 if points_fall_back:

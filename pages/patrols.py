@@ -12,7 +12,7 @@ from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.widgets import kpi, page_header, text_table
-from data_access import patrols
+from data_access import geometry, patrols
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.localtime import local_date, local_day_start, week_start
 from data_access.reference import community_list, grid_list
@@ -105,7 +105,7 @@ if by_community:
     worst = current.assign(rank=current["state"].map({"done": 0, "due": 1, "overdue": 2}))
     summary = worst.groupby("community_id").agg(rank=("rank", "max"), met=("met", "sum"), grids=("met", "size"))
     for row in communities.merge(summary, left_on="community_id", right_index=True).itertuples():
-        ring = maps.ring_of(row.boundary_geojson)
+        ring = geometry.ring_of(row.boundary_geojson)
         state = ("done", "due", "overdue")[int(row.rank)]
         if ring:
             rows.append(
@@ -119,7 +119,7 @@ if by_community:
     tooltip = t("patrols.community_tooltip")
 else:
     for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").itertuples():
-        ring = maps.ring_of(row.boundary_geojson)
+        ring = geometry.ring_of(row.boundary_geojson)
         if ring:
             rows.append(
                 {
@@ -135,7 +135,7 @@ else:
     tooltip = t("patrols.tooltip")
 layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
-view = maps.view_for(maps.bounds_of(r["polygon"] for r in rows))
+view = maps.view_for(geometry.bounds_of(r["polygon"] for r in rows))
 st.pydeck_chart(maps.deck(layers, view, ctx.settings.map_style, {"text": tooltip}), height=420, key="patrol_map")
 st.caption(" · ".join(t("patrols.states." + s) + ": " + t("patrols.legend." + s) for s in STATE_COLORS))
 if by_community:

@@ -13,7 +13,7 @@ from app import formatting, maps
 from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.widgets import kpi, page_header, text_table
-from data_access import population
+from data_access import geometry, population
 from data_access.reference import community_list, grid_list, special_category_list
 
 TARGET_MINUTES = 30
@@ -95,7 +95,7 @@ else:
     layers += maps.boundary_layers(
         maps.outlined_grids(grids), communities[communities["community_id"].isin(grids["community_id"])], name_col
     )
-    view = maps.view_for(maps.bounds_of(maps.ring_of(g) for g in grids["boundary_geojson"]))
+    view = maps.view_for(geometry.bounds_of(geometry.ring_of(g) for g in grids["boundary_geojson"]))
     st.pydeck_chart(
         maps.deck(layers, view, ctx.settings.map_style, {"text": "{label}"}), height=380, key="alert_map"
     )
