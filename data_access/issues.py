@@ -1,4 +1,4 @@
-"""Issue metrics (DESIGN section 5, docs/metrics.md), aggregated in SQL.
+"""Issue metrics (defined in docs/metrics.md), aggregated in SQL.
 
 Cohort: issues reported in the period, excluding rejected and duplicate.
 Resolution rate: cohort rows now resolved or closed / cohort size.

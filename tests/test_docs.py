@@ -23,3 +23,21 @@ def test_metrics_doc_defines_every_headline_figure() -> None:
     for term in ("Resolution rate", "Time to resolve", "On time", "Backlog", "Patrol compliance",
                  "Overdue visit", "Satisfaction", "Reopen rate", "impossible"):
         assert term in text, term
+
+
+def test_docs_stand_alone() -> None:
+    """The project's docs carry what they need: no pointer to design notes outside the repository."""
+    root = DOCS.parent
+    for path in [root / "README.md", *DOCS.glob("*.md")]:
+        text = path.read_text(encoding="utf-8")
+        for outside in ("DESIGN.md", "DESIGN section", "STYLE.md", "../shared/DESIGN", "DEVELOPERS.md"):
+            assert outside not in text, f"{path.name} cites {outside}"
+
+
+def test_readme_lists_every_test_file() -> None:
+    import re
+
+    root = DOCS.parent
+    listed = set(re.findall(r"^\| `(tests/(?:e2e/)?test_[a-z0-9_]+\.py)` \|", (root / "README.md").read_text(encoding="utf-8"), re.M))
+    present = {str(p.relative_to(root)) for p in [*root.glob("tests/test_*.py"), *root.glob("tests/e2e/test_*.py")]}
+    assert listed == present, {"not listed": present - listed, "listed but gone": listed - present}

@@ -94,7 +94,7 @@ def test_staff_points_stay_in_scope(raw) -> None:
     assert ids and {grid_of[i] for i in ids} <= {"C02-G1", "C02-G2"}
 
 
-# --- privacy: DESIGN section 7, over every byte a public page sends -------------------------------------------
+# --- privacy (docs/access.md), over every byte a public page sends ---------------------------------------------
 
 @pytest.fixture(scope="module")
 def public_payloads(tiny_sqlite_url, tmp_path_factory):
