@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import formatting, registry, state, url_state
 from app.context import PageContext
@@ -77,7 +78,11 @@ def scope_label(ctx: PageContext) -> str:
     if scope.kind == "street":
         return ctx.t("scope.street")
     if scope.kind == "community":
-        return ctx.t("scope.community", id=md(formatting.name_of(ctx.community_names, scope.community_id)))
+        try:
+            name = formatting.name_of(ctx.community_names, scope.community_id)
+        except (DataAccessError, SQLAlchemyError):  # the database is away: the id will do
+            name = str(scope.community_id)
+        return ctx.t("scope.community", id=md(name))
     return ctx.t("scope.grids", ids=md(", ".join(scope.grid_ids or ())))
 
 

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m data_access.summary", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", help="database URL (default: DATABASE_URL, secrets.toml, then the demo file)")
+    parser.add_argument("--db", help="database URL (default: DATABASE_URL, then the demo file)")
     parser.add_argument("--since", type=date.fromisoformat, help="first local day, YYYY-MM-DD")
     parser.add_argument("--until", type=date.fromisoformat, help="last local day (inclusive), YYYY-MM-DD")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the only format so far)")

@@ -193,6 +193,8 @@ def test_database_problems_give_a_friendly_page(case, monkeypatch, tmp_path) -> 
         assert at.title[0].value == title
         assert at.error[0].value == translate(lang, "error.unavailable")
         assert str(tmp_path) not in texts(at) and "127.0.0.1" not in texts(at)
+        staff = run_app(lang=lang, user=USERS["community_staff"])  # the sidebar copes without names
+        assert not staff.exception and staff.error[0].value == translate(lang, "error.unavailable")
         admin = run_app(lang=lang, user=USERS["admin"])  # the administrator: what and how to fix it
         assert admin.title[0].value == title and admin.error and admin.info
         assert admin.error[0].value != translate(lang, "error.unavailable")
