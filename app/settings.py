@@ -180,17 +180,28 @@ class Settings:
 SETTINGS = tuple(f for f in fields(Settings) if "env" in f.metadata)
 
 
+_logged: set[tuple[str, str]] = set()
+_last_problem: tuple | None = None  # (file state, problem): a broken file is logged once, not every run
+
+
 def read_secrets(path: Path | None = None) -> tuple[dict[str, Any], Problem | None]:
     """The secrets file as a table, or an empty one and the problem when it cannot be read."""
+    global _last_problem
     path = path or SECRETS_PATH
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except OSError:
         return {}, None
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle), None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        log.error("cannot read %s, using defaults: %s", path, exc)
-        return {}, Problem("startup.secrets_unreadable", {"path": str(path), "reason": str(exc).splitlines()[0]})
+        seen = (str(path), stat.st_mtime_ns, stat.st_size)
+        if _last_problem is None or _last_problem[0] != seen:
+            log.error("cannot read %s, using defaults: %s", path, exc)
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _last_problem = (seen, Problem("startup.secrets_unreadable", {"path": str(path), "reason": reason}))
+        return {}, _last_problem[1]
 
 
 def load_settings() -> Settings:
@@ -211,7 +222,9 @@ def load_settings() -> Settings:
         except (TypeError, ValueError):
             shown = str(raw) if spec.name not in ("cookie_key", "database_url") else "…"
             problems.append(Problem("startup.setting_invalid", {"name": spec.name, "env": env, "value": shown[:80]}))
-            log.error("setting %s (%s) has an invalid value; using its default", spec.name, env)
+            if (spec.name, shown) not in _logged:  # once per process and value, not on every run
+                _logged.add((spec.name, shown))
+                log.error("setting %s (%s) has an invalid value; using its default", spec.name, env)
     settings = Settings(**values, problems=tuple(problems))
     if not settings.database_url:
         settings = replace(settings, database_url=demo_database_url())
