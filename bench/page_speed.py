@@ -50,12 +50,13 @@ def measure(page: str, query: str, runs: int, user=None) -> tuple:  # noqa: ANN0
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from tests.apptest_helpers import open_url_path
+    from app import state
+    from tests.apptest_helpers import open_url_path, signed_in
 
     st.cache_data.clear()  # every page and role starts cold (the analytical copy is a resource: kept)
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
     if user is not None:
-        at.session_state["user"] = user
+        at.session_state[state._LOGIN] = signed_in(user)  # noqa: SLF001
     for pair in filter(None, query.split("&")):
         name, value = pair.split("=", 1)
         at.query_params[name] = value
