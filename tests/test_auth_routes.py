@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.requests import Request
@@ -29,7 +30,9 @@ def _call(route, path: str, query: str = "", client: str = VISITOR, headers: dic
         "server": ("testserver", 80),
         "scheme": "http",
     }
-    return asyncio.run(route(Request(scope)))
+    # In a thread of its own: Playwright's browser fixture may hold an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, route(Request(scope))).result()
 
 
 def _ticket(client: str = VISITOR, username: str = "street") -> tuple[str, str]:
