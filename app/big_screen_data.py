@@ -28,7 +28,7 @@ from data_access import issue_map, issues, patrols, volunteers
 from data_access.contract import ensure_usable
 from data_access.errors import DataAccessError
 from data_access.filters import IssueFilters
-from data_access.localtime import local_date, local_day_start, week_start
+from data_access.localtime import SHANGHAI, Zone, local_date, local_day_start, week_start, zone_of
 from data_access.privacy import SUPPRESSED
 from data_access.quality import area_bounds
 from data_access.reference import community_list, data_as_of, grid_list
@@ -52,6 +52,7 @@ class Snapshot:
     volunteer_totals: dict
     patrol_week: pd.DataFrame
     cell_size: tuple[float, float]  # (dlat, dlon) of the map's cells
+    zone: Zone = SHANGHAI  # the street's clock, for every time on the screen
 
 
 @dataclass
@@ -106,8 +107,9 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
     as_of = data_as_of(engine) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     area = IssueFilters(community_ids=(community,) if community else ())
     last_30 = IssueFilters(since=as_of - timedelta(days=30), until=as_of, community_ids=area.community_ids)
-    today = local_date(as_of)
-    month_start = local_day_start(today.replace(day=1))
+    local = zone_of(engine)
+    today = local_date(as_of, local)
+    month_start = local_day_start(today.replace(day=1), local)
     bounds = area_bounds(engine)
     metres = issue_map.cell_metres_for(bounds)
     grid = issue_map.CellGrid.around(bounds, metres) if bounds else None
@@ -126,6 +128,7 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
         volunteer_totals=volunteers.totals(engine, month_start, as_of + timedelta(days=1), community),
         patrol_week=published(patrols.grid_weeks, week_start(today), 1, area),
         cell_size=(grid.dlat, grid.dlon) if grid else (0.0, 0.0),
+        zone=local,
     )
 
 

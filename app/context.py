@@ -20,12 +20,13 @@ import streamlit as st
 
 from app import audit, registry, state
 from app.audience import Audience
-from app.data import query
+from app.data import query, zone_for
 from app.i18n import translate
 from app.roles import User
 from app.settings import Problem, Settings
 from app.startup import AuthConfig
 from data_access.access import access_of
+from data_access.localtime import Zone
 from data_access.reference import category_list, community_list, data_as_of, grid_list
 
 
@@ -86,6 +87,11 @@ class PageContext:
     def as_of(self) -> datetime:
         """The data's "now": when the read database was last filled, else the wall clock (naive UTC)."""
         return self.query(data_as_of) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+    @cached_property
+    def zone(self) -> Zone:
+        """The street's time zone: every local day, week and month of the page is in it."""
+        return zone_for(self.url)
 
     @property
     def name_column(self) -> str:

@@ -21,6 +21,7 @@ from app.settings import load_settings
 from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.contract import ContractReport, ensure_usable
 from data_access.engine import make_readonly_engine
+from data_access.localtime import Zone, zone_of
 
 _TTL = load_settings().cache_ttl_seconds
 
@@ -60,6 +61,11 @@ def copy_state(url: str, t: Callable[..., str], lang: str) -> str:
     if copy.last_error:
         return t("health.copy_failed", error=copy.last_error)
     return t("health.copy_loading") if copy.loading else t("health.copy_small")
+
+
+def zone_for(url: str) -> Zone:
+    """The zone the database's figures are read and shown in (see data_access/localtime.py)."""
+    return zone_of(engine_for(url))
 
 
 @st.cache_data(ttl=30, show_spinner=False)

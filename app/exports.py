@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app.context import PageContext
-from data_access.localtime import LOCAL_OFFSET
+from data_access.localtime import Zone
 from data_access.schema import OPEN_STATUSES
 
 
@@ -31,14 +31,19 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     return buffer.getvalue()
 
 
-def _iso(value: object) -> str | None:
-    """Naive UTC -> ISO-8601 with the Asia/Shanghai offset, as Open311 wants."""
+def _iso(value: object, where: Zone) -> str | None:
+    """Naive UTC -> ISO-8601 on the local clock with its offset at that instant, as Open311 wants."""
     if value is None or pd.isna(value):
         return None
-    return (pd.Timestamp(value) + LOCAL_OFFSET).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    instant = pd.Timestamp(value).to_pydatetime().replace(microsecond=0)
+    offset = where.offset_at(instant)
+    sign, minutes = ("+" if offset >= 0 else "-"), abs(offset) // 60
+    return f"{where.local(instant):%Y-%m-%dT%H:%M:%S}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def open311_requests(rows: pd.DataFrame, category_names: dict, area_names: dict, with_location: bool) -> list[dict]:
+def open311_requests(
+    rows: pd.DataFrame, category_names: dict, area_names: dict, with_location: bool, where: Zone
+) -> list[dict]:
     """Issue rows (data_access.issue_map.issue_table) as GeoReport v2 service requests."""
     requests = []
     for row in rows.itertuples():
@@ -48,8 +53,8 @@ def open311_requests(rows: pd.DataFrame, category_names: dict, area_names: dict,
             "service_code": row.category_code,
             "service_name": category_names.get(row.category_code, row.category_code),
             "description": row.description if isinstance(row.description, str) else None,
-            "requested_datetime": _iso(row.reported_at),
-            "updated_datetime": _iso(row.resolved_at) or _iso(row.reported_at),
+            "requested_datetime": _iso(row.reported_at, where),
+            "updated_datetime": _iso(row.resolved_at, where) or _iso(row.reported_at, where),
             "address": area_names.get(row.grid_id) or area_names.get(row.community_id),
         }
         if with_location:

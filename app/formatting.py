@@ -1,16 +1,18 @@
 """The one place that formats numbers, shares, durations and times for a language.
 
-Stored times are naive UTC; everything shown is Asia/Shanghai.
+Stored times are naive UTC; everything shown is on the street's local clock: the zone the router
+sets for each run (`use_zone`, from data_access.localtime.zone_of), Asia/Shanghai by default.
 """
 
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from datetime import datetime
 
 import pandas as pd
 
-from data_access.localtime import LOCAL_OFFSET
+from data_access.localtime import SHANGHAI, Zone
 
 MISSING = "—"
 
@@ -24,8 +26,17 @@ def name_of(names: dict, code: object) -> str:
     return MISSING if _missing(code) else str(names.get(code, code))
 
 
+_zone: ContextVar[Zone] = ContextVar("display_zone", default=SHANGHAI)
+
+
+def use_zone(where: Zone) -> None:
+    """The zone every time shown in this run is on (each Streamlit run has its own context)."""
+    _zone.set(where)
+
+
 def to_local(value: datetime | pd.Timestamp) -> pd.Timestamp:
-    return pd.Timestamp(value) + LOCAL_OFFSET
+    stamp = pd.Timestamp(value)
+    return pd.Timestamp(_zone.get().local(stamp.to_pydatetime()))
 
 
 def number(value: object, lang: str = "zh", digits: int = 0) -> str:
@@ -65,12 +76,12 @@ def local_datetime(value: object, lang: str = "zh") -> str:
 
 
 def local_time(value: object) -> str:
-    """HH:MM in Shanghai; accepts naive UTC or an aware datetime."""
+    """HH:MM on the local clock; accepts naive UTC or an aware datetime."""
     if _missing(value):
         return MISSING
     stamp = pd.Timestamp(value)
     stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
-    return (stamp + LOCAL_OFFSET).strftime("%H:%M")
+    return to_local(stamp).strftime("%H:%M")
 
 
 def local_date(value: object, lang: str = "zh") -> str:

@@ -19,7 +19,7 @@ import streamlit as st
 from app import url_state
 from app.context import PageContext
 from data_access.filters import IssueFilters
-from data_access.localtime import local_date, local_day_start
+from data_access.localtime import Zone, local_date, local_day_start
 from data_access.schema import CHANNELS
 
 PERIODS = ("7d", "30d", "90d", "12m", "custom")
@@ -68,7 +68,7 @@ class IssueView:
         out = {"period": self.period, "since": self.since.isoformat(), "until": self.until.isoformat()}
         return out | {item.name: _text(getattr(self, item.name)) for item in self.narrowings()}
 
-    def url_params(self, lang: str) -> dict[str, str]:
+    def url_params(self, lang: str, where: Zone) -> dict[str, str]:
         """The query string of this view (defaults left out)."""
         params = {"lang": lang, "period": self.period}
         for item in self.narrowings():
@@ -76,8 +76,8 @@ class IssueView:
             if value != item.default and value != ():
                 params[item.metadata["url"]] = _text(value)
         if self.period == "custom":
-            params["from"] = local_date(self.since).isoformat()
-            params["to"] = (local_date(self.until) - timedelta(days=1)).isoformat()
+            params["from"] = local_date(self.since, where).isoformat()
+            params["to"] = (local_date(self.until, where) - timedelta(days=1)).isoformat()
         return params
 
 
@@ -107,7 +107,7 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
     category_names = ctx.category_names
     community_names = {c: n for c, n in ctx.community_names.items() if c in set(grid_community.values())}
     grid_names = {g: ctx.grid_names.get(g, g) for g in grid_community}
-    today = local_date(ctx.as_of)
+    today = local_date(ctx.as_of, ctx.zone)
     allowed = {
         "categories": category_names,
         "channels": CHANNELS,
@@ -154,9 +154,9 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
         if period == "custom":
             picked = st.date_input(t("filter.range"), key=f"{key}_range", min_value=EARLIEST, max_value=today)
             start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
-            since, until = local_day_start(start), local_day_start(end + timedelta(days=1))
+            since, until = local_day_start(start, ctx.zone), local_day_start(end + timedelta(days=1), ctx.zone)
         else:
-            until = local_day_start(today + timedelta(days=1))
+            until = local_day_start(today + timedelta(days=1), ctx.zone)
             since = until - timedelta(days=PERIOD_DAYS[period])
         show = "all"
         if show_status:
@@ -170,5 +170,5 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
     view = IssueView(
         period, since, until, tuple(chosen_categories), tuple(chosen_channels), show, community or ALL, grid or ALL
     )
-    url_state.write(view.url_params(ctx.lang))
+    url_state.write(view.url_params(ctx.lang, ctx.zone))
     return view

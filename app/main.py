@@ -22,13 +22,14 @@ if str(ROOT) not in sys.path:
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import layout, registry, session, url_state
+from app import formatting, layout, registry, session, url_state
 from app.audience import Audience
 from app.context import PageContext, no_access, set_context
 from app.data import database_status, query
 from app.settings import Problem, Settings, load_settings
 from app.startup import AuthConfig, auth_config
 from app.users import UsersFileError
+from data_access import localtime
 from data_access.engine import redact
 from data_access.errors import AccessDenied, DataAccessError, DatabaseUnreachable
 from data_access.reference import data_as_of
@@ -72,6 +73,7 @@ def main() -> None:
 
 
 def route(settings: Settings, lang: str) -> None:
+    localtime.set_override(settings.timezone or None)
     config, problem = staff_configuration(settings)
     user = session.current_user(config, settings)
     audience = Audience(user, settings.small_cell_k)
@@ -84,6 +86,7 @@ def route(settings: Settings, lang: str) -> None:
     details = audience.role == "admin"
     try:
         database_status(ctx.url)
+        formatting.use_zone(ctx.zone)
         with st.sidebar:
             layout.freshness(ctx, query(data_as_of, ctx.url))
     except (DataAccessError, SQLAlchemyError) as exc:

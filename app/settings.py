@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from data_access import localtime
 from data_access.engine import PROJECT_ROOT, demo_database_url
 
 log = logging.getLogger("app.settings")
@@ -53,6 +54,14 @@ def positive_float(value: object) -> float:
     if not 0 < number < float("inf"):
         raise ValueError(f"not a positive number: {value!r}")
     return number
+
+
+def time_zone(value: object) -> str:
+    """An IANA time zone name, or empty (each database's own)."""
+    text_value = str(value).strip()
+    if text_value:
+        localtime.zone(text_value)  # ValueError for an unknown name
+    return text_value
 
 
 def text(value: object) -> str:
@@ -165,6 +174,13 @@ class Settings:
         "Seconds between checks of the read database's watermark; a moved watermark reloads the copy "
         "in the background.",
         positive_int,
+    )
+    timezone: str = setting(
+        "",
+        "SYL_TIMEZONE",
+        "The street's time zone (IANA name, e.g. Asia/Shanghai) for every local day, week and month. "
+        "Empty: each database's own (meta.timezone, which the importer records), else Asia/Shanghai.",
+        time_zone,
     )
     default_language: str = setting(
         "zh", "SYL_DEFAULT_LANGUAGE", "Language when the URL does not ask for one: zh or en.", language

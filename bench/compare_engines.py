@@ -40,7 +40,7 @@ from data_access import issue_map, issues, patrols, volunteers  # noqa: E402
 from data_access.analytical import AnalyticalCopy, RoutedEngine  # noqa: E402
 from data_access.engine import make_readonly_engine  # noqa: E402
 from data_access.filters import IssueFilters  # noqa: E402
-from data_access.localtime import week_start  # noqa: E402
+from data_access.localtime import SHANGHAI, week_start  # noqa: E402
 from data_access.quality import area_bounds  # noqa: E402
 from data_access.reference import data_as_of  # noqa: E402
 from data_access.scope import Scope  # noqa: E402
@@ -215,7 +215,7 @@ def figures(as_of: datetime, bounds: tuple[float, float, float, float] | None) -
 
     local_today = (as_of + timedelta(hours=8)).date()
     last_monday = week_start(local_today)
-    p_since, p_until = patrols.utc_bounds(last_monday - timedelta(weeks=11), 12)
+    p_since, p_until = patrols.utc_bounds(last_monday - timedelta(weeks=11), 12, SHANGHAI)
 
     weeks = [(last_monday - timedelta(weeks=11 - i)).isoformat() for i in range(12)]
 

@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from data_access.access import declare
 from data_access.filters import IssueFilters
 from data_access.frames import read_frame, result_frame
+from data_access.localtime import Zone, zone_of
 from data_access.percentiles import COLUMNAR_FORM, MEDIAN, P90, percentile_select, quantiles_cont
 from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, OPEN_STATUSES, issue_categories, issues
 from data_access.scope import Scope
@@ -35,14 +36,14 @@ _valid_resolved = and_(_done, issues.c.resolved_at.is_not(None), issues.c.resolv
 _rated = issues.c.satisfaction.between(1, 5)
 
 
-def _group_column(by: str | None) -> ColumnElement:
+def _group_column(by: str | None, where: Zone) -> ColumnElement:
     columns = {
         None: literal("all", String),
         "category": issues.c.category_code,
         "community": issues.c.community_id,
         "grid": issues.c.grid_id,
         "channel": issues.c.channel,
-        "month": local_month(issues.c.reported_at),
+        "month": local_month(issues.c.reported_at, where),
         "officer": cast(issues.c.assigned_officer_id, String),
         "department": issue_categories.c.department,
     }
@@ -62,7 +63,7 @@ def _with_categories():  # noqa: ANN202 - a Join
 @declare("anyone", count="received")
 def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: str | None = None) -> pd.DataFrame:
     """Per group: received, resolved, resolution_rate, median/p90 hours, on_time_share, satisfaction."""
-    key = _group_column(by)
+    key = _group_column(by, zone_of(engine))
     where = _cohort_where(scope, filters)
     on_time = and_(_valid_resolved, issue_categories.c.sla_hours.is_not(None), _hours <= issue_categories.c.sla_hours)
     counts = (
@@ -111,7 +112,7 @@ def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: 
 @declare("anyone")
 def reopen_counts(engine: Engine, scope: Scope, filters: IssueFilters, by: str | None = None) -> pd.DataFrame:
     """Per group (as in resolution_figures): cohort issues reopened at least once."""
-    key = _group_column(by)
+    key = _group_column(by, zone_of(engine))
     query = (
         select(key, func.sum(case((issues.c.reopened_count > 0, 1), else_=0)).label("reopened"))
         .select_from(_with_categories())
@@ -165,8 +166,9 @@ def backlog_by_age(engine: Engine, scope: Scope, filters: IssueFilters, at: date
 def monthly_flow(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.DataFrame:
     """Per local month: issues received, and issues of the cohort resolved in that month."""
     where = _cohort_where(scope, filters)
-    received_month = local_month(issues.c.reported_at).label("month")
-    resolved_month = local_month(issues.c.resolved_at).label("month")
+    local = zone_of(engine)
+    received_month = local_month(issues.c.reported_at, local).label("month")
+    resolved_month = local_month(issues.c.resolved_at, local).label("month")
     received = select(received_month, func.count().label("received")).where(where).group_by(received_month)
     resolved = (
         select(resolved_month, func.count().label("resolved")).where(where, _valid_resolved).group_by(resolved_month)

@@ -16,17 +16,17 @@ from sqlalchemy.engine import Engine
 from data_access.access import declare
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame, result_frame
-from data_access.localtime import local_day_start
+from data_access.localtime import Zone, local_day_start, zone_of
 from data_access.reference import grid_list
 from data_access.schema import DONE_STATUSES, devices, grids, issue_categories, issues, officers, patrols
 from data_access.scope import Scope
 from data_access.sqlfuncs import hours_between, local_week_start
 
 
-def utc_bounds(first_monday: date, weeks: int) -> tuple[datetime, datetime]:
-    """UTC instants bounding `weeks` local ISO weeks from `first_monday`."""
-    start = local_day_start(first_monday)
-    return start, start + timedelta(weeks=weeks)
+def utc_bounds(first_monday: date, weeks: int, where: Zone) -> tuple[datetime, datetime]:
+    """UTC instants bounding `weeks` local ISO weeks from `first_monday` (a week with a daylight-saving
+    change is an hour shorter or longer in UTC)."""
+    return local_day_start(first_monday, where), local_day_start(first_monday + timedelta(weeks=weeks), where)
 
 
 @declare("anyone")
@@ -35,8 +35,9 @@ def grid_weeks(
 ) -> pd.DataFrame:
     """One row per grid in scope and week: patrols done, required, met."""
     first = last_monday - timedelta(weeks=weeks - 1)
-    since, until = utc_bounds(first, weeks)
-    week = local_week_start(patrols.c.started_at).label("week")
+    local = zone_of(engine)
+    since, until = utc_bounds(first, weeks, local)
+    week = local_week_start(patrols.c.started_at, local).label("week")
     done = (
         select(patrols.c.grid_id, week, func.count().label("patrols"))
         .where(

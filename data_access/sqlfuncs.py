@@ -1,18 +1,21 @@
 """Portable SQL expressions compiled per dialect (SQLite, PostgreSQL, and DuckDB for the analytical copy).
 
-Timestamps are naive UTC; "local" means Asia/Shanghai, which has had no
-daylight saving since 1991, so a fixed +8 hours shift is exact.
+Timestamps are naive UTC. "Local" is the clock of a Zone (data_access/localtime.py) given to each
+expression: PostgreSQL converts with AT TIME ZONE; SQLite and DuckDB shift each timestamp by the
+offset in force at that instant (one constant for Asia/Shanghai, a short CASE tree for a zone with
+daylight saving).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, String, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from data_access.localtime import LOCAL_UTC_OFFSET_HOURS
+from data_access.localtime import Zone, zone
 
 
 class hours_between(FunctionElement):  # noqa: N801 - reads like SQL
@@ -38,44 +41,85 @@ def _hours_pg(element: hours_between, compiler: Any, **kw: Any) -> str:
     return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 3600.0)"
 
 
-class local_month(FunctionElement):  # noqa: N801
-    """'YYYY-MM' of a UTC timestamp, in local time."""
+def _zone_argument(where: Zone) -> Any:
+    # The zone's name becomes literal SQL text, so it is part of the statement's cache key (two zones
+    # never share a compiled statement); zone() only accepts IANA-shaped names, so it is safe text.
+    return literal_column(f"'{zone(where.name).name}'")
 
+
+def _zone_of(element: FunctionElement) -> tuple[Any, Zone]:
+    ts, name = list(element.clauses)
+    return ts, zone(name.name.strip("'"))
+
+
+def _by_instant(ts: str, where: Zone, value: Any) -> str:
+    """SQL choosing value(offset seconds) by the segment `ts` falls in: a balanced CASE tree, so a
+    zone with daylight saving costs a handful of comparisons per row, not one per transition."""
+
+    def tree(segments: tuple[tuple[datetime, int], ...]) -> str:
+        if len(segments) == 1:
+            return value(segments[0][1])
+        middle = len(segments) // 2
+        boundary = segments[middle][0].strftime("%Y-%m-%d %H:%M:%S")
+        return f"(CASE WHEN {ts} < '{boundary}' THEN {tree(segments[:middle])} ELSE {tree(segments[middle:])} END)"
+
+    return tree(where.segments)
+
+
+class _local_month(FunctionElement):  # noqa: N801
     type = String()
     inherit_cache = True
     name = "local_month"
 
 
-@compiles(local_month, "sqlite")
-def _month_sqlite(element: local_month, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    return f"strftime('%Y-%m', {compiler.process(ts, **kw)}, '+{LOCAL_UTC_OFFSET_HOURS} hours')"
+def local_month(ts: Any, where: Zone) -> _local_month:
+    """'YYYY-MM' of a UTC timestamp, on the local clock of `where`."""
+    return _local_month(ts, _zone_argument(where))
 
 
-@compiles(local_month, "postgresql")
-def _month_pg(element: local_month, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    return f"to_char({compiler.process(ts, **kw)} + interval '{LOCAL_UTC_OFFSET_HOURS} hours', 'YYYY-MM')"
-
-
-class local_date(FunctionElement):  # noqa: N801
-    """'YYYY-MM-DD' of a UTC timestamp, in local time."""
-
+class _local_date(FunctionElement):  # noqa: N801
     type = String()
     inherit_cache = True
     name = "local_date"
 
 
-@compiles(local_date, "sqlite")
-def _date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    return f"strftime('%Y-%m-%d', {compiler.process(ts, **kw)}, '+{LOCAL_UTC_OFFSET_HOURS} hours')"
+def local_date(ts: Any, where: Zone) -> _local_date:
+    """'YYYY-MM-DD' of a UTC timestamp, on the local clock of `where`."""
+    return _local_date(ts, _zone_argument(where))
 
 
-@compiles(local_date, "postgresql")
-def _date_pg(element: local_date, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    return f"to_char({compiler.process(ts, **kw)} + interval '{LOCAL_UTC_OFFSET_HOURS} hours', 'YYYY-MM-DD')"
+def _sqlite_modifier(ts: str, where: Zone) -> str:
+    return _by_instant(ts, where, lambda seconds: f"'{seconds:+d} seconds'")
+
+
+def _pg_local(ts: str, where: Zone) -> str:
+    return f"(({ts}) AT TIME ZONE 'UTC' AT TIME ZONE '{where.name}')"
+
+
+@compiles(_local_month, "sqlite")
+def _month_sqlite(element: _local_month, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    sql = compiler.process(ts, **kw)
+    return f"strftime('%Y-%m', {sql}, {_sqlite_modifier(sql, where)})"
+
+
+@compiles(_local_month, "postgresql")
+def _month_pg(element: _local_month, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"to_char({_pg_local(compiler.process(ts, **kw), where)}, 'YYYY-MM')"
+
+
+@compiles(_local_date, "sqlite")
+def _date_sqlite(element: _local_date, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    sql = compiler.process(ts, **kw)
+    return f"strftime('%Y-%m-%d', {sql}, {_sqlite_modifier(sql, where)})"
+
+
+@compiles(_local_date, "postgresql")
+def _date_pg(element: _local_date, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"to_char({_pg_local(compiler.process(ts, **kw), where)}, 'YYYY-MM-DD')"
 
 
 class floor_(FunctionElement):  # noqa: N801
@@ -98,26 +142,29 @@ def _floor_pg(element: floor_, compiler: Any, **kw: Any) -> str:
     return f"CAST(floor({compiler.process(x, **kw)}) AS BIGINT)"
 
 
-class local_week_start(FunctionElement):  # noqa: N801
-    """'YYYY-MM-DD' of the local ISO week's Monday for a UTC timestamp."""
-
+class _local_week_start(FunctionElement):  # noqa: N801
     type = String()
     inherit_cache = True
     name = "local_week_start"
 
 
-@compiles(local_week_start, "sqlite")
-def _week_sqlite(element: local_week_start, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
+def local_week_start(ts: Any, where: Zone) -> _local_week_start:
+    """'YYYY-MM-DD' of the local ISO week's Monday for a UTC timestamp."""
+    return _local_week_start(ts, _zone_argument(where))
+
+
+@compiles(_local_week_start, "sqlite")
+def _week_sqlite(element: _local_week_start, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    sql = compiler.process(ts, **kw)
     # 'weekday 0' moves forward to Sunday (or stays), so -6 days is that week's Monday.
-    return f"date({compiler.process(ts, **kw)}, '+{LOCAL_UTC_OFFSET_HOURS} hours', 'weekday 0', '-6 days')"
+    return f"date({sql}, {_sqlite_modifier(sql, where)}, 'weekday 0', '-6 days')"
 
 
-@compiles(local_week_start, "postgresql")
-def _week_pg(element: local_week_start, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    shifted = f"{compiler.process(ts, **kw)} + interval '{LOCAL_UTC_OFFSET_HOURS} hours'"
-    return f"to_char(date_trunc('week', {shifted}), 'YYYY-MM-DD')"
+@compiles(_local_week_start, "postgresql")
+def _week_pg(element: _local_week_start, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"to_char(date_trunc('week', {_pg_local(compiler.process(ts, **kw), where)}), 'YYYY-MM-DD')"
 
 
 # DuckDB runs the same queries on the analytical copy (data_access/analytical.py).
@@ -130,20 +177,20 @@ def _hours_duckdb(element: hours_between, compiler: Any, **kw: Any) -> str:
     return f"((epoch_ms({compiler.process(end, **kw)}) - epoch_ms({compiler.process(start, **kw)})) / 3600000.0)"
 
 
-def _duckdb_local(ts: str) -> str:
-    return f"({ts} + INTERVAL {LOCAL_UTC_OFFSET_HOURS} HOUR)"
+def _duckdb_local(ts: str, where: Zone) -> str:
+    return f"({ts} + to_seconds({_by_instant(ts, where, str)}))"
 
 
-@compiles(local_month, "duckdb")
-def _month_duckdb(element: local_month, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    return f"strftime({_duckdb_local(compiler.process(ts, **kw))}, '%Y-%m')"
+@compiles(_local_month, "duckdb")
+def _month_duckdb(element: _local_month, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"strftime({_duckdb_local(compiler.process(ts, **kw), where)}, '%Y-%m')"
 
 
-@compiles(local_date, "duckdb")
-def _date_duckdb(element: local_date, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    return f"strftime({_duckdb_local(compiler.process(ts, **kw))}, '%Y-%m-%d')"
+@compiles(_local_date, "duckdb")
+def _date_duckdb(element: _local_date, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"strftime({_duckdb_local(compiler.process(ts, **kw), where)}, '%Y-%m-%d')"
 
 
 @compiles(floor_, "duckdb")
@@ -152,7 +199,7 @@ def _floor_duckdb(element: floor_, compiler: Any, **kw: Any) -> str:
     return f"CAST(floor({compiler.process(x, **kw)}) AS BIGINT)"
 
 
-@compiles(local_week_start, "duckdb")
-def _week_duckdb(element: local_week_start, compiler: Any, **kw: Any) -> str:
-    (ts,) = list(element.clauses)
-    return f"strftime(date_trunc('week', {_duckdb_local(compiler.process(ts, **kw))}), '%Y-%m-%d')"
+@compiles(_local_week_start, "duckdb")
+def _week_duckdb(element: _local_week_start, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"strftime(date_trunc('week', {_duckdb_local(compiler.process(ts, **kw), where)}), '%Y-%m-%d')"

@@ -21,7 +21,7 @@ from data_access.engine import make_readonly_engine, resolve_database_url
 from data_access.errors import DataAccessError
 from data_access.filters import IssueFilters
 from data_access.issues import resolution_figures, status_counts
-from data_access.localtime import local_day_start
+from data_access.localtime import local_day_start, set_override, zone_of
 from data_access.reference import category_list, community_list
 from data_access.scope import Scope
 
@@ -50,12 +50,15 @@ def _figures(row: dict) -> dict:
 
 
 def build_summary(url: str, since: date | None = None, until: date | None = None) -> dict:
+    """`since` and `until` are local days in the database's time zone (meta.timezone, or the
+    override given with --timezone), the same days the pages show."""
     engine = make_readonly_engine(url)
     try:
         ensure_usable(engine)
+        local = zone_of(engine)
         filters = IssueFilters(
-            since=local_day_start(since) if since else None,
-            until=local_day_start(until + timedelta(days=1)) if until else None,
+            since=local_day_start(since, local) if since else None,
+            until=local_day_start(until + timedelta(days=1), local) if until else None,
         )
         street = Scope.street()
         statuses = status_counts(engine, street, filters)
@@ -100,7 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--since", type=date.fromisoformat, help="first local day, YYYY-MM-DD")
     parser.add_argument("--until", type=date.fromisoformat, help="last local day (inclusive), YYYY-MM-DD")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the only format so far)")
+    parser.add_argument("--timezone", help="read the days in this zone (default: the database's own, meta.timezone)")
     args = parser.parse_args(argv)
+    try:
+        set_override(args.timezone)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         summary = build_summary(resolve_database_url(args.db), args.since, args.until)
     except DataAccessError as exc:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from data_access.access import declare
 from data_access.frames import read_frame
+from data_access.localtime import zone_of
 from data_access.schema import activities, buildings, grids, participations, residents, volunteers
 from data_access.sqlfuncs import local_month
 
@@ -80,7 +81,7 @@ def totals(engine: Engine, since: datetime | None, until: datetime | None, commu
 def monthly_participation(
     engine: Engine, since: datetime | None, until: datetime | None, community_id: str | None = None
 ) -> pd.DataFrame:
-    month = local_month(participations.c.checked_in_at).label("month")
+    month = local_month(participations.c.checked_in_at, zone_of(engine)).label("month")
     query = (
         select(
             month,

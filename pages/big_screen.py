@@ -91,6 +91,8 @@ def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> str
 @st.fragment(run_every=rotate)
 def screen() -> None:
     snap, failed_since = big_screen_data.current(ctx.url, community, refresh_s, k)
+    if snap is not None:  # a fragment rerun has a fresh context: the clock's zone again
+        formatting.use_zone(snap.zone)
     index = PANELS.index(pinned) if pinned in PANELS else int(time.time() // rotate) % len(PANELS)
     name = PANELS[index]
     label_col = "name_zh" if ctx.lang == "zh" else "name_en"

@@ -181,7 +181,7 @@ else:
     text_table(table, labels)
     picked = None
 st.caption(t("map.table_note", count=formatting.number(len(table), ctx.lang)))
-requests = open311_requests(rows, category_names, {**community_names, **grid_names}, with_location=staff)
+requests = open311_requests(rows, category_names, {**community_names, **grid_names}, staff, ctx.zone)
 table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict(), open311=requests)
 
 if staff and picked is not None and picked.selection.rows:

@@ -77,7 +77,7 @@ kpi(
     t("metric.backlog_help"),
 )
 
-last_monday = week_start(local_date(now)) - timedelta(weeks=1)
+last_monday = week_start(local_date(now, ctx.zone)) - timedelta(weeks=1)
 week = ctx.published(patrols.grid_weeks, last_monday, 1)
 points = ctx.query(volunteers.totals, now - timedelta(days=30), now)
 cols = st.columns(3)

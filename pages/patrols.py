@@ -25,7 +25,7 @@ t = ctx.t
 page_header(ctx, "page.patrols", t("patrols.subtitle"))
 
 as_of = ctx.as_of
-today = local_date(as_of)
+today = local_date(as_of, ctx.zone)
 this_monday = week_start(today)
 mondays = [this_monday - timedelta(weeks=i) for i in range(26)]
 week: date = st.selectbox(
@@ -63,7 +63,7 @@ if len(communities) > 1:
 weeks = ctx.query(patrols.grid_weeks, week, WEEKS_SHOWN, area)
 officers = ctx.query(patrols.grid_officers, area)
 grids = ctx.query(grid_list, True, area)
-week_end = min(local_day_start(week + timedelta(days=7)), as_of)
+week_end = min(local_day_start(week + timedelta(days=7), ctx.zone), as_of)
 last = ctx.query(patrols.last_patrols, week_end, area)
 
 current = weeks[weeks["week"] == week.isoformat()].merge(officers, on="grid_id", how="left")
@@ -176,7 +176,7 @@ table_downloads(ctx, grid_table, "patrol_grid_weeks", {"week": week.isoformat()}
 
 # Per officer.
 st.subheader(t("patrols.per_officer", weeks=WEEKS_SHOWN))
-since = local_day_start(week - timedelta(weeks=WEEKS_SHOWN - 1))
+since = local_day_start(week - timedelta(weeks=WEEKS_SHOWN - 1), ctx.zone)
 summary = ctx.query(patrols.officer_summary, since, week_end, area)
 behind = current[~current["met"]].groupby("officer_id").size()
 per_officer = pd.DataFrame(

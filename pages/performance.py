@@ -34,7 +34,7 @@ period = (
 )
 until = as_of
 filters = IssueFilters(since=until - timedelta(days=PERIODS[period]), until=until)
-last_monday = week_start(local_date(as_of)) - timedelta(weeks=1)
+last_monday = week_start(local_date(as_of, ctx.zone)) - timedelta(weeks=1)
 
 # A street official's own view is the whole street: the baseline every officer is compared with.
 street = first_row(ctx.query(issues.resolution_figures, filters))

@@ -21,7 +21,7 @@ t = ctx.t
 page_header(ctx, "page.volunteers", t("volunteers.subtitle"))
 
 as_of = ctx.as_of
-today = local_date(as_of)
+today = local_date(as_of, ctx.zone)
 community_names = ctx.community_names
 
 url_state.seed("vol_period", url_state.choice("period", PERIODS, "month"))
@@ -50,8 +50,8 @@ starts = {
     "month": today.replace(day=1),
     "year": today.replace(month=1, day=1),
 }
-since = local_day_start(starts[period]) if period in starts else None
-until = local_day_start(today + timedelta(days=1))
+since = local_day_start(starts[period], ctx.zone) if period in starts else None
+until = local_day_start(today + timedelta(days=1), ctx.zone)
 st.caption(t("volunteers.window", since=formatting.local_date(since, ctx.lang)) if since else t("volunteers.all_time"))
 
 totals = ctx.query(volunteers.totals, since, until, community)
@@ -109,7 +109,7 @@ with side:
     )
 
 st.subheader(t("volunteers.trend"))
-year_ago = local_day_start((today - timedelta(days=365)).replace(day=1))
+year_ago = local_day_start((today - timedelta(days=365)).replace(day=1), ctx.zone)
 trend = ctx.query(volunteers.monthly_participation, year_ago, until, community)
 chart(charts.monthly_participation(trend, t("volunteers.people"), t("volunteers.hours")), "trend_chart")
 

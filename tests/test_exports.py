@@ -11,6 +11,7 @@ import pytest
 from app.exports import audit_export, open311_requests, xlsx_bytes
 from data_access import issue_map
 from data_access.filters import IssueFilters
+from data_access.localtime import SHANGHAI
 from data_access.scope import Scope
 from tests.apptest_helpers import USERS, run_app
 
@@ -25,7 +26,7 @@ def test_xlsx_keeps_headers_and_values() -> None:
 
 def test_open311_export_maps_statuses_and_times(engine) -> None:
     rows = issue_map.issue_table(engine, Scope.public_visitor(), IssueFilters(), limit=300)
-    requests = open311_requests(rows, {}, {}, with_location=False)
+    requests = open311_requests(rows, {}, {}, False, SHANGHAI)
     assert len(requests) == len(rows)
     assert {r["status"] for r in requests} <= {"open", "closed"} and {"open", "closed"} & {r["status"] for r in requests}
     first, row = requests[0], rows.iloc[0]
@@ -40,7 +41,7 @@ def test_open311_export_maps_statuses_and_times(engine) -> None:
 
 def test_staff_open311_export_carries_locations(engine) -> None:
     rows = issue_map.issue_table(engine, Scope.grids("C02-G1"), IssueFilters(), limit=50)
-    requests = open311_requests(rows, {}, {}, with_location=True)
+    requests = open311_requests(rows, {}, {}, True, SHANGHAI)
     assert requests and all("lat" in r and "long" in r for r in requests)
 
 

@@ -7,14 +7,14 @@ from datetime import date
 
 import pytest
 
-from data_access.localtime import local_day_start
+from data_access.localtime import SHANGHAI, local_day_start
 from data_access.summary import build_summary, main
 from tests import reference
 
 
 def test_summary_matches_reference(backend_url, raw) -> None:
     summary = build_summary(backend_url, since=date(2026, 1, 1), until=date(2026, 6, 30))
-    since, until = local_day_start(date(2026, 1, 1)), local_day_start(date(2026, 7, 1))
+    since, until = local_day_start(date(2026, 1, 1), SHANGHAI), local_day_start(date(2026, 7, 1), SHANGHAI)
     issues = raw["issues"]
     period = issues[(issues["reported_at"] >= since) & (issues["reported_at"] < until)]
     assert summary["total"] == len(period)
