@@ -158,11 +158,14 @@ def _pages(engine: Engine, table: Table, columns: list[Column]) -> Iterator[list
 
 
 def watermark(engine: Engine) -> tuple:
-    """What changes when the feed writes: its data_as_of, and the issues' count and highest id."""
+    """What changes when the feed writes: its data_as_of, the issues' count and highest id, and the
+    latest updated_at (a sync that changes rows in place moves it)."""
     with engine.connect() as conn:
         as_of = conn.execute(select(meta.c.value).where(meta.c.key == "data_as_of")).scalar()
-        count, top = conn.execute(select(func.count(), func.max(issues.c.issue_id))).one()
-    return (as_of, int(count or 0), int(top or 0))
+        count, top, changed = conn.execute(
+            select(func.count(), func.max(issues.c.issue_id), func.max(issues.c.updated_at))
+        ).one()
+    return (as_of, int(count or 0), int(top or 0), str(changed or ""))
 
 
 @dataclass

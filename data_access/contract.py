@@ -16,6 +16,19 @@ from data_access.engine import check_reachable
 from data_access.errors import EmptyDatabase, SchemaMismatch
 from data_access.schema import CONTENT_TABLES, SCHEMA_VERSION, meta, metadata
 
+# What contract version 2 added to version 1 (docs/schema.md, "From version 1").
+V2_COLUMNS = (
+    "places.source",
+    "places.source_ref",
+    "devices.source",
+    "devices.source_ref",
+    "residents.source",
+    "residents.source_ref",
+    "issues.updated_at",
+    "patrols.source",
+    "patrols.source_ref",
+)
+
 
 @dataclass(frozen=True)
 class ContractReport:
@@ -61,6 +74,12 @@ def ensure_usable(engine: Engine) -> ContractReport:
         raise SchemaMismatch(
             "This database holds none of the suite's tables: is it the right database?",
             missing=", ".join(report.missing_tables[:5]) + " ...",
+        )
+    if report.missing_columns and set(report.missing_columns) <= set(V2_COLUMNS) and not report.missing_tables:
+        raise SchemaMismatch(
+            "The database follows contract version 1; version 2 adds " + ", ".join(report.missing_columns)
+            + " (docs/schema.md, 'From version 1': a few ALTER TABLEs, or run the importer once, which migrates)",
+            missing=", ".join(report.missing_columns) + " (contract version 2; docs/schema.md, 'From version 1')",
         )
     if not report.matches:
         missing = list(report.missing_tables) + list(report.missing_columns)

@@ -74,7 +74,7 @@ def zone(name: str) -> Zone:
 
     start = datetime(FIRST_YEAR, 1, 1)
     segments = [(start, offset(start))]
-    step = timedelta(hours=6)  # no zone changes its offset twice within six hours
+    step = timedelta(days=1)  # since 2000, no zone changes its offset twice within a day
     at = start
     while at.year < LAST_YEAR:
         after = at + step

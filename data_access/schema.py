@@ -27,7 +27,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # docs/schema.md: what changed, and how to migrate a version 1 database
 
 ISSUE_STATUSES = (
     "submitted",
@@ -93,6 +93,8 @@ places = Table(
     Column("name", String(256), nullable=False),
     Column("lat", Float),
     Column("lon", Float),
+    Column("source", String(32)),  # v2: the register it came from (NULL: entered here)
+    Column("source_ref", String(128)),  # v2: its id there; unique per source
 )
 
 devices = Table(
@@ -105,6 +107,8 @@ devices = Table(
     Column("lon", Float),
     Column("status", String(16), nullable=False),  # online, offline
     Column("last_seen_at", DateTime),  # NULL: never seen
+    Column("source", String(32)),  # v2
+    Column("source_ref", String(128)),  # v2
 )
 
 officers = Table(
@@ -127,6 +131,8 @@ residents = Table(
     Column("gender", String(1)),
     Column("birth_year", Integer),
     Column("phone", String(32)),
+    Column("source", String(32)),  # v2: the register that keeps this person (civil affairs)
+    Column("source_ref", String(128)),  # v2: the person's id there; unique per source
 )
 
 special_categories = Table(
@@ -209,6 +215,7 @@ issues = Table(
     Column("reopened_count", Integer, nullable=False, default=0),
     Column("satisfaction", Integer),  # 1..5, NULL when not rated
     Column("source_patrol_id", Integer),  # the patrol that found this hazard
+    Column("updated_at", DateTime),  # v2: when a feed last changed this row (the importer's sync sets it)
 )
 
 issue_events = Table(
@@ -233,6 +240,8 @@ patrols = Table(
     Column("ended_at", DateTime),  # NULL: never closed in the app (flagged)
     Column("distance_m", Float),
     Column("hazards_found", Integer, nullable=False, default=0),
+    Column("source", String(32)),  # v2: the officers' app it came from
+    Column("source_ref", String(128)),  # v2
 )
 
 volunteers = Table(
@@ -288,6 +297,11 @@ Index("ix_issues_status", issues.c.status)
 Index("ix_issues_officer", issues.c.assigned_officer_id)
 Index("ix_issues_building", issues.c.building_id)
 Index("ux_issues_source_ref", issues.c.source, issues.c.source_ref, unique=True)
+Index("ix_issues_updated_at", issues.c.updated_at)
+Index("ux_residents_source_ref", residents.c.source, residents.c.source_ref, unique=True)
+Index("ux_places_source_ref", places.c.source, places.c.source_ref, unique=True)
+Index("ux_devices_source_ref", devices.c.source, devices.c.source_ref, unique=True)
+Index("ux_patrols_source_ref", patrols.c.source, patrols.c.source_ref, unique=True)
 Index("ix_issue_events_issue", issue_events.c.issue_id, issue_events.c.at)
 Index("ix_patrols_grid_started", patrols.c.grid_id, patrols.c.started_at)
 Index("ix_patrols_officer", patrols.c.officer_id)

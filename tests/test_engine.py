@@ -79,7 +79,7 @@ def test_url_resolution_order(monkeypatch) -> None:
 
 def test_contract_matches_generated_database(engine) -> None:
     report = ensure_usable(engine)
-    assert report.matches and report.schema_version == "1"
+    assert report.matches and report.schema_version == "2"
 
 
 def test_database_of_another_application(tmp_path: Path) -> None:
@@ -111,6 +111,23 @@ def test_empty_database_is_reported(tmp_path: Path) -> None:
     with pytest.raises(EmptyDatabase) as caught:
         ensure_usable(make_readonly_engine(f"sqlite:///{path}"))
     assert "communities" in caught.value.params["tables"]
+
+
+def test_version_1_database_is_told_how_to_migrate(sqlite_copy: Path) -> None:
+    with sqlite3.connect(sqlite_copy) as conn:
+        conn.execute("DROP INDEX ix_issues_updated_at")
+        conn.execute("ALTER TABLE issues DROP COLUMN updated_at")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaMismatch) as caught:
+        ensure_usable(make_readonly_engine(f"sqlite:///{sqlite_copy}"))
+    assert "From version 1" in caught.value.params["missing"]
+    with sqlite3.connect(sqlite_copy) as conn:  # the migration docs/schema.md gives
+        conn.executescript(
+            "ALTER TABLE issues ADD COLUMN updated_at TIMESTAMP;"
+            "CREATE INDEX ix_issues_updated_at ON issues (updated_at);"
+            "UPDATE meta SET value = '2' WHERE key = 'schema_version';"
+        )
+    assert ensure_usable(make_readonly_engine(f"sqlite:///{sqlite_copy}")).matches
 
 
 def test_wrong_schema_version_is_reported(sqlite_copy: Path) -> None:

@@ -1,4 +1,5 @@
-"""Importing hotline and 311 exports: every row accounted for, idempotent, correct figures afterwards."""
+"""Importing 311 exports: every row accounted for, idempotent, correct figures afterwards, on SQLite and
+PostgreSQL (the San Francisco sample, a messy export, Open311 JSON, bad mappings)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from data_access.summary import build_summary
-from fixtures.import_issues import import_file
 from fixtures.import_mapping import MappingError, load_mapping
+from fixtures.importer import import_file
 from tests.conftest import PG_ADMIN_URL, _postgres_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def _digest(path: Path) -> list:
 def sf_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sf") / "sf.sqlite"
     result = import_file(f"sqlite:///{path}", SAMPLE, load_mapping(SF), tmp_path_factory.mktemp("rej") / "r.csv")
-    assert result.imported == 10_000 and result.rejected == 0
+    assert result.new == 10_000 and result.rejected == 0
     assert result.flags == {"closed_before_opened": 129, "no_area": 320, "no_coordinates": 24}
     return path
 
@@ -80,7 +81,7 @@ def test_sf_sample_summary_matches_independent_computation(sf_db) -> None:
 def test_reimporting_the_same_file_changes_nothing(sf_db, tmp_path) -> None:
     before = _digest(sf_db)
     result = import_file(f"sqlite:///{sf_db}", SAMPLE, load_mapping(SF), tmp_path / "r.csv")
-    assert result.imported == 0 and result.reasons == {"already_imported": 10_000}
+    assert (result.new, result.updated, result.unchanged, result.rejected) == (0, 0, 10_000, 0)
     assert _digest(sf_db) == before
 
 
@@ -95,7 +96,7 @@ def test_import_into_postgresql_gives_the_same_summary(sf_db) -> None:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         url = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-        assert import_file(url, SAMPLE, load_mapping(SF)).imported == 10_000
+        assert import_file(url, SAMPLE, load_mapping(SF), Path(f"/tmp/{schema}.rejects.csv")).new == 10_000
         on_pg, on_sqlite = build_summary(url), build_summary(f"sqlite:///{sf_db}")
         for key in ("total", "by_status", "resolution_rate", "median_hours_to_resolve", "p90_hours_to_resolve"):
             assert on_pg[key] == on_sqlite[key], key
@@ -125,13 +126,16 @@ def test_messy_export_every_row_imported_or_rejected_with_a_reason(tmp_path) -> 
     source.write_text(MESSY, encoding="utf-8")
     rejects = tmp_path / "messy.rejects.csv"
     result = import_file(f"sqlite:///{tmp_path / 'db.sqlite'}", source, load_mapping(SF), rejects)
-    assert result.imported + result.rejected == 9
+    assert result.new + result.rejected == 9
     assert result.reasons == {"duplicate_id": 1, "bad_created_date": 1, "unknown_status": 1, "missing_id": 1,
                               "bad_closed_date": 1}
     assert result.flags["closed_before_opened"] == 1 and result.flags["no_area"] == 2
-    assert result.flags["no_coordinates"] == 2  # blank, and (0, 0)
-    rejected = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert result.flags["no_coordinates"] == 1 and result.flags["unreadable_coordinates"] == 1  # blank; (0, 0)
+    rejected = pd.read_csv(rejects, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert sorted(rejected["reason"]) == sorted(result.reasons)
+    # Each rejected row is named by the line it starts on (row 1 spans lines 2-3: a quoted newline).
+    assert dict(zip(rejected["reason"], rejected["line"].astype(int))) == {
+        "duplicate_id": 6, "bad_created_date": 7, "unknown_status": 8, "missing_id": 9, "bad_closed_date": 10}
     with sqlite3.connect(tmp_path / "db.sqlite") as conn:
         description = conn.execute("SELECT description FROM issues WHERE source_ref = '101'").fetchone()[0]
         assert description == "line one\nline two"  # the quoted newline survived
@@ -153,7 +157,7 @@ def test_open311_requests_with_offsets(tmp_path) -> None:
     source = tmp_path / "requests.json"
     source.write_text(json.dumps(requests), encoding="utf-8")
     result = import_file(f"sqlite:///{tmp_path / 'db.sqlite'}", source, load_mapping(OPEN311), tmp_path / "r.csv")
-    assert result.imported == 2 and result.reasons == {"unknown_status": 1}
+    assert result.new == 2 and result.reasons == {"unknown_status": 1}
     with sqlite3.connect(tmp_path / "db.sqlite") as conn:
         rows = dict(conn.execute("SELECT source_ref, reported_at FROM issues").fetchall())
         closed = conn.execute("SELECT closed_at FROM issues WHERE source_ref = 'A-1'").fetchone()[0]
@@ -168,6 +172,14 @@ def test_open311_requests_with_offsets(tmp_path) -> None:
     ("source: x\ncolumns: {id: a, created: b, status: c}\nstatuses: {A: finished}\n", "not ours"),
     ("columns: {id: a, created: b, status: c}\nstatuses: {A: closed}\n", "source"),
     ("source: x\ncolumns: {id: a, created: b, status: c, colour: d}\nstatuses: {A: closed}\n", "unknown fields"),
+    ("source: x\ntimezone: Mars/Base\ncolumns: {id: a, created: b, status: c}\nstatuses: {A: closed}\n", "time zone"),
+    ("source: x\nformat: xml\ncolumns: {id: a, created: b, status: c}\nstatuses: {A: closed}\n", "format"),
+    ("source: x\ntable: invoices\ncolumns: {id: a}\n", "unknown table"),
+    ("source: x\nbounds: [1, 2]\ncolumns: {id: a, created: b, status: c}\nstatuses: {A: closed}\n", "bounds"),
+    ("source: x\ncolumns: [id, created]\n", "columns"),
+    ("just text", "YAML mapping"),
+    ("source: x\ncolumns: {id: a, created: b, status: c}\nstatuses: [closed]\n", "maps source values"),
+    ("{unbalanced: [", "cannot read mapping"),
 ])
 def test_bad_mapping_files_are_refused_with_a_reason(tmp_path, content, message) -> None:
     path = tmp_path / "m.yaml"

@@ -79,7 +79,7 @@ def test_a_database_states_its_zone_and_the_setting_overrides_it(sqlite_copy) ->
     from data_access.engine import make_readonly_engine
 
     with sqlite3.connect(sqlite_copy) as conn:
-        conn.execute("INSERT INTO meta (key, value) VALUES ('timezone', 'America/Los_Angeles')")
+        conn.execute("UPDATE meta SET value = 'America/Los_Angeles' WHERE key = 'timezone'")
     engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
     assert localtime.zone_of(engine).name == "America/Los_Angeles"
     try:
