@@ -130,7 +130,7 @@ def test_messy_export_every_row_imported_or_rejected_with_a_reason(tmp_path) -> 
     assert result.reasons == {"duplicate_id": 1, "bad_created_date": 1, "unknown_status": 1, "missing_id": 1,
                               "bad_closed_date": 1}
     assert result.flags["closed_before_opened"] == 1 and result.flags["no_area"] == 2
-    assert result.flags["no_coordinates"] == 1 and result.flags["unreadable_coordinates"] == 1  # blank; (0, 0)
+    assert result.flags["no_coordinates"] == 1 and result.flags["zero_coordinates"] == 1  # blank; (0, 0)
     rejected = pd.read_csv(rejects, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert sorted(rejected["reason"]) == sorted(result.reasons)
     # Each rejected row is named by the line it starts on (row 1 spans lines 2-3: a quoted newline).
