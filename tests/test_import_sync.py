@@ -98,11 +98,14 @@ def test_a_later_export_updates_what_changed_and_keeps_the_history(street, tmp_p
     # The history holds each status change, dated by the source where it says when.
     with sqlite3.connect(db) as conn:
         history = pd.read_sql_query(
-            "SELECT i.source_ref, e.at, e.from_status, e.to_status FROM issue_events e "
+            "SELECT i.source_ref, e.at, e.from_status, e.to_status, e.note FROM issue_events e "
             "JOIN issues i ON i.issue_id = e.issue_id WHERE i.source = 'hotline12345'", conn)
     for ref in changes["reopened"]:
         moves = history[history["source_ref"] == ref]
         assert ("resolved", "in_progress") in set(zip(moves["from_status"], moves["to_status"], strict=True))
+    for ref in changes["recategorised"]:  # a change of category is history too
+        notes = history.loc[(history["source_ref"] == ref) & (history["from_status"] == history["to_status"]), "note"]
+        assert notes.str.startswith("sync: hotline12345: category").any(), ref  # (its title names it too)
     for ref in changes["closed"]:
         move = history[(history["source_ref"] == ref) & (history["to_status"] == "resolved")]
         assert pd.Timestamp(move["at"].iloc[-1]).floor("min") == pd.Timestamp(expected.at[ref, "closed_at"]).floor("min")
