@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -24,11 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.audience import Audience
 from app.data import engine_for
-from data_access import issue_map, issues, patrols, volunteers
+from data_access import issue_map, issues, patrols, periods, volunteers
 from data_access.contract import ensure_usable
 from data_access.errors import DataAccessError
 from data_access.filters import IssueFilters
-from data_access.localtime import SHANGHAI, Zone, local_date, local_day_start, week_start, zone_of
+from data_access.localtime import SHANGHAI, Zone, zone_of
 from data_access.privacy import SUPPRESSED
 from data_access.quality import area_bounds
 from data_access.reference import community_list, data_as_of, grid_list
@@ -50,7 +50,10 @@ class Snapshot:
     by_community: pd.DataFrame  # groups under k withheld (column "suppressed")
     top_volunteers: pd.DataFrame
     volunteer_totals: dict
-    patrol_week: pd.DataFrame
+    patrol_week: pd.DataFrame  # the last complete ISO week
+    patrol_progress: pd.DataFrame  # the week in progress
+    week_progress: periods.WeekProgress
+    periods: dict[str, periods.Period]  # the days each panel covers
     cell_size: tuple[float, float]  # (dlat, dlon) of the map's cells
     zone: Zone = SHANGHAI  # the street's clock, for every time on the screen
 
@@ -105,15 +108,16 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
         return public.ask(function, "published", args, {}, lambda f, *a, **kw: f(engine, *a, **kw))
 
     as_of = data_as_of(engine) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    area = IssueFilters(community_ids=(community,) if community else ())
-    last_30 = IssueFilters(since=as_of - timedelta(days=30), until=as_of, community_ids=area.community_ids)
     local = zone_of(engine)
-    today = local_date(as_of, local)
-    month_start = local_day_start(today.replace(day=1), local)
+    area = IssueFilters(community_ids=(community,) if community else ())
+    days_30, days_90 = periods.period("30d", as_of, local), periods.period("90d", as_of, local)
+    month = periods.period("month", as_of, local)
+    last_30 = replace(area, since=days_30.since, until=days_30.until)
+    last_90 = replace(area, since=days_90.since, until=days_90.until)
     bounds = area_bounds(engine)
     metres = issue_map.cell_metres_for(bounds)
     grid = issue_map.CellGrid.around(bounds, metres) if bounds else None
-    last_90 = replace(last_30, since=as_of - timedelta(days=90))
+    progress = periods.week_progress(as_of, local)
     figures = published(issues.resolution_figures, last_30)
     return Snapshot(
         as_of=as_of,
@@ -124,9 +128,12 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
         grids=published(grid_list, True, area),
         communities=community_list(engine, with_boundaries=True),
         by_community=published(issues.resolution_figures, last_30, "community"),
-        top_volunteers=volunteers.leaderboard(engine, month_start, as_of + timedelta(days=1), community, 10),
-        volunteer_totals=volunteers.totals(engine, month_start, as_of + timedelta(days=1), community),
-        patrol_week=published(patrols.grid_weeks, week_start(today), 1, area),
+        top_volunteers=volunteers.leaderboard(engine, month.since, month.until, community, 10),
+        volunteer_totals=volunteers.totals(engine, month.since, month.until, community),
+        patrol_week=published(patrols.grid_weeks, periods.last_complete_week(as_of, local), 1, area),
+        patrol_progress=published(patrols.grid_weeks, progress.monday, 1, area),
+        week_progress=progress,
+        periods={"30d": days_30, "90d": days_90, "month": month},
         cell_size=(grid.dlat, grid.dlon) if grid else (0.0, 0.0),
         zone=local,
     )

@@ -91,6 +91,13 @@ def local_date(value: object, lang: str = "zh") -> str:
     return stamp.strftime("%Y年%m月%d日") if lang == "zh" else stamp.strftime("%d %b %Y")
 
 
+def calendar_day(day: object, lang: str = "zh") -> str:
+    """A local calendar day (a date, not an instant)."""
+    if _missing(day):
+        return MISSING
+    return day.strftime("%Y年%m月%d日") if lang == "zh" else day.strftime("%d %b %Y")  # type: ignore[union-attr]
+
+
 def change(current: object, previous: object, as_share: bool = False, digits: int = 0) -> str | None:
     """The change against the previous period: '+12', '+0.25' or '+1.5 pp'; None when either side is missing."""
     if _missing(current) or _missing(previous):

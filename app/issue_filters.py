@@ -18,12 +18,13 @@ import streamlit as st
 
 from app import url_state
 from app.context import PageContext
+from data_access import periods
 from data_access.filters import IssueFilters
-from data_access.localtime import Zone, local_date, local_day_start
+from data_access.localtime import local_date
+from data_access.periods import Period
 from data_access.schema import CHANNELS
 
-PERIODS = ("7d", "30d", "90d", "12m", "custom")
-PERIOD_DAYS = {"7d": 7, "30d": 30, "90d": 90, "12m": 365}
+PERIODS = ("7d", "30d", "90d", "12m", "custom")  # their meaning: data_access/periods.py
 SHOW = ("all", "open", "resolved")
 EARLIEST = date(2000, 1, 1)
 ALL = ""  # the "no narrowing" choice of a selectbox (None would show Streamlit's placeholder)
@@ -36,9 +37,7 @@ def narrowing(url: str, filter_field: str | None = None, default: Any = ALL) -> 
 
 @dataclass(frozen=True)
 class IssueView:
-    period: str
-    since: datetime  # naive UTC
-    until: datetime
+    span: Period  # the period chosen (its key, days and instants)
     categories: tuple[str, ...] = narrowing("cat", "categories", ())
     channels: tuple[str, ...] = narrowing("channel", "channels", ())
     show: str = narrowing("show", None, "all")
@@ -50,6 +49,18 @@ class IssueView:
         return [f for f in fields(cls) if "url" in f.metadata]
 
     @property
+    def period(self) -> str:
+        return self.span.key
+
+    @property
+    def since(self) -> datetime:
+        return self.span.since  # type: ignore[return-value] - the filter's periods all have bounds
+
+    @property
+    def until(self) -> datetime:
+        return self.span.until  # type: ignore[return-value]
+
+    @property
     def filters(self) -> IssueFilters:
         values: dict[str, Any] = {"since": self.since, "until": self.until}
         for item in self.narrowings():
@@ -59,16 +70,15 @@ class IssueView:
         return IssueFilters(**values)
 
     def previous(self) -> IssueFilters:
-        """The same filters over the period of equal length just before."""
-        length = self.until - self.since
-        return replace(self, since=self.since - length, until=self.since).filters
+        """The same filters over the period just before (data_access/periods.py says which)."""
+        return replace(self, span=self.span.previous()).filters
 
     def as_dict(self) -> dict[str, str]:
         """Every field as text (the audit entry of a view or an export)."""
-        out = {"period": self.period, "since": self.since.isoformat(), "until": self.until.isoformat()}
+        out = {"period": self.period, "first_day": str(self.span.first_day), "last_day": str(self.span.last_day)}
         return out | {item.name: _text(getattr(self, item.name)) for item in self.narrowings()}
 
-    def url_params(self, lang: str, where: Zone) -> dict[str, str]:
+    def url_params(self, lang: str) -> dict[str, str]:
         """The query string of this view (defaults left out)."""
         params = {"lang": lang, "period": self.period}
         for item in self.narrowings():
@@ -76,8 +86,8 @@ class IssueView:
             if value != item.default and value != ():
                 params[item.metadata["url"]] = _text(value)
         if self.period == "custom":
-            params["from"] = local_date(self.since, where).isoformat()
-            params["to"] = (local_date(self.until, where) - timedelta(days=1)).isoformat()
+            params["from"] = str(self.span.first_day)
+            params["to"] = str(self.span.last_day)
         return params
 
 
@@ -151,13 +161,11 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
             key=f"{key}_grid",
             format_func=lambda g: grid_names.get(g, t("filter.all")),
         )
+        start = end = None
         if period == "custom":
             picked = st.date_input(t("filter.range"), key=f"{key}_range", min_value=EARLIEST, max_value=today)
             start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (today, today)
-            since, until = local_day_start(start, ctx.zone), local_day_start(end + timedelta(days=1), ctx.zone)
-        else:
-            until = local_day_start(today + timedelta(days=1), ctx.zone)
-            since = until - timedelta(days=PERIOD_DAYS[period])
+        span = periods.period(period, ctx.as_of, ctx.zone, start, end)
         show = "all"
         if show_status:
             show = (
@@ -167,8 +175,6 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
                 or "all"
             )
 
-    view = IssueView(
-        period, since, until, tuple(chosen_categories), tuple(chosen_channels), show, community or ALL, grid or ALL
-    )
-    url_state.write(view.url_params(ctx.lang, ctx.zone))
+    view = IssueView(span, tuple(chosen_categories), tuple(chosen_channels), show, community or ALL, grid or ALL)
+    url_state.write(view.url_params(ctx.lang))
     return view

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import layout
+from app import formatting, layout
 from app.context import PageContext
 from app.safe_text import md
+from data_access.periods import Period
 from data_access.reference import data_as_of
 
 
@@ -16,6 +17,15 @@ def page_header(ctx: PageContext, title_key: str, subtitle: str | None = None) -
     if subtitle:
         st.caption(subtitle)
     layout.freshness(ctx, ctx.query(data_as_of))
+
+
+def period_caption(ctx: PageContext, span: Period) -> None:
+    """The days a figure covers, written under it (data_access/periods.py defines them)."""
+    if span.first_day is None or span.last_day is None:
+        st.caption(ctx.t("period.all"))
+        return
+    first, last = (formatting.calendar_day(d, ctx.lang) for d in (span.first_day, span.last_day))
+    st.caption(ctx.t("period.span", first=first, last=last))
 
 
 def kpi(

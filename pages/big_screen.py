@@ -60,7 +60,7 @@ def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> str
                     formatting.number(snap.volunteer_totals.get("points"), ctx.lang),
                     t("bigscreen.this_month"),
                 ),
-                (t("bigscreen.patrolled"), formatting.share(done), t("bigscreen.this_week")),
+                (t("bigscreen.patrolled"), formatting.share(done), t("bigscreen.last_week")),
             ]
         )
     if name == "map":

@@ -8,8 +8,8 @@ import streamlit as st
 
 from app import formatting, registry
 from app.context import page_context
-from app.widgets import first_row, kpi, page_header
-from data_access import issues, patrols, population, volunteers
+from app.widgets import first_row, kpi, page_header, period_caption
+from data_access import issues, patrols, periods, population, volunteers
 from data_access.filters import IssueFilters
 from data_access.localtime import local_date, week_start
 
@@ -18,12 +18,10 @@ t = ctx.t
 page_header(ctx, "page.overview", t("overview.subtitle"))
 
 now = ctx.as_of
-current = first_row(ctx.published(issues.resolution_figures, IssueFilters(since=now - timedelta(days=30), until=now)))
-previous = first_row(
-    ctx.published(
-        issues.resolution_figures, IssueFilters(since=now - timedelta(days=60), until=now - timedelta(days=30))
-    )
-)
+last_30 = periods.period("30d", now, ctx.zone)  # the same days as Transparency's "近 30 天"
+before = last_30.previous()
+current = first_row(ctx.published(issues.resolution_figures, IssueFilters(since=last_30.since, until=last_30.until)))
+previous = first_row(ctx.published(issues.resolution_figures, IssueFilters(since=before.since, until=before.until)))
 backlog = ctx.published(issues.backlog_by_age, IssueFilters(), now)
 
 
@@ -32,6 +30,7 @@ def change(name: str, as_share: bool = False) -> str | None:
 
 
 st.subheader(t("overview.last_30_days"))
+period_caption(ctx, last_30)
 cols = st.columns(3)
 kpi(
     cols[0],

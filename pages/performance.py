@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from app import charts, formatting
 from app.context import page_context
 from app.exports import table_downloads
-from app.widgets import chart, first_row, kpi, page_header, text_table
-from data_access import issues, staff
+from app.widgets import chart, first_row, kpi, page_header, period_caption, text_table
+from data_access import issues, periods, staff
 from data_access.filters import IssueFilters
-from data_access.localtime import local_date, week_start
 
-PERIODS = {"90d": 90, "180d": 180, "365d": 365}
+PERIODS = ("90d", "180d", "12m")  # their meaning: data_access/periods.py
 
 ctx = page_context("performance")
 t = ctx.t
@@ -32,9 +29,10 @@ period = (
     )
     or "180d"
 )
-until = as_of
-filters = IssueFilters(since=until - timedelta(days=PERIODS[period]), until=until)
-last_monday = week_start(local_date(as_of, ctx.zone)) - timedelta(weeks=1)
+span = periods.period(period, as_of, ctx.zone)
+filters = IssueFilters(since=span.since, until=span.until)
+period_caption(ctx, span)
+last_monday = periods.last_complete_week(as_of, ctx.zone)
 
 # A street official's own view is the whole street: the baseline every officer is compared with.
 street = first_row(ctx.query(issues.resolution_figures, filters))
@@ -74,7 +72,8 @@ table_downloads(ctx, officer_table, "staff_performance_officers", {"period": per
 st.subheader(t("performance.trend"))
 choices = dict(zip(handled["officer_id"].astype(int), handled["name"], strict=True))
 picked = st.selectbox(t("performance.pick"), list(choices), format_func=choices.get, key="perf_officer")
-year = IssueFilters(since=until - timedelta(days=365), until=until)
+twelve = periods.period("12m", as_of, ctx.zone)
+year = IssueFilters(since=twelve.since, until=twelve.until)
 street_months = ctx.query(issues.resolution_figures, year, "month")
 if picked is not None:
     mine = ctx.query(

@@ -15,7 +15,7 @@ from app import charts, formatting
 from app.context import page_context
 from app.exports import table_downloads
 from app.issue_filters import filter_bar
-from app.widgets import chart, first_row, kpi, page_header, text_table
+from app.widgets import chart, first_row, kpi, page_header, period_caption, text_table
 from data_access import issues
 from data_access.privacy import SUPPRESSED, count_text, is_withheld
 from data_access.reference import grid_list
@@ -40,13 +40,7 @@ open_filters = replace(filters, since=None, until=None)  # backlog counts every 
 backlog = ctx.published(issues.backlog_by_age, open_filters, period_end)
 backlog_before = ctx.published(issues.backlog_by_age, open_filters, view.since)
 
-st.caption(
-    t(
-        "transparency.period",
-        since=formatting.local_date(view.since, ctx.lang),
-        until=formatting.local_date(view.until - pd.Timedelta(seconds=1), ctx.lang),
-    )
-)
+period_caption(ctx, view.span)
 if is_withheld(now.get(SUPPRESSED)):
     st.warning(t("transparency.too_few", k=k))
     st.stop()

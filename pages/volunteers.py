@@ -10,8 +10,8 @@ import streamlit as st
 from app import charts, formatting, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.widgets import chart, kpi, page_header, text_table
-from data_access import volunteers
+from app.widgets import chart, kpi, page_header, period_caption, text_table
+from data_access import periods, volunteers
 from data_access.localtime import local_date, local_day_start
 
 PERIODS = ("week", "month", "year", "all")
@@ -45,14 +45,10 @@ community = (
 url_state.write({"lang": ctx.lang, "period": period} | ({"community": community} if community else {}))
 
 
-starts = {
-    "week": today - timedelta(days=today.weekday()),
-    "month": today.replace(day=1),
-    "year": today.replace(month=1, day=1),
-}
-since = local_day_start(starts[period], ctx.zone) if period in starts else None
-until = local_day_start(today + timedelta(days=1), ctx.zone)
-st.caption(t("volunteers.window", since=formatting.local_date(since, ctx.lang)) if since else t("volunteers.all_time"))
+span = periods.period(period, as_of, ctx.zone)
+since, until = span.since, span.until
+period_caption(ctx, span)
+tomorrow = local_day_start(today + timedelta(days=1), ctx.zone)
 
 totals = ctx.query(volunteers.totals, since, until, community)
 cols = st.columns(4)
@@ -110,13 +106,13 @@ with side:
 
 st.subheader(t("volunteers.trend"))
 year_ago = local_day_start((today - timedelta(days=365)).replace(day=1), ctx.zone)
-trend = ctx.query(volunteers.monthly_participation, year_ago, until, community)
+trend = ctx.query(volunteers.monthly_participation, year_ago, tomorrow, community)
 chart(charts.monthly_participation(trend, t("volunteers.people"), t("volunteers.hours")), "trend_chart")
 
 recent, upcoming = st.columns(2)
 for column, title, start, end in (
-    (recent, "volunteers.recent", until - timedelta(days=14), until),
-    (upcoming, "volunteers.upcoming", until, until + timedelta(days=21)),
+    (recent, "volunteers.recent", tomorrow - timedelta(days=14), tomorrow),
+    (upcoming, "volunteers.upcoming", tomorrow, tomorrow + timedelta(days=21)),
 ):
     with column:
         st.subheader(t(title))
