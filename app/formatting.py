@@ -98,6 +98,13 @@ def calendar_day(day: object, lang: str = "zh") -> str:
     return day.strftime("%Y年%m月%d日") if lang == "zh" else day.strftime("%d %b %Y")  # type: ignore[union-attr]
 
 
+def month_day(day: object, lang: str = "zh") -> str:
+    """A local calendar day without its year, where the year is written beside it."""
+    if _missing(day):
+        return MISSING
+    return f"{day.month}月{day.day}日" if lang == "zh" else day.strftime("%d %b")  # type: ignore[union-attr]
+
+
 def change(current: object, previous: object, as_share: bool = False, digits: int = 0) -> str | None:
     """The change against the previous period: '+12', '+0.25' or '+1.5 pp'; None when either side is missing."""
     if _missing(current) or _missing(previous):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -42,6 +44,27 @@ def kpi(
     most reported category): it is escaped. Deltas are our own numbers (their sign sets the arrow)."""
     color = "off" if neutral else "inverse" if inverse else "normal"
     column.metric(label, md(value), delta=delta, help=help_text, delta_color=color, border=True)
+
+
+def _swatch(color: list[int]) -> str:
+    red, green, blue, *alpha = color
+    opacity = (alpha[0] if alpha else 255) / 255
+    return (
+        f'<span style="width:1em;height:1em;border-radius:2px;flex:none;'
+        f'background:rgba({red},{green},{blue},{max(opacity, 0.35):.2f});border:1px solid rgb({red},{green},{blue})">'
+        "</span>"
+    )
+
+
+def map_legend(items: list[tuple[list[int], str, str]]) -> None:
+    """Under a map: a swatch per colour, its name and what it means (catalogue text, escaped all
+    the same)."""
+    entries = "".join(
+        f'<span style="display:inline-flex;align-items:center;gap:.4em;margin:0 1.2em .3em 0">{_swatch(color)}'
+        f'<b>{html.escape(name)}</b><span style="color:#5b6b7b">{html.escape(meaning)}</span></span>'
+        for color, name, meaning in items
+    )
+    st.html(f'<div class="syl-legend" style="font-size:.85rem;display:flex;flex-wrap:wrap">{entries}</div>')
 
 
 def text_table(frame: pd.DataFrame, column_labels: dict[str, str], **kwargs) -> None:  # noqa: ANN003

@@ -17,6 +17,7 @@ from data_access.access import declare
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame, result_frame
 from data_access.localtime import Zone, local_day_start, zone_of
+from data_access.periods import WeekProgress
 from data_access.reference import grid_list
 from data_access.schema import DONE_STATUSES, devices, grids, issue_categories, issues, officers, patrols
 from data_access.scope import Scope
@@ -79,9 +80,32 @@ def grid_weeks(
     return frame
 
 
-def compliance(frame: pd.DataFrame) -> float | None:
-    """Share of grid-weeks that met their requirement."""
+def compliance(frame: pd.DataFrame, progress: WeekProgress | None = None) -> float | None:
+    """Share of grid-weeks that met their requirement, over weeks that have ended: the week in
+    `progress` is not a week anyone has failed yet."""
+    frame = ended(frame, progress)
     return float(frame["met"].mean()) if len(frame) else None
+
+
+def ended(frame: pd.DataFrame, progress: WeekProgress | None) -> pd.DataFrame:
+    """The grid-weeks of weeks that are over."""
+    if progress is None:
+        return frame
+    return frame[frame["week"] != progress.monday.isoformat()]
+
+
+def states(frame: pd.DataFrame, progress: WeekProgress | None) -> pd.Series:
+    """Each grid-week's state: ``done`` or ``missed`` once its week is over; in the week in progress
+    ``done``, ``on_pace`` (at least the whole patrols due by now: required x days gone / 7, rounded
+    down) or ``behind``. A grid is never ``missed`` in a week that has not ended."""
+    current = progress.monday.isoformat() if progress is not None else None
+    due_now = frame["required"] * (progress.days_gone if current else 7) // 7
+    in_progress = frame["week"] == current
+    result = pd.Series("missed", index=frame.index, dtype=object)
+    result[in_progress] = "behind"
+    result[in_progress & (frame["patrols"] >= due_now)] = "on_pace"
+    result[frame["met"]] = "done"
+    return result
 
 
 @declare("staff")

@@ -109,14 +109,11 @@ def period(key: str, as_of: datetime, zone: Zone, first: date | None = None, las
 
 @dataclass(frozen=True)
 class WeekProgress:
-    """How far the street is into an ISO week, for patrol targets that are per whole week."""
+    """How far the street is into the ISO week that holds the data's day. That week is always in
+    progress (even late on Sunday, patrols can still be made), so it is never judged as complete."""
 
     monday: date
-    days_gone: int  # 1..7 (Monday counts as one day gone once it has begun)
-
-    @property
-    def complete(self) -> bool:
-        return self.days_gone >= 7
+    days_gone: int  # 1..7: days begun (Monday counts as one from its first minute)
 
     def expected(self, required: int) -> float:
         """Patrols a grid should have by now to be on pace for `required` in the week."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import streamlit as st
 
 from app import formatting, registry
@@ -11,7 +9,6 @@ from app.context import page_context
 from app.widgets import first_row, kpi, page_header, period_caption
 from data_access import issues, patrols, periods, population, volunteers
 from data_access.filters import IssueFilters
-from data_access.localtime import local_date, week_start
 
 ctx = page_context("overview")
 t = ctx.t
@@ -76,9 +73,10 @@ kpi(
     t("metric.backlog_help"),
 )
 
-last_monday = week_start(local_date(now, ctx.zone)) - timedelta(weeks=1)
+last_monday = periods.last_complete_week(now, ctx.zone)
 week = ctx.published(patrols.grid_weeks, last_monday, 1)
-points = ctx.query(volunteers.totals, now - timedelta(days=30), now)
+month = periods.period("month", now, ctx.zone)  # the Volunteers page's and the big screen's "本月"
+points = ctx.query(volunteers.totals, month.since, month.until)
 cols = st.columns(3)
 kpi(
     cols[0],

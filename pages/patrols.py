@@ -11,36 +11,44 @@ import streamlit as st
 from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.widgets import kpi, page_header, text_table
-from data_access import geometry, patrols
+from app.widgets import kpi, map_legend, page_header, text_table
+from data_access import geometry, patrols, periods
 from data_access.filters import EVERYWHERE, IssueFilters
-from data_access.localtime import local_date, local_day_start, week_start
+from data_access.localtime import local_day_start
 from data_access.reference import community_list, grid_list
 
 WEEKS_SHOWN = 12
-STATE_COLORS = {"done": [46, 157, 143, 150], "due": [224, 168, 58, 160], "overdue": [192, 57, 43, 170]}
+STATE_COLORS = {  # a grid-week's state (data_access/patrols.states), worst last
+    "done": [46, 157, 143, 150],
+    "on_pace": [120, 170, 215, 150],
+    "behind": [224, 168, 58, 160],
+    "missed": [192, 57, 43, 170],
+}
+STATE_RANK = {state: rank for rank, state in enumerate(STATE_COLORS)}
 
 ctx = page_context("patrols")
 t = ctx.t
 page_header(ctx, "page.patrols", t("patrols.subtitle"))
 
 as_of = ctx.as_of
-today = local_date(as_of, ctx.zone)
-this_monday = week_start(today)
+# The week in progress is never judged: figures default to the last complete week, and this week
+# shows its progress against the pace expected by now (data_access/periods.py, patrols.states).
+progress = periods.week_progress(as_of, ctx.zone)
+this_monday = progress.monday
 mondays = [this_monday - timedelta(weeks=i) for i in range(26)]
-week: date = st.selectbox(
-    t("patrols.week"),
-    mondays,
-    key="patrol_week",
-    format_func=lambda m: t(
-        "patrols.week_label",
-        year=m.isocalendar()[0],
-        week=m.isocalendar()[1],
-        start=m.strftime("%m-%d"),
-        end=(m + timedelta(days=6)).strftime("%m-%d"),
-    ),
-)
-week_over = week < this_monday
+
+
+def week_label(monday: date) -> str:
+    year, number, _ = monday.isocalendar()
+    end = formatting.month_day(monday + timedelta(days=6), ctx.lang)
+    label = t("patrols.week_label", year=year, week=number, start=formatting.month_day(monday, ctx.lang), end=end)
+    return t("patrols.week_in_progress", week=label) if monday == this_monday else label
+
+
+asked = url_state.choice("week", [m.isoformat() for m in mondays], mondays[1].isoformat())
+url_state.seed("patrol_week", date.fromisoformat(asked))
+week: date = st.selectbox(t("patrols.week"), mondays, key="patrol_week", format_func=week_label)
+in_progress = week == this_monday
 
 # Staff over several communities (a street, a district, a city) may look at one community at a time.
 name_col = ctx.name_column
@@ -68,31 +76,54 @@ last = ctx.query(patrols.last_patrols, week_end, area)
 
 current = weeks[weeks["week"] == week.isoformat()].merge(officers, on="grid_id", how="left")
 current = current.merge(last[["grid_id", "days_since"]], on="grid_id", how="left")
-current["state"] = ["done" if met else ("overdue" if week_over else "due") for met in current["met"]]
+current["state"] = patrols.states(current, progress)
+
+# This week so far, whichever week is chosen: how many days are gone and who is behind the pace.
+now_week = current if in_progress else ctx.query(patrols.grid_weeks, this_monday, 1, area)
+now_states = patrols.states(now_week, progress)
+st.info(
+    t(
+        "patrols.progress_note",
+        days=progress.days_gone,
+        done=formatting.number(int(now_week["patrols"].sum()), ctx.lang),
+        required=formatting.number(int(now_week["required"].sum()), ctx.lang),
+        met=formatting.number(int((now_states == "done").sum()), ctx.lang),
+        behind=formatting.number(int((now_states == "behind").sum()), ctx.lang),
+        grids=formatting.number(len(now_week), ctx.lang),
+    )
+)
 
 cols = st.columns(4)
-kpi(
-    cols[0],
-    t("patrols.compliance_week"),
-    formatting.share(patrols.compliance(current)),
-    help_text=t("metric.patrol_compliance_help"),
-)
+if in_progress:
+    kpi(
+        cols[0],
+        t("patrols.on_pace_week", days=progress.days_gone),
+        formatting.share((current["state"] != "behind").mean() if len(current) else None),
+        help_text=t("patrols.on_pace_help"),
+    )
+else:
+    kpi(
+        cols[0],
+        t("patrols.compliance_of_week", week=week.isocalendar()[1]),
+        formatting.share(patrols.compliance(current)),
+        help_text=t("metric.patrol_compliance_help"),
+    )
 kpi(
     cols[1],
     t("patrols.compliance_12w"),
-    formatting.share(patrols.compliance(weeks)),
+    formatting.share(patrols.compliance(weeks, progress)),
     help_text=t("patrols.compliance_12w_help"),
 )
 kpi(
     cols[2],
-    t("patrols.overdue" if week_over else "patrols.due"),
-    formatting.number(int((~current["met"]).sum())),
+    t("patrols.behind" if in_progress else "patrols.missed"),
+    formatting.number(int(current["state"].isin(("behind", "missed")).sum()), ctx.lang),
     inverse=True,
 )
 kpi(
     cols[3],
     t("patrols.no_officer"),
-    formatting.number(int(current["officer_id"].isna().sum())),
+    formatting.number(int(current["officer_id"].isna().sum()), ctx.lang),
     help_text=t("patrols.no_officer_help"),
     inverse=True,
 )
@@ -102,11 +133,11 @@ kpi(
 by_community = len(grids) > maps.MAX_GRID_OUTLINES
 rows = []
 if by_community:
-    worst = current.assign(rank=current["state"].map({"done": 0, "due": 1, "overdue": 2}))
+    worst = current.assign(rank=current["state"].map(STATE_RANK))
     summary = worst.groupby("community_id").agg(rank=("rank", "max"), met=("met", "sum"), grids=("met", "size"))
     for row in communities.merge(summary, left_on="community_id", right_index=True).itertuples():
         ring = geometry.ring_of(row.boundary_geojson)
-        state = ("done", "due", "overdue")[int(row.rank)]
+        state = list(STATE_COLORS)[int(row.rank)]
         if ring:
             rows.append(
                 {
@@ -125,7 +156,7 @@ else:
                 {
                     "polygon": ring,
                     "fill": STATE_COLORS[row.state],
-                    "grid": row.name,
+                    "grid": ctx.grid_names.get(row.grid_id, row.name),
                     "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
                     "done": f"{row.patrols}/{row.required}",
                     "state": t("patrols.states." + row.state),
@@ -137,7 +168,8 @@ layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
 view = maps.view_for(geometry.bounds_of(r["polygon"] for r in rows))
 st.pydeck_chart(maps.deck(layers, view, ctx.settings.map_style, {"text": tooltip}), height=420, key="patrol_map")
-st.caption(" · ".join(t("patrols.states." + s) + ": " + t("patrols.legend." + s) for s in STATE_COLORS))
+shown_states = ("done", "on_pace", "behind") if in_progress else ("done", "missed")
+map_legend([(STATE_COLORS[s], t("patrols.states." + s), t("patrols.legend." + s)) for s in shown_states])
 if by_community:
     st.caption(t("patrols.by_community_note", grids=formatting.number(len(grids), ctx.lang)))
 
@@ -145,7 +177,7 @@ if by_community:
 last_week = this_monday - timedelta(weeks=1)
 missed = ctx.query(patrols.grid_weeks, last_week, 1, area)
 missed = missed[~missed["met"]].merge(officers, on="grid_id", how="left")
-st.subheader(t("patrols.monday_list", start=last_week.strftime("%m-%d")))
+st.subheader(t("patrols.monday_list", start=formatting.month_day(last_week, ctx.lang)))
 if missed.empty:
     st.success(t("patrols.none_missed"))
 else:
@@ -153,7 +185,7 @@ else:
         ctx,
         pd.DataFrame(
             {
-                t("patrols.col.grid"): missed["name"],
+                t("patrols.col.grid"): [formatting.name_of(ctx.grid_names, g) for g in missed["grid_id"]],
                 t("patrols.col.officer"): [o if isinstance(o, str) else t("patrols.none") for o in missed["officer"]],
                 t("patrols.col.done"): [f"{p}/{r}" for p, r in zip(missed["patrols"], missed["required"], strict=True)],
             }
@@ -161,24 +193,32 @@ else:
         "patrol_missed_last_week",
     )
 
-# Grid x last 12 weeks.
+# Grid x last 12 weeks; the week in progress (when shown) is marked so and judged on pace only.
 st.subheader(t("patrols.grid_weeks", weeks=WEEKS_SHOWN))
+marks = {"done": "✓ ", "missed": "✗ ", "on_pace": "… ", "behind": "… "}
 weeks["cell"] = [
-    ("✓ " if m else "✗ ") + f"{p}/{r}"
-    for m, p, r in zip(weeks["met"], weeks["patrols"], weeks["required"], strict=True)
+    marks[state] + f"{p}/{r}"
+    for state, p, r in zip(patrols.states(weeks, progress), weeks["patrols"], weeks["required"], strict=True)
 ]
-grid_table = weeks.pivot(index="name", columns="week", values="cell")
-grid_table.columns = [date.fromisoformat(w).strftime("%m-%d") for w in grid_table.columns]
-grid_table.insert(0, t("patrols.col.share"), weeks.groupby("name")["met"].mean().map(formatting.share))
-grid_table = grid_table.reset_index().rename(columns={"name": t("patrols.col.grid")})
-text_table(grid_table, {})
-table_downloads(ctx, grid_table, "patrol_grid_weeks", {"week": week.isoformat()})
+grid_table = weeks.pivot(index="grid_id", columns="week", values="cell")
+grid_table.columns = [
+    t("patrols.in_progress_column", day=formatting.month_day(date.fromisoformat(w), ctx.lang))
+    if w == this_monday.isoformat()
+    else formatting.month_day(date.fromisoformat(w), ctx.lang)
+    for w in grid_table.columns
+]
+shares = patrols.ended(weeks, progress).groupby("grid_id")["met"].mean()
+grid_table.insert(0, t("patrols.col.share"), [formatting.share(shares.get(g)) for g in grid_table.index])
+grid_table.insert(0, t("patrols.col.grid"), [ctx.grid_names.get(g, g) for g in grid_table.index])
+text_table(grid_table.reset_index(drop=True), {})
+st.caption(t("patrols.grid_weeks_note"))
+table_downloads(ctx, grid_table.reset_index(drop=True), "patrol_grid_weeks", {"week": week.isoformat()})
 
 # Per officer.
 st.subheader(t("patrols.per_officer", weeks=WEEKS_SHOWN))
 since = local_day_start(week - timedelta(weeks=WEEKS_SHOWN - 1), ctx.zone)
 summary = ctx.query(patrols.officer_summary, since, week_end, area)
-behind = current[~current["met"]].groupby("officer_id").size()
+behind = current[current["state"].isin(("behind", "missed"))].groupby("officer_id").size()
 per_officer = pd.DataFrame(
     {
         t("patrols.col.officer"): summary["name"].fillna(t("patrols.none")),
@@ -212,7 +252,7 @@ if len(hazards):
             {
                 t("map.columns.issue_id"): hazards["issue_id"],
                 t("map.columns.reported_at"): [formatting.local_datetime(v, ctx.lang) for v in hazards["reported_at"]],
-                t("patrols.col.grid"): hazards["grid_id"],
+                t("patrols.col.grid"): [formatting.name_of(ctx.grid_names, g) for g in hazards["grid_id"]],
                 t("map.columns.category_code"): hazards[name_col].fillna(formatting.MISSING),
                 t("map.columns.status"): [ctx.label("status.", s) for s in hazards["status"]],
                 t("patrols.col.found_by"): hazards["found_by"].fillna(formatting.MISSING),
@@ -231,7 +271,7 @@ else:
         ctx,
         pd.DataFrame(
             {
-                t("patrols.col.grid"): health["grid_id"],
+                t("patrols.col.grid"): [formatting.name_of(ctx.grid_names, g) for g in health["grid_id"]],
                 t("patrols.col.kind"): [t("device." + k) for k in health["kind"]],
                 t("patrols.col.online"): [f"{o}/{d}" for o, d in zip(health["online"], health["devices"], strict=True)],
                 t("patrols.col.never_seen"): health["never_seen"],

@@ -50,11 +50,14 @@ st.subheader(t("performance.officers"))
 handled = people[people["received"].fillna(0) > 0].copy()
 handled["vs_street"] = handled["on_time_share"] - street["on_time_share"]
 handled = handled.sort_values(["on_time_share", "received"], ascending=[False, False])
+area_names = {**ctx.community_names, **ctx.grid_names}
 officer_table = pd.DataFrame(
     {
         t("patrols.col.officer"): handled["name"],
         t("patrols.col.role"): [ctx.label("role.", r) for r in handled["role"]],
-        t("performance.col.area"): handled["grid_id"].fillna(handled["community_id"]).fillna(formatting.MISSING),
+        t("performance.col.area"): [
+            formatting.name_of(area_names, a) for a in handled["grid_id"].fillna(handled["community_id"])
+        ],
         t("performance.col.handled"): handled["received"].astype(int),
         t("metric.median_time"): [formatting.hours(v, ctx.lang) for v in handled["median_hours"]],
         t("metric.on_time_share"): [formatting.share(v) for v in handled["on_time_share"]],

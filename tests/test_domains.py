@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from data_access import patrols, population, quality, staff, volunteers
+from data_access import patrols, periods, population, quality, staff, volunteers
 from data_access.filters import IssueFilters
 from data_access.scope import Scope
 
@@ -26,6 +26,23 @@ def test_grid_weeks_count_every_grid_and_week(engine, raw) -> None:
         assert row.patrols == expected.get((row.grid_id, row.week), 0)
     assert frame["met"].tolist() == (frame["patrols"] >= frame["required"]).tolist()
     assert 0 < patrols.compliance(frame) < 1
+
+
+def test_a_week_in_progress_is_judged_on_pace_never_missed() -> None:
+    frame = pd.DataFrame(
+        {
+            "week": ["2026-11-23"] * 2 + ["2026-11-30"] * 4,
+            "required": [2, 2, 3, 3, 3, 1],
+            "patrols": [2, 1, 3, 1, 0, 0],
+        }
+    ).assign(met=lambda f: f["patrols"] >= f["required"])
+    thursday = periods.WeekProgress(date(2026, 11, 30), 4)  # 3 x 4/7 = 1.7: one patrol due by now
+    assert patrols.states(frame, thursday).tolist() == ["done", "missed", "done", "on_pace", "behind", "on_pace"]
+    monday = periods.WeekProgress(date(2026, 11, 30), 1)  # nothing due yet: nobody behind
+    assert patrols.states(frame, monday).tolist() == ["done", "missed", "done", "on_pace", "on_pace", "on_pace"]
+    assert patrols.states(frame, None).tolist() == ["done", "missed", "done", "missed", "missed", "missed"]
+    assert patrols.compliance(frame, monday) == 0.5  # the week in progress is left out
+    assert patrols.compliance(frame) == pytest.approx(2 / 6)
 
 
 def test_last_patrols_days_since(engine, raw) -> None:

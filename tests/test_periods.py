@@ -25,7 +25,7 @@ def test_monday_eight_in_the_morning_is_the_first_day_of_a_week_just_begun() -> 
     assert week.since == datetime(2026, 11, 29, 16, 0)  # local midnight is 16:00 UTC the day before
     assert week.until == datetime(2026, 11, 30, 16, 0)
     progress = week_progress(as_of, CHONGQING)
-    assert (progress.monday, progress.days_gone, progress.complete) == (date(2026, 11, 30), 1, False)
+    assert (progress.monday, progress.days_gone) == (date(2026, 11, 30), 1)
     assert progress.expected(2) == pytest.approx(2 / 7)
     assert last_complete_week(as_of, CHONGQING) == date(2026, 11, 23)
     assert period("last_week", as_of, CHONGQING).last_day == date(2026, 11, 29)
@@ -35,8 +35,8 @@ def test_the_local_day_decides_not_the_utc_day() -> None:
     late_sunday_utc = datetime(2026, 11, 29, 20, 0)  # already Monday 04:00 in Chongqing
     assert period("week", late_sunday_utc, CHONGQING).first_day == date(2026, 11, 30)
     assert period("week", late_sunday_utc, LA).first_day == date(2026, 11, 23)  # Sunday 12:00 there
-    assert week_progress(late_sunday_utc, LA).days_gone == 7
-    assert week_progress(late_sunday_utc, LA).complete
+    assert week_progress(late_sunday_utc, LA).days_gone == 7  # Sunday noon: still in progress
+    assert last_complete_week(late_sunday_utc, LA) == date(2026, 11, 16)
 
 
 def test_rolling_periods_end_today_and_count_whole_days() -> None:
