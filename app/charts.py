@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from app import safe_text
+from app.targets import judge
 
 BLUE, ORANGE, TEAL, RED, GREY = "#1d4f91", "#e0803a", "#2e9d8f", "#c0392b", "#8a96a3"
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
@@ -77,31 +78,75 @@ def time_by_category(frame: pd.DataFrame, median: str, p90: str, hours: str) -> 
     return styled(figure, height=max(300, 28 * len(frame) + 80))
 
 
-def on_time_by_community(frame: pd.DataFrame, baseline: float | None, baseline_label: str) -> go.Figure:
-    """On-time share per community, ranked, with the street's baseline."""
-    frame = frame.sort_values("on_time_share")
-    colors = [TEAL if baseline is None or v >= baseline else RED for v in frame["on_time_share"]]
+JUDGED = {"met": TEAL, "near": ORANGE, "below": RED}  # a figure against its target (app/targets.py)
+
+
+def _target_line(figure: go.Figure, target: float | None, label: str, vertical: bool) -> None:
+    if target is None:
+        return
+    line = {"line_color": RED, "line_width": 2, "annotation_text": label, "annotation_font_color": RED}
+    if vertical:
+        figure.add_vline(x=target, annotation_position="bottom right", **line)
+    else:
+        figure.add_hline(y=target, annotation_position="bottom left", **line)
+
+
+def shares_by_area(
+    frame: pd.DataFrame,
+    reference: float | None,
+    reference_label: str,
+    target: float | None,
+    target_label: str,
+    value: str = "on_time_share",
+) -> go.Figure:
+    """A share per area (communities, or one community's grids), ranked; bars coloured against the
+    target, the street as a dashed reference line, the target as a solid one."""
+    frame = frame.sort_values(value)
+    colors = [JUDGED.get(judge(v, target) or "", BLUE) for v in frame[value]]
     figure = go.Figure(
         go.Bar(
             y=frame["label"],
-            x=frame["on_time_share"],
+            x=frame[value],
             orientation="h",
             marker_color=colors,
-            text=[f"{v:.0%}" for v in frame["on_time_share"]],
+            text=[f"{v:.0%}" for v in frame[value]],
             textposition="outside",
             cliponaxis=False,
         )
     )
-    if baseline is not None:
+    if reference is not None:
         figure.add_vline(
-            x=baseline,
+            x=reference,
             line_dash="dash",
             line_color=GREY,
-            annotation_text=f"{baseline_label} {baseline:.0%}",
+            annotation_text=f"{reference_label} {reference:.0%}",
             annotation_position="top",
         )
-    figure.update_xaxes(tickformat=".0%", range=[0, 1.08])
-    return styled(figure, height=max(280, 34 * len(frame) + 80), legend=False)
+    _target_line(figure, target, target_label, vertical=True)
+    figure.update_xaxes(tickformat=".0%", range=[0, 1.1])
+    return styled(figure, height=max(280, 34 * len(frame) + 90), legend=False)
+
+
+def share_trend(frame: pd.DataFrame, target: float | None, target_label: str, name: str) -> go.Figure:
+    """A share by month (`key`, `value`) against its target, each month's marker coloured by whether
+    it met the target; the hover gives the month's score, share / target (as Boston's CityScore)."""
+    figure = go.Figure()
+    colors = [JUDGED.get(judge(v, target) or "", BLUE) for v in frame["value"]]
+    score = [f"{v / target:.2f}" if target and pd.notna(v) else "—" for v in frame["value"]]
+    figure.add_scatter(
+        x=frame["key"],
+        y=frame["value"],
+        name=name,
+        mode="lines+markers",
+        line={"color": BLUE, "width": 3},
+        marker={"color": colors, "size": 11, "line": {"color": "white", "width": 1}},
+        customdata=score,
+        hovertemplate="%{x}: %{y:.1%} (%{customdata})<extra></extra>",
+    )
+    _target_line(figure, target, target_label, vertical=False)
+    figure.update_yaxes(tickformat=".0%", range=[max(0.0, min([*frame["value"].dropna(), target or 1]) - 0.1), 1.02])
+    figure.update_xaxes(type="category")
+    return styled(figure, legend=False)
 
 
 def backlog_by_age(frame: pd.DataFrame) -> go.Figure:
@@ -160,9 +205,15 @@ def ranked_bars(frame: pd.DataFrame, value: str, label: str, number_format: str 
 
 
 def officer_trend(
-    street: pd.DataFrame, officer: pd.DataFrame, street_label: str, officer_label: str, axis: str
+    street: pd.DataFrame,
+    officer: pd.DataFrame,
+    street_label: str,
+    officer_label: str,
+    axis: str,
+    target: float | None = None,
+    target_label: str = "",
 ) -> go.Figure:
-    """One officer's on-time share by month against the street's (dashed)."""
+    """One officer's on-time share by month against the street's (dashed) and the target (solid)."""
     figure = go.Figure()
     figure.add_scatter(
         x=street["key"], y=street["on_time_share"], name=street_label, line={"color": GREY, "dash": "dash"}
@@ -174,6 +225,7 @@ def officer_trend(
         mode="lines+markers",
         line={"color": BLUE, "width": 3},
     )
+    _target_line(figure, target, target_label, vertical=False)
     figure.update_yaxes(tickformat=".0%", range=[0, 1.05], title=axis)
     figure.update_xaxes(type="category")
     return styled(figure)

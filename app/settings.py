@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from app.targets import Targets, parse_targets
 from data_access import localtime
 from data_access.engine import PROJECT_ROOT, demo_database_url
 
@@ -181,6 +182,13 @@ class Settings:
         "The street's time zone (IANA name, e.g. Asia/Shanghai) for every local day, week and month. "
         "Empty: each database's own (meta.timezone, which the importer records), else Asia/Shanghai.",
         time_zone,
+    )
+    targets: Targets = setting(
+        Targets(),
+        "SYL_TARGETS",
+        "The street's targets (resolution rate, on-time share, patrol compliance, alert dispatch; "
+        "on-time per category): an [app.targets] table, or JSON in SYL_TARGETS (app/targets.py).",
+        parse_targets,
     )
     default_language: str = setting(
         "zh", "SYL_DEFAULT_LANGUAGE", "Language when the URL does not ask for one: zh or en.", language

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +11,7 @@ import streamlit as st
 from app import formatting, layout
 from app.context import PageContext
 from app.safe_text import md
+from app.targets import Judgement, judge
 from data_access.periods import Period
 from data_access.reference import data_as_of
 
@@ -30,6 +32,28 @@ def period_caption(ctx: PageContext, span: Period) -> None:
     st.caption(ctx.t("period.span", first=first, last=last))
 
 
+@dataclass(frozen=True)
+class Goal:
+    """A figure against its target: how it is judged and the short text saying so."""
+
+    judgement: Judgement | None
+    text: str
+
+
+JUDGEMENT_COLORS = {"met": "green", "near": "orange", "below": "red"}  # Streamlit's Markdown colours
+
+
+def goal(ctx: PageContext, metric: str, value: object, category: object = None) -> Goal | None:
+    """`value` of `metric` against the street's target (app/targets.py); None where none applies."""
+    target = ctx.settings.targets.of(metric, category)
+    if target is None:
+        return None
+    judgement = judge(value, target)
+    mark = {"met": " ✓", "near": " ✗", "below": " ✗"}.get(judgement or "", "")
+    whole = abs(target * 100 - round(target * 100)) < 1e-9
+    return Goal(judgement, ctx.t("target.short", target=formatting.share(target, 0 if whole else 1)) + mark)
+
+
 def kpi(
     column,  # noqa: ANN001 - a Streamlit column or container
     label: str,
@@ -38,15 +62,30 @@ def kpi(
     help_text: str | None = None,
     inverse: bool = False,
     neutral: bool = False,
+    against: Goal | None = None,
 ) -> None:
-    """A bordered metric tile; `inverse` when a rise is bad, `neutral` when it is neither good nor bad.
+    """A bordered metric tile; `inverse` when a rise is bad, `neutral` when it is neither good nor bad;
+    `against` a target: the value coloured by the judgement and the target written under it.
     Streamlit renders a metric's value as Markdown, and a value can be a name from the database (the
     most reported category): it is escaped. Deltas are our own numbers (their sign sets the arrow)."""
     color = "off" if neutral else "inverse" if inverse else "normal"
-    column.metric(label, md(value), delta=delta, help=help_text, delta_color=color, border=True)
+    shown = md(value)
+    if against is not None and against.judgement is not None:
+        shown = f":{JUDGEMENT_COLORS[against.judgement]}[{shown}]"
+    column.metric(
+        label,
+        shown,
+        delta=delta,
+        help=help_text,
+        delta_color=color,
+        border=True,
+        delta_description=against.text if against is not None else None,
+    )
 
 
-def _swatch(color: list[int]) -> str:
+def _swatch(color: list[int] | str) -> str:
+    if isinstance(color, str):  # "#rrggbb", a chart colour
+        color = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
     red, green, blue, *alpha = color
     opacity = (alpha[0] if alpha else 255) / 255
     return (
@@ -56,7 +95,7 @@ def _swatch(color: list[int]) -> str:
     )
 
 
-def map_legend(items: list[tuple[list[int], str, str]]) -> None:
+def map_legend(items: list[tuple[list[int] | str, str, str]]) -> None:
     """Under a map: a swatch per colour, its name and what it means (catalogue text, escaped all
     the same)."""
     entries = "".join(
@@ -70,6 +109,22 @@ def map_legend(items: list[tuple[list[int], str, str]]) -> None:
 def text_table(frame: pd.DataFrame, column_labels: dict[str, str], **kwargs) -> None:  # noqa: ANN003
     """A table whose cells are shown as text (st.dataframe never interprets HTML or Markdown)."""
     st.dataframe(frame.rename(columns=column_labels), hide_index=True, width="stretch", **kwargs)
+
+
+TABLE_COLORS = {"met": "#1e7d6f", "near": "#b8651f", "below": "#b03a2e"}
+
+
+def judged_table(frame: pd.DataFrame, judged: dict[str, list]) -> None:
+    """A text table whose rate cells are coloured by their judgement against the target
+    (`judged`: column -> one judgement or None per row)."""
+
+    def colours(column: pd.Series) -> list[str]:
+        marks = judged.get(column.name)
+        if marks is None:
+            return [""] * len(column)
+        return [f"color: {TABLE_COLORS[m]}; font-weight: 600" if m else "" for m in marks]
+
+    st.dataframe(frame.style.apply(colours), hide_index=True, width="stretch")
 
 
 def first_row(frame: pd.DataFrame) -> pd.Series:

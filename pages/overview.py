@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import formatting, registry
 from app.context import page_context
-from app.widgets import first_row, kpi, page_header, period_caption
+from app.widgets import first_row, goal, kpi, page_header, period_caption
 from data_access import issues, patrols, periods, population, volunteers
 from data_access.filters import IssueFilters
 
@@ -42,6 +42,7 @@ kpi(
     formatting.share(current["resolution_rate"]),
     change("resolution_rate", True),
     t("metric.resolution_rate_help"),
+    against=goal(ctx, "resolution_rate", current["resolution_rate"]),
 )
 kpi(
     cols[2],
@@ -49,6 +50,7 @@ kpi(
     formatting.share(current["on_time_share"]),
     change("on_time_share", True),
     t("metric.on_time_share_help"),
+    against=goal(ctx, "on_time_share", current["on_time_share"]),
 )
 cols = st.columns(3)
 kpi(
@@ -84,6 +86,7 @@ kpi(
     formatting.share(patrols.compliance(week)),
     None,
     t("metric.patrol_compliance_help"),
+    against=goal(ctx, "patrol_compliance", patrols.compliance(week)),
 )
 kpi(
     cols[1],

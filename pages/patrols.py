@@ -11,7 +11,7 @@ import streamlit as st
 from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.widgets import kpi, map_legend, page_header, text_table
+from app.widgets import goal, kpi, map_legend, page_header, text_table
 from data_access import geometry, patrols, periods
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.localtime import local_day_start
@@ -107,12 +107,14 @@ else:
         t("patrols.compliance_of_week", week=week.isocalendar()[1]),
         formatting.share(patrols.compliance(current)),
         help_text=t("metric.patrol_compliance_help"),
+        against=goal(ctx, "patrol_compliance", patrols.compliance(current)),
     )
 kpi(
     cols[1],
     t("patrols.compliance_12w"),
     formatting.share(patrols.compliance(weeks, progress)),
     help_text=t("patrols.compliance_12w_help"),
+    against=goal(ctx, "patrol_compliance", patrols.compliance(weeks, progress)),
 )
 kpi(
     cols[2],

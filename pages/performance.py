@@ -8,7 +8,7 @@ import streamlit as st
 from app import charts, formatting
 from app.context import page_context
 from app.exports import table_downloads
-from app.widgets import chart, first_row, kpi, page_header, period_caption, text_table
+from app.widgets import chart, first_row, goal, judged_table, kpi, map_legend, page_header, period_caption
 from data_access import issues, periods, staff
 from data_access.filters import IssueFilters
 
@@ -41,7 +41,12 @@ departments = ctx.query(staff.department_performance, filters)
 
 cols = st.columns(4)
 kpi(cols[0], t("metric.received"), formatting.number(street["received"], ctx.lang))
-kpi(cols[1], t("metric.on_time_share"), formatting.share(street["on_time_share"]))
+kpi(
+    cols[1],
+    t("metric.on_time_share"),
+    formatting.share(street["on_time_share"]),
+    against=goal(ctx, "on_time_share", street["on_time_share"]),
+)
 kpi(cols[2], t("metric.median_time"), formatting.hours(street["median_hours"], ctx.lang))
 kpi(cols[3], t("metric.satisfaction"), formatting.number(street["satisfaction"], ctx.lang, 2))
 st.caption(t("performance.baseline_note"))
@@ -69,7 +74,15 @@ officer_table = pd.DataFrame(
         t("performance.col.patrols"): [formatting.share(v) for v in handled["patrol_compliance"]],
     }
 )
-text_table(officer_table, {})
+targets = ctx.settings.targets
+judged_table(
+    officer_table,
+    {
+        t("metric.on_time_share"): [targets.judge("on_time_share", v) for v in handled["on_time_share"]],
+        t("performance.col.patrols"): [targets.judge("patrol_compliance", v) for v in handled["patrol_compliance"]],
+    },
+)
+map_legend([(charts.JUDGED[j], t(f"target.judgements.{j}"), "") for j in ("met", "near", "below")])
 table_downloads(ctx, officer_table, "staff_performance_officers", {"period": period})
 
 st.subheader(t("performance.trend"))
@@ -86,7 +99,13 @@ if picked is not None:
     )
     chart(
         charts.officer_trend(
-            street_months, mine, t("transparency.baseline"), choices[picked], t("metric.on_time_share")
+            street_months,
+            mine,
+            t("transparency.baseline"),
+            choices[picked],
+            t("metric.on_time_share"),
+            ctx.settings.targets.on_time_share,
+            t("target.line", target=formatting.share(ctx.settings.targets.on_time_share, 0)),
         ),
         "perf_trend",
     )
@@ -102,7 +121,10 @@ department_table = pd.DataFrame(
         t("metric.satisfaction"): [formatting.number(v, ctx.lang, 2) for v in departments["satisfaction"]],
     }
 )
-text_table(department_table, {})
+judged_table(
+    department_table,
+    {t("metric.on_time_share"): [targets.judge("on_time_share", v) for v in departments["on_time_share"]]},
+)
 table_downloads(ctx, department_table, "staff_performance_departments", {"period": period})
 with st.expander(t("transparency.definitions")):
     st.markdown(t("performance.definitions"))

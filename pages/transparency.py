@@ -15,7 +15,7 @@ from app import charts, formatting
 from app.context import page_context
 from app.exports import table_downloads
 from app.issue_filters import filter_bar
-from app.widgets import chart, first_row, kpi, page_header, period_caption, text_table
+from app.widgets import chart, first_row, goal, judged_table, kpi, map_legend, page_header, period_caption
 from data_access import issues
 from data_access.privacy import SUPPRESSED, count_text, is_withheld
 from data_access.reference import grid_list
@@ -27,7 +27,8 @@ page_header(ctx, "page.transparency", t("transparency.subtitle"))
 # The published figures: the same for every visitor, groups under k withheld (app/audience.py).
 as_of = ctx.as_of
 grids = ctx.published(grid_list)
-view = filter_bar(ctx, "tr", dict(zip(grids["grid_id"], grids["community_id"], strict=True)), show_status=False)
+grid_community_of = dict(zip(grids["grid_id"], grids["community_id"], strict=True))
+view = filter_bar(ctx, "tr", grid_community_of, show_status=False)
 filters = view.filters
 k = ctx.settings.small_cell_k
 category_names = ctx.category_names
@@ -64,6 +65,7 @@ kpi(
     formatting.share(now["resolution_rate"]),
     change(now["resolution_rate"], before["resolution_rate"], True),
     t("metric.resolution_rate_help"),
+    against=goal(ctx, "resolution_rate", now["resolution_rate"]),
 )
 kpi(
     cols[2],
@@ -80,6 +82,7 @@ kpi(
     formatting.share(now["on_time_share"]),
     change(now["on_time_share"], before["on_time_share"], True),
     t("metric.on_time_share_help"),
+    against=goal(ctx, "on_time_share", now["on_time_share"]),
 )
 kpi(
     cols[1],
@@ -109,18 +112,55 @@ with right:
     st.markdown(f"**{t('transparency.chart_backlog')}**")
     chart(charts.backlog_by_age(backlog.assign(label=[t("age." + a) for a in backlog["age"]])), "backlog_chart")
 
+# Drill-down: the street's communities; one community's grids (a chosen grid among its neighbours),
+# always against the whole street as the reference line and the target.
+targets = ctx.settings.targets
+whole_street = replace(filters, community_ids=(), grid_ids=())
+narrowed = bool(view.community or view.grid)
+street_now = first_row(ctx.published(issues.resolution_figures, whole_street)) if narrowed else now
+street_on_time = None if pd.isna(street_now["on_time_share"]) else float(street_now["on_time_share"])
+area_community = view.community or grid_community_of.get(view.grid, "")
+if area_community:
+    area_filters = replace(filters, community_ids=(area_community,), grid_ids=())
+    by_area = ctx.published(issues.resolution_figures, area_filters, "grid")
+    area_names = ctx.grid_names
+    area_title = t("transparency.by_grid", community=community_names.get(area_community, area_community))
+else:
+    by_area = ctx.published(issues.resolution_figures, filters, "community")
+    area_names, area_title = community_names, t("transparency.by_community")
 by_category = ctx.published(issues.resolution_figures, filters, "category")
-by_community = ctx.published(issues.resolution_figures, filters, "community")
 by_channel = ctx.published(issues.resolution_figures, filters, "channel")
 shown_category = by_category[~by_category[SUPPRESSED]].assign(
     label=lambda f: [category_names.get(c, c if isinstance(c, str) else t("transparency.unknown")) for c in f["key"]]
 )
-shown_community = by_community[~by_community[SUPPRESSED] & by_community["key"].notna()].assign(
-    label=lambda f: [community_names.get(c, c) for c in f["key"]]
+shown_area = by_area[~by_area[SUPPRESSED] & by_area["key"].notna()].assign(
+    label=lambda f: [area_names.get(c, c) for c in f["key"]]
 )
+target_label = t("target.line", target=formatting.share(targets.on_time_share, 0))
+
+st.markdown(f"**{t('transparency.chart_on_time_trend')}**")
+trend = ctx.published(issues.resolution_figures, replace(filters, since=view.until - timedelta(days=365)), "month")
+trend = trend[~trend[SUPPRESSED]].rename(columns={"on_time_share": "value"})
+chart(charts.share_trend(trend, targets.on_time_share, target_label, t("metric.on_time_share")), "on_time_trend")
+st.caption(t("transparency.trend_note"))
 
 left, right = st.columns(2)
 with left:
+    st.markdown(f"**{t('transparency.chart_on_time_areas', areas=area_title)}**")
+    chart(
+        charts.shares_by_area(
+            shown_area.dropna(subset=["on_time_share"]),
+            street_on_time,
+            t("transparency.baseline"),
+            targets.on_time_share,
+            target_label,
+        ),
+        "on_time_chart",
+    )
+    withheld = int(by_area[SUPPRESSED].sum())
+    if withheld:
+        st.caption(t("transparency.areas_withheld", count=withheld, k=k))
+with right:
     st.markdown(f"**{t('transparency.chart_time')}**")
     chart(
         charts.time_by_category(
@@ -131,24 +171,16 @@ with left:
         ),
         "time_chart",
     )
-with right:
-    st.markdown(f"**{t('transparency.chart_on_time')}**")
-    chart(
-        charts.on_time_by_community(
-            shown_community.dropna(subset=["on_time_share"]),
-            None if pd.isna(now["on_time_share"]) else now["on_time_share"],
-            t("transparency.baseline"),
-        ),
-        "on_time_chart",
-    )
-    st.markdown(f"**{t('transparency.chart_channels')}**")
-    channels = by_channel[~by_channel[SUPPRESSED] & by_channel["key"].notna()]
-    chart(charts.channel_mix(channels.assign(label=[t("channel." + c) for c in channels["key"]])), "channel_chart")
+map_legend([(charts.JUDGED[j], t(f"target.judgements.{j}"), "") for j in ("met", "near", "below")])
+st.markdown(f"**{t('transparency.chart_channels')}**")
+channels = by_channel[~by_channel[SUPPRESSED] & by_channel["key"].notna()]
+chart(charts.channel_mix(channels.assign(label=[t("channel." + c) for c in channels["key"]])), "channel_chart")
 
 
-def figures_table(frame: pd.DataFrame, names: dict, first: str) -> pd.DataFrame:
-    """Withheld groups (fewer than k issues) show '<k' and no rates: a tiny group could identify someone."""
-    return pd.DataFrame(
+def figures_table(frame: pd.DataFrame, names: dict, first: str, by_category: bool = False) -> pd.DataFrame:
+    """Withheld groups (fewer than k issues) show '<k' and no rates: a tiny group could identify someone.
+    Categories carry their own on-time target where the street set one."""
+    table = pd.DataFrame(
         {
             first: [names.get(c, c) if isinstance(c, str) else t("transparency.unknown") for c in frame["key"]],
             t("transparency.col.received"): count_text(frame["received"], frame[SUPPRESSED], k),
@@ -160,15 +192,33 @@ def figures_table(frame: pd.DataFrame, names: dict, first: str) -> pd.DataFrame:
             t("metric.satisfaction"): [formatting.number(v, ctx.lang, 2) for v in frame["satisfaction"]],
         }
     )
+    if by_category:
+        table.insert(
+            7,
+            t("transparency.col.on_time_target"),
+            [formatting.share(targets.of("on_time_share", c), 0) for c in frame["key"]],
+        )
+    return table
 
 
-st.subheader(t("transparency.by_community"))
-community_table = figures_table(by_community, community_names, t("filter.community"))
-text_table(community_table, {})
-table_downloads(ctx, community_table, "resolution_by_community", view.as_dict())
+def judgements(frame: pd.DataFrame, by_category: bool = False) -> dict[str, list]:
+    """Each row's rates against their targets, for colouring the table."""
+    return {
+        t("metric.resolution_rate"): [targets.judge("resolution_rate", v) for v in frame["resolution_rate"]],
+        t("metric.on_time_share"): [
+            targets.judge("on_time_share", v, c if by_category else None)
+            for v, c in zip(frame["on_time_share"], frame["key"], strict=True)
+        ],
+    }
+
+
+st.subheader(area_title)
+area_table = figures_table(by_area, area_names, t("filter.grid" if area_community else "filter.community"))
+judged_table(area_table, judgements(by_area))
+table_downloads(ctx, area_table, "resolution_by_grid" if area_community else "resolution_by_community", view.as_dict())
 st.subheader(t("transparency.by_category"))
-category_table = figures_table(by_category, category_names, t("filter.category"))
-text_table(category_table, {})
+category_table = figures_table(by_category, category_names, t("filter.category"), by_category=True)
+judged_table(category_table, judgements(by_category, by_category=True))
 table_downloads(ctx, category_table, "resolution_by_category", view.as_dict())
 
 with st.expander(t("transparency.definitions")):

@@ -4,19 +4,15 @@ reveal and export is audited."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from app import formatting, maps
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.widgets import kpi, page_header, text_table
-from data_access import geometry, population
+from app.widgets import goal, kpi, page_header, text_table
+from data_access import geometry, periods, population
 from data_access.reference import community_list, grid_list, special_category_list
-
-TARGET_MINUTES = 30
 
 ctx = page_context("watchlist")
 t = ctx.t
@@ -30,7 +26,9 @@ category_names = dict(zip(special["code"], special[name_col], strict=True))
 counts = ctx.query(population.category_counts, as_of)
 worklist = ctx.query(population.visit_worklist, as_of, False, 500)
 alerts = ctx.query(population.open_alerts, as_of, False, 500)
-response = ctx.query(population.alert_response, as_of - timedelta(days=90), as_of, TARGET_MINUTES)
+targets = ctx.settings.targets
+last_90 = periods.period("90d", as_of, ctx.zone)
+response = ctx.query(population.alert_response, last_90.since, last_90.until, targets.alert_dispatch_minutes)
 
 overdue = worklist[worklist["days_overdue"] > 0]
 no_interval = worklist[worklist["visit_interval_days"].isna()]
@@ -40,9 +38,10 @@ kpi(cols[1], t("todo.overdue_visits"), formatting.number(len(overdue)), inverse=
 kpi(cols[2], t("todo.open_alerts"), formatting.number(len(alerts)), inverse=True)
 kpi(
     cols[3],
-    t("watchlist.dispatch_in_target", minutes=TARGET_MINUTES),
+    t("watchlist.dispatch_in_target", minutes=targets.alert_dispatch_minutes),
     formatting.share(response["share_dispatched_in_target"]),
     help_text=t("watchlist.dispatch_help"),
+    against=goal(ctx, "alert_dispatch_share", response["share_dispatched_in_target"]),
 )
 
 with st.expander(t("watchlist.by_category"), expanded=False):

@@ -61,8 +61,10 @@ def open_url_path(at: AppTest, url_path: str) -> AppTest:
 
 
 def rendered(markdown: str) -> str:
-    """Markdown source as a reader sees it: backslash escapes and invisible joiners gone."""
-    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
+    """Markdown source as a reader sees it: colour directives, backslash escapes and invisible
+    joiners gone."""
+    text = re.sub(r":(?:green|orange|red)\[(.*?)\]", r"\1", str(markdown))
+    return re.sub(r"\\(.)", r"\1", text).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:
