@@ -42,20 +42,40 @@ MAX_SCREENS = 64  # snapshots kept: one per scope shown (the street, each commun
 class Snapshot:
     as_of: datetime
     fetched_at: float
-    figures: pd.Series  # resolution figures, last 30 days
+    figures: pd.Series  # resolution figures of the screen's area, last 30 days
+    street_figures: pd.Series  # the same for the whole street: a community screen's reference
     backlog: int
     cells: pd.DataFrame
     grids: pd.DataFrame
     communities: pd.DataFrame
-    by_community: pd.DataFrame  # groups under k withheld (column "suppressed")
+    by_area: pd.DataFrame  # per community, or per grid on a community's screen; groups under k withheld
+    flow: pd.DataFrame  # received and resolved per month, the last 12 months
+    by_month: pd.DataFrame  # resolution figures per month, the last 12 months (withheld months flagged)
     top_volunteers: pd.DataFrame
     volunteer_totals: dict
-    patrol_week: pd.DataFrame  # the last complete ISO week
-    patrol_progress: pd.DataFrame  # the week in progress
+    volunteer_months: pd.DataFrame  # volunteers, hours and points per month
+    patrol_weeks: pd.DataFrame  # each grid's last 12 complete weeks and the week in progress
     week_progress: periods.WeekProgress
     periods: dict[str, periods.Period]  # the days each panel covers
     cell_size: tuple[float, float]  # (dlat, dlon) of the map's cells
     zone: Zone = SHANGHAI  # the street's clock, for every time on the screen
+
+    @property
+    def last_week(self) -> pd.DataFrame:
+        """Each grid's last complete week."""
+        return self.patrol_weeks[self.patrol_weeks["week"] == self.periods["last_week"].first_day.isoformat()]
+
+    @property
+    def this_week(self) -> pd.DataFrame:
+        """Each grid's week in progress, with its state (done / on_pace / behind; never missed)."""
+        week = self.patrol_weeks[self.patrol_weeks["week"] == self.week_progress.monday.isoformat()]
+        return week.assign(state=patrols.states(week, self.week_progress))
+
+    @property
+    def weekly_compliance(self) -> pd.DataFrame:
+        """Share of grids that met their patrols, per complete week (`week`, `value`)."""
+        ended = patrols.ended(self.patrol_weeks, self.week_progress)
+        return ended.groupby("week", as_index=False)["met"].mean().rename(columns={"met": "value"})
 
 
 @dataclass
@@ -118,25 +138,37 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
     metres = issue_map.cell_metres_for(bounds)
     grid = issue_map.CellGrid.around(bounds, metres) if bounds else None
     progress = periods.week_progress(as_of, local)
-    figures = published(issues.resolution_figures, last_30)
+    last_week = periods.period("last_week", as_of, local)
+    year = periods.months(periods.today(as_of, local), local)
+    last_year = replace(area, since=year.since, until=year.until)
+    figures = first(published(issues.resolution_figures, last_30))
+    whole_street = replace(last_30, community_ids=())
+    month_figures = published(issues.resolution_figures, last_year, "month")
     return Snapshot(
         as_of=as_of,
         fetched_at=time.time(),
-        figures=figures.iloc[0] if len(figures) else pd.Series(dtype=object),
+        figures=figures,
+        street_figures=first(published(issues.resolution_figures, whole_street)) if community else figures,
         backlog=int(published(issues.backlog_by_age, area, as_of)["count"].sum()),
         cells=published(issue_map.issue_cells, last_90, "all", metres, bounds),
         grids=published(grid_list, True, area),
         communities=community_list(engine, with_boundaries=True),
-        by_community=published(issues.resolution_figures, last_30, "community"),
+        by_area=published(issues.resolution_figures, last_30, "grid" if community else "community"),
+        flow=published(issues.monthly_flow, last_year),
+        by_month=month_figures,
         top_volunteers=volunteers.leaderboard(engine, month.since, month.until, community, 10),
         volunteer_totals=volunteers.totals(engine, month.since, month.until, community),
-        patrol_week=published(patrols.grid_weeks, periods.last_complete_week(as_of, local), 1, area),
-        patrol_progress=published(patrols.grid_weeks, progress.monday, 1, area),
+        volunteer_months=volunteers.monthly_participation(engine, year.since, year.until, community),
+        patrol_weeks=published(patrols.grid_weeks, progress.monday, 13, area),
         week_progress=progress,
-        periods={"30d": days_30, "90d": days_90, "month": month},
+        periods={"30d": days_30, "90d": days_90, "month": month, "last_week": last_week, "months": year},
         cell_size=(grid.dlat, grid.dlon) if grid else (0.0, 0.0),
         zone=local,
     )
+
+
+def first(frame: pd.DataFrame) -> pd.Series:
+    return frame.iloc[0] if len(frame) else pd.Series(dtype=object)
 
 
 def known_communities(url: str) -> dict[str, dict[str, str]] | None:
@@ -168,7 +200,7 @@ def current(url: str, community: str | None, refresh_s: float, k: int) -> tuple[
     return entry.snapshot, entry.failed_since
 
 
-def shown_communities(snapshot: Snapshot) -> pd.DataFrame:
-    """The communities panel's rows: named communities whose group is not withheld."""
-    rows = snapshot.by_community
+def shown_areas(snapshot: Snapshot) -> pd.DataFrame:
+    """The areas panel's rows: named communities (or grids) whose group is not withheld."""
+    rows = snapshot.by_area
     return rows[~rows[SUPPRESSED] & rows["key"].notna()]

@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.targets import Targets, parse_targets
 from data_access import localtime
@@ -71,6 +72,17 @@ def text(value: object) -> str:
     return str(value)
 
 
+def public_address(value: object) -> str:
+    """An http(s) address with a host, or empty (no QR code): a QR code must lead somewhere real."""
+    address = text(value).strip()
+    if not address:
+        return ""
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in address):
+        raise ValueError("not an http(s) address")
+    return address
+
+
 def setting(default: Any, env: str, help: str, parse: Any = text) -> Any:  # noqa: A002 - the field's help text
     return field(default=default, metadata={"env": env, "help": help, "parse": parse})
 
@@ -119,7 +131,11 @@ class Settings:
         "Basemap style URL for pydeck; empty draws boundaries on a plain background (no tiles needed).",
     )
     public_url: str = setting(
-        "http://localhost:8501", "SYL_PUBLIC_URL", "Public address of the app, used in QR codes on the big screen."
+        "",
+        "SYL_PUBLIC_URL",
+        "The public pages' address as residents reach it (https://...), for the big screen's QR code; "
+        "empty: no QR code.",
+        public_address,
     )
     audit_log_path: str = setting(
         str(PROJECT_ROOT / "data" / "audit.jsonl"),

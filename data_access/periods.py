@@ -107,6 +107,15 @@ def period(key: str, as_of: datetime, zone: Zone, first: date | None = None, las
     raise ValueError(f"unknown period {key!r}; known: {', '.join(KEYS)}")
 
 
+def months(last_day: date, zone: Zone, count: int = 12) -> Period:
+    """The `count` calendar months up to `last_day`, its own month included (so far): what a monthly
+    trend covers. Whole months from their 1st, so the first month of a trend is not a fragment."""
+    first = last_day.replace(day=1)
+    for _ in range(count - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return Period("custom", first, last_day, zone)
+
+
 @dataclass(frozen=True)
 class WeekProgress:
     """How far the street is into the ISO week that holds the data's day. That week is always in

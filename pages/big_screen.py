@@ -5,15 +5,19 @@
 
 from __future__ import annotations
 
+import calendar
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import streamlit as st
 
 from app import big_screen_data, formatting, url_state
 from app import big_screen_html as ui
+from app import big_screen_svg as svg
 from app.context import page_context
+from data_access import geometry, patrols
+from data_access.privacy import SUPPRESSED
 
 PANELS = ("wall", "map", "areas", "volunteers", "patrols")
 
@@ -35,57 +39,201 @@ else:
 st.html(ui.CSS)
 
 
-def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> str:
+targets = ctx.settings.targets
+
+
+def span(period) -> str:  # noqa: ANN001 - a data_access.periods.Period
+    return t("period.span", first=formatting.calendar_day(period.first_day, ctx.lang),
+             last=formatting.calendar_day(period.last_day, ctx.lang))
+
+
+def month_label(month: str) -> str:
+    """"2026-11" as 11月 / Nov."""
+    number = int(str(month)[5:7])
+    return f"{number}月" if ctx.lang == "zh" else calendar.month_abbr[number]
+
+
+def goal_note(note: str, metric: str, value: object) -> tuple[str, str | None]:
+    """A tile's note with its target, and the tile's judgement against it."""
+    target = targets.of(metric)
+    return f"{note} · {t('target.short', target=formatting.share(target, 0))}", targets.judge(metric, value)
+
+
+def tile(label: str, value: str, note: str, metric: str | None = None, figure: object = None) -> ui.Tile:
+    if metric is None:
+        return ui.Tile(label, value, note)
+    note, judgement = goal_note(note, metric, figure)
+    return ui.Tile(label, value, note, judgement)
+
+
+def wall(snap: big_screen_data.Snapshot) -> str:
     figures = snap.figures
-    if name == "wall":
-        done = snap.patrol_week["met"].mean() if len(snap.patrol_week) else None
-        return ui.wall(
-            [
-                (t("metric.received"), formatting.number(figures.get("received"), ctx.lang), t("bigscreen.last_30")),
-                (t("metric.resolution_rate"), formatting.share(figures.get("resolution_rate")), t("bigscreen.last_30")),
-                (t("metric.on_time_share"), formatting.share(figures.get("on_time_share")), t("bigscreen.last_30")),
-                (
-                    t("metric.median_time"),
-                    formatting.hours(figures.get("median_hours"), ctx.lang),
-                    t("bigscreen.last_30"),
-                ),
-                (
-                    t("metric.satisfaction"),
-                    formatting.number(figures.get("satisfaction"), ctx.lang, 2),
-                    t("bigscreen.out_of_5"),
-                ),
-                (t("metric.backlog"), formatting.number(snap.backlog, ctx.lang), t("bigscreen.now")),
-                (
-                    t("volunteers.points"),
-                    formatting.number(snap.volunteer_totals.get("points"), ctx.lang),
-                    t("bigscreen.this_month"),
-                ),
-                (t("bigscreen.patrolled"), formatting.share(done), t("bigscreen.last_week")),
-            ]
-        )
-    if name == "map":
-        svg = ui.heat_map_svg(snap.grids, snap.communities, snap.cells, label_col, *snap.cell_size)
-        legend = ui.esc(t("bigscreen.map_legend", k=k))
-        return f'<div class="bs bs-map">{svg}<div class="bs-legend">{legend}</div></div>'
-    if name == "areas":
-        rows = big_screen_data.shown_communities(snap)
-        names = dict(zip(snap.communities["community_id"], snap.communities[label_col], strict=True))
-        rows = rows.sort_values("on_time_share", ascending=False)
-        return ui.bars(
-            [(names.get(r.key, r.key), r.on_time_share, formatting.share(r.on_time_share)) for r in rows.itertuples()],
-            figures.get("on_time_share"),
-        )
-    if name == "volunteers":
-        if snap.top_volunteers.empty:
-            return f'<div class="bs bs-empty">{ui.esc(t("volunteers.empty"))}</div>'
-        return ui.ranking(snap.top_volunteers, t("volunteers.points"))
-    week = snap.patrol_week
-    shares = week.groupby("community_id")["met"].mean() if len(week) else pd.Series(dtype=float)
-    names = dict(zip(snap.communities["community_id"], snap.communities[label_col], strict=True))
-    return ui.bars(
-        [(names.get(c, c), v, formatting.share(v)) for c, v in shares.items()],
-        week["met"].mean() if len(week) else None,
+    last_30 = t("bigscreen.last_30")
+    patrolled = patrols.compliance(snap.last_week)
+    tiles = [
+        tile(t("metric.received"), formatting.number(figures.get("received"), ctx.lang), last_30),
+        tile(t("metric.resolution_rate"), formatting.share(figures.get("resolution_rate")), last_30,
+             "resolution_rate", figures.get("resolution_rate")),
+        tile(t("metric.on_time_share"), formatting.share(figures.get("on_time_share")), last_30,
+             "on_time_share", figures.get("on_time_share")),
+        tile(t("metric.median_time"), formatting.hours(figures.get("median_hours"), ctx.lang), last_30),
+        tile(t("metric.satisfaction"), formatting.number(figures.get("satisfaction"), ctx.lang, 2),
+             t("bigscreen.out_of_5")),
+        tile(t("metric.backlog"), formatting.number(snap.backlog, ctx.lang), t("bigscreen.now")),
+        tile(t("volunteers.points"), formatting.number(snap.volunteer_totals.get("points"), ctx.lang),
+             t("bigscreen.this_month")),
+        tile(t("bigscreen.patrolled"), formatting.share(patrolled), t("bigscreen.last_week"),
+             "patrol_compliance", patrolled),
+    ]
+    flow = snap.flow
+    chart = svg.trend(
+        [month_label(m) for m in flow["month"]],
+        [svg.Series(t("transparency.received"), flow["received"].tolist(), "#3b78c4"),
+         svg.Series(t("transparency.resolved"), flow["resolved"].tolist(), "#e0a83a")],
+        168, 21,
     )
+    return ui.wall(tiles) + f"<h3>{ui.esc(t('bigscreen.flow_trend'))}</h3>{chart}"
+
+
+def on_time_trend(snap: big_screen_data.Snapshot, height: float) -> str:
+    months = snap.by_month[~snap.by_month[SUPPRESSED]]
+    target = targets.on_time_share
+    chart = svg.trend(
+        [month_label(m) for m in months["key"]],
+        [svg.Series(t("metric.on_time_share"), months["on_time_share"].tolist(), "#3b78c4")],
+        74, height, share=True, target=target, target_label=t("target.line", target=formatting.share(target, 0)),
+    )
+    return f"<h3>{ui.esc(t('bigscreen.on_time_trend'))}</h3>{chart}"
+
+
+def judged_keys(extra: list[tuple[str, str]]) -> str:
+    return ui.keys([(j, t(f"target.judgements.{j}")) for j in ("met", "near", "below")] + extra)
+
+
+def areas(snap: big_screen_data.Snapshot, names: dict) -> str:
+    rows = big_screen_data.shown_areas(snap).sort_values("on_time_share", ascending=False)
+    target = targets.on_time_share
+    reference = snap.street_figures.get("on_time_share") if community else None
+    bars = ui.bars(
+        [ui.Bar(names.get(r.key, r.key), r.on_time_share, formatting.share(r.on_time_share),
+                targets.judge("on_time_share", r.on_time_share)) for r in rows.itertuples()],
+        target,
+        reference,
+    )
+    extra = [("target", t("target.line", target=formatting.share(target, 0)))]
+    if reference is not None and not pd.isna(reference):
+        extra.append(("reference", f"{t('transparency.baseline')} {formatting.share(reference)}"))
+    withheld = int(snap.by_area[SUPPRESSED].sum())
+    note = ui.note(t("transparency.areas_withheld", count=withheld, k=k)) if withheld else ""
+    return ui.split(bars + judged_keys(extra) + note, on_time_trend(snap, 58))
+
+
+def heat_map(snap: big_screen_data.Snapshot, label_col: str) -> str:
+    if community:  # one community: its grids, named without the community's name in front of each
+        own = snap.communities[snap.communities["community_id"] == community]
+        prefix = str(own[label_col].iloc[0]) if len(own) else ""
+        labels = svg.area_labels(snap.grids, "name", strip=prefix)
+        outlines = own
+    else:
+        labels, outlines = svg.area_labels(snap.communities, label_col), snap.communities
+    rings = [r for r in (geometry.ring_of(g) for g in snap.grids["boundary_geojson"]) if r]
+    bold = [r for r in (geometry.ring_of(g) for g in outlines["boundary_geojson"]) if r]
+    picture = svg.heat_map(rings, bold, snap.cells, labels, *snap.cell_size, 110, 64)
+    top = int(snap.cells["reports"].max()) if len(snap.cells) else 0
+    side = ui.ramp_legend(
+        t("bigscreen.fewer", count=k), t("bigscreen.more", count=formatting.number(top, ctx.lang)),
+        t("bigscreen.map_legend", k=k),
+    )
+    shown = int(snap.cells["reports"].sum()) if len(snap.cells) else 0
+    side += ui.note(t("bigscreen.map_count", count=formatting.number(shown, ctx.lang)))
+    return ui.split(picture, side, 54)
+
+
+def volunteer_panel(snap: big_screen_data.Snapshot) -> str:
+    if snap.top_volunteers.empty:
+        board = f'<div class="bs bs-empty">{ui.esc(t("volunteers.empty"))}</div>'
+    else:
+        board = ui.ranking(snap.top_volunteers, t("volunteers.points"))
+    totals = snap.volunteer_totals
+    month = t("bigscreen.this_month")
+    small = ui.wall(
+        [
+            ui.Tile(t("volunteers.points"), formatting.number(totals.get("points"), ctx.lang), month),
+            ui.Tile(t("volunteers.hours"), formatting.number(totals.get("hours"), ctx.lang), month),
+            ui.Tile(t("volunteers.people"), formatting.number(totals.get("volunteers"), ctx.lang), month),
+            ui.Tile(t("volunteers.check_ins"), formatting.number(totals.get("check_ins"), ctx.lang), month),
+        ],
+        columns=2,
+        small=True,
+    )
+    months = snap.volunteer_months
+    chart = svg.trend(
+        [month_label(m) for m in months["month"]],
+        [svg.Series(t("volunteers.people"), months["volunteers"].tolist(), "#2e9d8f")],
+        74, 24,
+    )
+    return ui.split(board, small + f"<h3>{ui.esc(t('bigscreen.volunteer_trend'))}</h3>{chart}")
+
+
+def patrol_panel(snap: big_screen_data.Snapshot, names: dict) -> str:
+    week = snap.last_week
+    target = targets.patrol_compliance
+    if community:  # one community: each grid's patrols against its requirement
+        rows = [
+            ui.Bar(names.get(r.grid_id, r.name), min(r.patrols / r.required, 1.0) if r.required else 1.0,
+                   f"{r.patrols}/{r.required}", "met" if r.met else "below")
+            for r in week.sort_values("grid_id").itertuples()
+        ]
+        bars, extra = ui.bars(rows), []
+    else:
+        shares = week.groupby("community_id")["met"].mean() if len(week) else pd.Series(dtype=float)
+        rows = [ui.Bar(names.get(c, c), v, formatting.share(v), targets.judge("patrol_compliance", v))
+                for c, v in shares.sort_values(ascending=False).items()]
+        bars = ui.bars(rows, target)
+        extra = [("target", t("target.line", target=formatting.share(target, 0)))]
+    now = snap.this_week
+    counts = now["state"].value_counts()
+    progress = (
+        f'<div class="bs-progress">{ui.esc(t("bigscreen.this_week"))} '
+        f'<b>{snap.week_progress.days_gone}/7</b> {ui.esc(t("bigscreen.days_gone"))}</div>'
+    )
+    states = ui.wall(
+        [ui.Tile(t(f"patrols.states.{s}"), formatting.number(int(counts.get(s, 0)), ctx.lang),
+                 t("bigscreen.grids")) for s in ("done", "on_pace", "behind")],
+        columns=3,
+        small=True,
+    )
+    weekly = snap.weekly_compliance
+    chart = svg.trend(
+        [formatting.month_day(date.fromisoformat(w), ctx.lang) for w in weekly["week"]],
+        [svg.Series(t("bigscreen.patrolled"), weekly["value"].tolist(), "#3b78c4")],
+        74, 27, share=True, target=target, target_label=t("target.line", target=formatting.share(target, 0)),
+    )
+    side = progress + states + f"<h3>{ui.esc(t('bigscreen.patrol_trend'))}</h3>{chart}"
+    return ui.split(bars + judged_keys(extra), side)
+
+
+def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> tuple[str, str]:
+    """(the days the panel covers, its body)."""
+    communities = dict(zip(snap.communities["community_id"], snap.communities[label_col], strict=True))
+    grid_names = dict(zip(snap.grids["grid_id"], snap.grids["name"], strict=True))
+    names = grid_names if community else communities
+    if name == "wall":
+        return span(snap.periods["30d"]), wall(snap)
+    if name == "map":
+        return span(snap.periods["90d"]), heat_map(snap, label_col)
+    if name == "areas":
+        return span(snap.periods["30d"]), areas(snap, names)
+    if name == "volunteers":
+        return span(snap.periods["month"]), volunteer_panel(snap)
+    last = snap.periods["last_week"]
+    return span(last), patrol_panel(snap, names)
+
+
+def title_of(name: str) -> str:
+    if community and name in ("areas", "patrols"):
+        return t(f"bigscreen.titles.{name}_grids")
+    return t(f"bigscreen.titles.{name}")
 
 
 @st.fragment(run_every=rotate)
@@ -116,10 +264,10 @@ def screen() -> None:
         )
     )
     if snap is None:
-        body = f'<div class="bs bs-empty">{ui.esc(t("bigscreen.waiting"))}</div>'
+        period, body = "", f'<div class="bs bs-empty">{ui.esc(t("bigscreen.waiting"))}</div>'
     else:
-        body = panel_html(name, snap, label_col)
-    st.html(f'<div class="bs bs-panel"><h2>{ui.esc(t(f"bigscreen.titles.{name}"))}</h2>{body}</div>')
+        period, body = panel_html(name, snap, label_col)
+    st.html(ui.panel(title_of(name), period, body))
     st.html(ui.footer(index, len(PANELS), ctx.settings.public_url, t("bigscreen.qr")))
 
 

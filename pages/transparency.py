@@ -6,7 +6,6 @@ Public: street-wide aggregates only; any group with fewer than k issues shows "<
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +15,7 @@ from app.context import page_context
 from app.exports import table_downloads
 from app.issue_filters import filter_bar
 from app.widgets import chart, first_row, goal, judged_table, kpi, map_legend, page_header, period_caption
-from data_access import issues
+from data_access import issues, periods
 from data_access.privacy import SUPPRESSED, count_text, is_withheld
 from data_access.reference import grid_list
 
@@ -106,7 +105,9 @@ if now["invalid_durations"] and not pd.isna(now["invalid_durations"]):
 left, right = st.columns(2)
 with left:
     st.markdown(f"**{t('transparency.chart_flow')}**")
-    flow = ctx.published(issues.monthly_flow, replace(filters, since=view.until - timedelta(days=365)))
+    last_day = view.span.last_day or periods.today(ctx.as_of, ctx.zone)
+    year = periods.months(last_day, ctx.zone)  # whole months up to the period's last day
+    flow = ctx.published(issues.monthly_flow, replace(filters, since=year.since))
     chart(charts.flow_by_month(flow, t("transparency.received"), t("transparency.resolved")), "flow_chart")
 with right:
     st.markdown(f"**{t('transparency.chart_backlog')}**")
@@ -139,7 +140,7 @@ shown_area = by_area[~by_area[SUPPRESSED] & by_area["key"].notna()].assign(
 target_label = t("target.line", target=formatting.share(targets.on_time_share, 0))
 
 st.markdown(f"**{t('transparency.chart_on_time_trend')}**")
-trend = ctx.published(issues.resolution_figures, replace(filters, since=view.until - timedelta(days=365)), "month")
+trend = ctx.published(issues.resolution_figures, replace(filters, since=year.since), "month")
 trend = trend[~trend[SUPPRESSED]].rename(columns={"on_time_share": "value"})
 chart(charts.share_trend(trend, targets.on_time_share, target_label, t("metric.on_time_share")), "on_time_trend")
 st.caption(t("transparency.trend_note"))

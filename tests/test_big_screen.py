@@ -55,8 +55,68 @@ def test_every_panel_renders(panel, lang) -> None:
     html = _html(_screen(f"panel={panel}", lang))
     assert translate(lang, f"bigscreen.titles.{panel}") in html
     assert translate(lang, "app.data_as_of", when="")[:4] in html  # freshness always visible
-    assert "data:image/png;base64," in html  # the QR code
+    assert "data:image/png;base64," not in html  # no QR code while the public address is not set
     assert 'class="bs-stale"' not in html
+
+
+def test_qr_code_only_once_the_public_address_is_set(monkeypatch) -> None:
+    monkeypatch.setenv("SYL_PUBLIC_URL", "https://shiyoulu.example.cn/")
+    html = _html(_screen("panel=wall"))
+    assert "data:image/png;base64," in html and "https://shiyoulu.example.cn/" in html
+    monkeypatch.setenv("SYL_PUBLIC_URL", "localhost:8501")  # not an address a phone can open: refused
+    html = _html(_screen("panel=wall"))
+    assert "data:image/png;base64," not in html
+
+
+def test_no_text_below_a_fortieth_of_the_screen_height() -> None:
+    """Every font size of the screen's CSS is at least 2.5 vh, and every text of its pictures too
+    (their viewBox counts UNIT units per vh of the box they are drawn in)."""
+    from app import big_screen_html, big_screen_svg
+
+    sizes = [float(v) for v in re.findall(r"font-size:\s*([\d.]+)vh", big_screen_html.CSS)]
+    assert sizes and min(sizes) >= 2.5, sorted(sizes)[:3]
+    assert not re.search(r"font-size:\s*[\d.]+(px|pt|em|rem)", big_screen_html.CSS)
+    for panel in PANELS:
+        for lang in ("zh", "en"):
+            svgs = _html(_screen(f"panel={panel}", lang)).split("<svg")[1:]
+            if panel != "map":
+                assert svgs, f"{panel} has no trend"
+            for picture in svgs:
+                boxes = re.findall(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', picture)
+                assert boxes, "a picture not drawn in screen units"
+                fonts = [float(v) for v in re.findall(r'font-size="([\d.]+)"', picture)]
+                assert fonts and min(fonts) >= 2.5 * big_screen_svg.UNIT, (panel, lang, min(fonts))
+
+
+def test_single_community_screen_shows_its_grids_against_the_street(raw) -> None:
+    grids = raw["grids"]
+    own = set(grids.loc[grids["community_id"] == "C03", "name"])
+    others = set(grids.loc[grids["community_id"] != "C03", "name"])
+    for panel in ("areas", "patrols"):
+        html = _html(_screen(f"panel={panel}&community=C03"))
+        assert translate("zh", f"bigscreen.titles.{panel}_grids") in html
+        rows = set(re.findall(r'<div>([^<]+)</div><div class="bs-bar">', html))
+        assert rows <= own and not rows & others, rows  # a bar per grid of the community, none of another
+        withheld = re.search(r"另有 (\d+) 个区域", html) if panel == "areas" else None
+        assert rows or withheld, "neither bars nor the count of grids withheld"  # a tiny street's 30 days
+        if panel == "patrols":
+            assert rows == own  # patrols are no one's personal data: every grid has its bar
+    areas = _html(_screen("panel=areas&community=C03"))
+    assert re.search(translate("zh", "transparency.baseline") + r" \d+\.\d%", areas)  # the street, in the key
+    assert ('class="reference"' in areas) == ('class="bs-bar"' in areas)  # and as a mark on every bar
+    street = _html(_screen("panel=areas"))
+    assert 'class="bs-bar"' in street and 'class="reference"' not in street  # the street is its own reference
+
+
+def test_patrols_panel_judges_only_ended_weeks_and_shows_this_weeks_pace(raw) -> None:
+    html = _html(_screen("panel=patrols"))
+    progress = re.search(r'<div class="bs-progress">.*?<b>(\d)/7</b>', html)
+    assert progress, "this week's progress is not on the screen"
+    counts = dict(re.findall(r'<div class="label">([^<]+)</div><div class="value[^"]*">([\d,]+)</div>', html))
+    states = [translate("zh", f"patrols.states.{s}") for s in ("done", "on_pace", "behind")]
+    assert set(states) <= set(counts)
+    assert translate("zh", "patrols.states.missed") not in counts  # never "missed" in a week not over
+    assert sum(int(counts[s]) for s in states) == len(raw["grids"])  # every grid in one state
 
 
 def test_community_scope_from_the_url() -> None:

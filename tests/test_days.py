@@ -64,7 +64,7 @@ def _page(page: str, user=None, **params: str) -> AppTest:  # noqa: ANN001
 def _wall(at: AppTest) -> dict[str, str]:
     """The big screen's wall of figures: label -> value."""
     body = "\n".join(block.proto.body for block in at.get("html"))
-    tiles = re.findall(r'<div class="label">(.*?)</div><div class="value">(.*?)</div>', body)
+    tiles = re.findall(r'<div class="label">(.*?)</div><div class="value[^"]*">(.*?)</div>', body)
     return {label: value for label, value in tiles}
 
 

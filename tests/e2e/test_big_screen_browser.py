@@ -21,11 +21,30 @@ def _open(browser, server, width, height, query):  # noqa: ANN001, ANN202
     return context, page
 
 
+SMALLEST_TEXT = """() => {
+    let min = 1e9, what = '';
+    for (const el of document.querySelectorAll('.bs, .bs *')) {
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        if (!own || !el.getBoundingClientRect().width) continue;
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (size < min) { min = size; what = el.textContent.trim().slice(0, 40); }
+    }
+    return {min, what};
+}"""
+CUT_TEXT = """() => [...document.querySelectorAll('.bs *')]
+    .filter(el => [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+    .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflow !== 'visible')
+    .map(el => el.textContent.trim().slice(0, 40))"""
+
+
 @pytest.mark.parametrize("size", list(SIZES))
-@pytest.mark.parametrize("panel", PANELS)
-def test_panel_fills_the_screen_without_scrolling(panel, size, server, browser) -> None:
+@pytest.mark.parametrize(
+    ("panel", "scope"), [(p, "") for p in PANELS] + [(p, "C03") for p in ("map", "areas", "patrols")]
+)
+def test_panel_fills_the_screen_without_scrolling(panel, scope, size, server, browser) -> None:
     width, height = SIZES[size]
-    context, page = _open(browser, server, width, height, f"panel={panel}&lang=zh")
+    query = f"panel={panel}&lang=zh" + (f"&community={scope}" if scope else "")
+    context, page = _open(browser, server, width, height, query)
     assert page.locator(EXCEPTION).count() == 0
     scroll = page.evaluate("""() => {
         const main = document.querySelector('[data-testid="stMain"]');
@@ -36,7 +55,15 @@ def test_panel_fills_the_screen_without_scrolling(panel, size, server, browser) 
     assert not page.locator("[data-testid='stSidebar']").is_visible()
     footer_bottom = page.evaluate("() => document.querySelector('.bs-foot').getBoundingClientRect().bottom")
     assert footer_bottom <= height + 1, "the QR code and panel dots are cut off"
-    page.screenshot(path=str(SCREENSHOTS / f"big_screen-{panel}-{size}.png"))
+    smallest = page.evaluate(SMALLEST_TEXT)
+    assert smallest["min"] >= 0.025 * height - 0.5, f"text under 2.5 % of the screen's height: {smallest}"
+    assert page.evaluate(CUT_TEXT) == [], "text cut off"
+    panel_bottom = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.bs-panel *')].map(e => e.getBoundingClientRect().bottom))"
+    )
+    panel_box = page.evaluate("() => document.querySelector('.bs-panel').getBoundingClientRect().bottom")
+    assert panel_bottom <= panel_box + 1, "the panel's content runs past its box (cut by the screen)"
+    page.screenshot(path=str(SCREENSHOTS / f"big_screen-{panel}{'-' + scope if scope else ''}-{size}.png"))
     context.close()
 
 
