@@ -21,6 +21,7 @@ import streamlit as st
 from app import audit, registry, state
 from app.audience import Audience
 from app.data import query, zone_for
+from app.formatting import name_of
 from app.i18n import translate
 from app.roles import User
 from app.settings import Problem, Settings
@@ -45,7 +46,7 @@ class PageContext:
 
     def label(self, prefix: str, code: object) -> str:
         """The catalogue text for a code (status, channel, ...), or a dash when the code is missing."""
-        from app.formatting import MISSING, name_of
+        from app.formatting import MISSING
 
         name = name_of({}, code)
         return MISSING if name == MISSING else self.t(prefix + name)
@@ -108,11 +109,22 @@ class PageContext:
         communities = self.query(community_list)
         return dict(zip(communities["community_id"], communities[self.name_column], strict=True))
 
+    def category_name(self, code: object) -> str:
+        """A category's name; "Unknown category" for a code the category table does not hold (Data
+        health lists those codes for the administrator)."""
+        return name_of(self.category_names, code, self.t("names.unknown_category"))
+
+    def community_name(self, code: object) -> str:
+        return name_of(self.community_names, code, self.t("names.unknown_community"))
+
+    def grid_name(self, code: object) -> str:
+        return name_of(self.grid_names, code, self.t("names.unknown_grid"))
+
     @cached_property
     def grid_names(self) -> dict[str, str]:
         """Grids the visitor's own view covers (everyone's for the public)."""
         grids = self.query(grid_list)
-        return dict(zip(grids["grid_id"], grids["name"], strict=True))
+        return dict(zip(grids["grid_id"], grids["name" if self.lang == "zh" else "name_en"], strict=True))
 
     # Actions. ------------------------------------------------------------------------------------
 

@@ -21,9 +21,14 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
 
 
-def name_of(names: dict, code: object) -> str:
-    """The display name of a code; the code itself when unknown; a dash when missing (NULL, NaN)."""
-    return MISSING if _missing(code) else str(names.get(code, code))
+def name_of(names: dict, code: object, unknown: str | None = None) -> str:
+    """The display name of a code; a dash when missing (NULL, NaN); for a code the lookup does not
+    know, `unknown` ("Unknown category": users see names, not codes), else the code itself."""
+    if _missing(code):
+        return MISSING
+    if code in names:
+        return str(names[code])
+    return unknown if unknown is not None else str(code)
 
 
 _zone: ContextVar[Zone] = ContextVar("display_zone", default=SHANGHAI)

@@ -53,6 +53,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import TextClause
 
+from data_access.contract import OPTIONAL_COLUMNS, has_column
 from data_access.duckdb_sql import as_result, compile_for_duckdb
 from data_access.engine import PROJECT_ROOT, make_readonly_engine
 from data_access.percentiles import COLUMNAR_FORM
@@ -71,9 +72,15 @@ MEMORY_LIMIT = "1GB"  # DuckDB's own cap (copy and query working memory); beyond
 # the read database answers it instead
 
 
-def copied_columns(table: Table) -> list[Column]:
+def copied_columns(table: Table, engine: Engine | None = None) -> list[Column]:
+    """The columns of `table` the copy holds: all but the free text and names it never needs, and
+    without an optional column the read database (`engine`) lacks."""
     skip = NOT_COPIED_COLUMNS.get(table.name, frozenset())
-    return [c for c in table.columns if c.name not in skip]
+    columns = [c for c in table.columns if c.name not in skip]
+    if engine is not None:
+        absent = {c for c in OPTIONAL_COLUMNS if c.startswith(f"{table.name}.") and not has_column(engine, c)}
+        columns = [c for c in columns if f"{table.name}.{c.name}" not in absent]
+    return columns
 
 
 def copied_tables() -> list[Table]:
@@ -192,7 +199,7 @@ def build_copy(engine: Engine, path: Path, threads: int = 2) -> dict[str, int]:
     rows: dict[str, int] = {}
     try:
         for table in copied_tables():
-            columns = copied_columns(table)
+            columns = copied_columns(table, engine)
             typed = ", ".join(f'"{c.name}" {_duckdb_type(c)}' for c in columns)
             con.execute(f'CREATE TABLE "{table.name}" ({typed})')
             casts = ", ".join(f'TRY_CAST("{c.name}" AS {_duckdb_type(c)})' for c in columns)

@@ -30,12 +30,32 @@ V2_COLUMNS = (
 )
 
 
+# Columns a database may lack: the app reads them when present and falls back without them.
+OPTIONAL_COLUMNS = ("grids.name_en",)
+
+
+def present_columns(engine: Engine, table: str) -> frozenset[str]:
+    """The columns `table` really has (of the read database behind an analytical copy), asked of the
+    catalogue once per engine and table."""
+    engine = getattr(engine, "row_engine", engine)
+    cache = engine.__dict__.setdefault("_syl_present_columns", {})
+    if table not in cache:
+        cache[table] = frozenset(column["name"] for column in inspect(engine).get_columns(table))
+    return cache[table]
+
+
+def has_column(engine: Engine, qualified: str) -> bool:
+    table, column = qualified.split(".")
+    return column in present_columns(engine, table)
+
+
 @dataclass(frozen=True)
 class ContractReport:
     missing_tables: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()  # "table.column"
     schema_version: str | None = None
     empty_tables: tuple[str, ...] = field(default=())
+    missing_optional: tuple[str, ...] = ()  # OPTIONAL_COLUMNS the database lacks (shown on Data health)
 
     @property
     def matches(self) -> bool:
@@ -54,6 +74,8 @@ def check_contract(engine: Engine) -> ContractReport:
             continue
         have = {col["name"] for col in inspector.get_columns(name)}
         missing_columns += [f"{name}.{col.name}" for col in table.columns if col.name not in have]
+    optional = tuple(c for c in missing_columns if c in OPTIONAL_COLUMNS)
+    missing_columns = [c for c in missing_columns if c not in OPTIONAL_COLUMNS]
     version = None
     empty: list[str] = []
     if not missing_tables and not missing_columns:
@@ -63,7 +85,7 @@ def check_contract(engine: Engine) -> ContractReport:
                 table = metadata.tables[name]
                 if conn.execute(select(func.count()).select_from(table).limit(1)).scalar() == 0:
                     empty.append(name)
-    return ContractReport(tuple(missing_tables), tuple(missing_columns), version, tuple(empty))
+    return ContractReport(tuple(missing_tables), tuple(missing_columns), version, tuple(empty), optional)
 
 
 def ensure_usable(engine: Engine) -> ContractReport:

@@ -5,34 +5,49 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import String, literal, select
 from sqlalchemy.engine import Engine
 
 from data_access.access import declare
+from data_access.contract import has_column
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame
+from data_access.names import english_or_given
 from data_access.schema import communities, grids, issue_categories, meta, special_categories
 from data_access.scope import Scope
 
 
 @declare("public")
 def community_list(engine: Engine, with_boundaries: bool = False) -> pd.DataFrame:
+    """Communities with a name in both languages: an empty English name is the Chinese one's English
+    form, an empty Chinese name the English one (a feed that knows one of them)."""
     columns = [communities.c.community_id, communities.c.name_zh, communities.c.name_en]
     if with_boundaries:
         columns.append(communities.c.boundary_geojson)
-    return read_frame(engine, select(*columns).order_by(communities.c.community_id))
+    frame = read_frame(engine, select(*columns).order_by(communities.c.community_id))
+    frame["name_en"] = [english_or_given(en, zh) for en, zh in zip(frame["name_en"], frame["name_zh"], strict=True)]
+    frame["name_zh"] = [_given(zh) or en for zh, en in zip(frame["name_zh"], frame["name_en"], strict=True)]
+    return frame
+
+
+def _given(text: object) -> str:
+    return "" if text is None or text != text else str(text).strip()  # None / NaN: none given
 
 
 @declare("anyone")
 def grid_list(
     engine: Engine, scope: Scope, with_boundaries: bool = False, area: IssueFilters = EVERYWHERE
 ) -> pd.DataFrame:
-    columns = [grids.c.grid_id, grids.c.community_id, grids.c.name, grids.c.required_patrols_per_week]
+    """Grids in scope; `name_en` the feed's English name, else the Chinese name's English form."""
+    english = grids.c.name_en if has_column(engine, "grids.name_en") else literal(None, String).label("name_en")
+    columns = [grids.c.grid_id, grids.c.community_id, grids.c.name, english, grids.c.required_patrols_per_week]
     if with_boundaries:
         columns.append(grids.c.boundary_geojson)
     query = select(*columns).where(scope.on_grid(grids.c.grid_id), area.on_grid(grids.c.grid_id))
     query = query.order_by(grids.c.grid_id)
-    return read_frame(engine, query)
+    frame = read_frame(engine, query)
+    frame["name_en"] = [english_or_given(en, zh) for en, zh in zip(frame["name_en"], frame["name"], strict=True)]
+    return frame
 
 
 @declare("public")

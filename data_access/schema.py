@@ -70,6 +70,9 @@ grids = Table(
     Column("name", String(128), nullable=False),
     Column("boundary_geojson", Text),
     Column("required_patrols_per_week", Integer, nullable=False, default=1),
+    # Optional (OPTIONAL_COLUMNS): its English name; where absent or empty the app writes the Chinese
+    # name in pinyin (data_access/names.py).
+    Column("name_en", String(128)),
 )
 
 buildings = Table(

@@ -132,7 +132,7 @@ def heat_map(snap: big_screen_data.Snapshot, label_col: str) -> str:
     if community:  # one community: its grids, named without the community's name in front of each
         own = snap.communities[snap.communities["community_id"] == community]
         prefix = str(own[label_col].iloc[0]) if len(own) else ""
-        labels = svg.area_labels(snap.grids, "name", strip=prefix)
+        labels = svg.area_labels(snap.grids, "name" if ctx.lang == "zh" else "name_en", strip=prefix)
         outlines = own
     else:
         labels, outlines = svg.area_labels(snap.communities, label_col), snap.communities
@@ -216,7 +216,7 @@ def patrol_panel(snap: big_screen_data.Snapshot, names: dict) -> str:
 def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> tuple[str, str]:
     """(the days the panel covers, its body)."""
     communities = dict(zip(snap.communities["community_id"], snap.communities[label_col], strict=True))
-    grid_names = dict(zip(snap.grids["grid_id"], snap.grids["name"], strict=True))
+    grid_names = dict(zip(snap.grids["grid_id"], snap.grids["name" if ctx.lang == "zh" else "name_en"], strict=True))
     names = grid_names if community else communities
     if name == "wall":
         return span(snap.periods["30d"]), wall(snap)

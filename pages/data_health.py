@@ -38,7 +38,8 @@ st.table(
                 redact(ctx.url),
                 report.schema_version or "—",
                 meta.get("source", "—"),
-                t("health.contract_ok") if report.matches else t("health.contract_bad"),
+                (t("health.contract_ok") if report.matches else t("health.contract_bad"))
+                + "".join(" · " + t("health.optional_absent", column=c) for c in report.missing_optional),
                 copy_state(ctx.url, t, ctx.lang),
             ],
         }

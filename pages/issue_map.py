@@ -42,7 +42,7 @@ cols = st.columns(3)
 kpi(cols[0], t("map.reports"), formatting.number(reports, ctx.lang))
 resolved_share = (counts["reports"] * counts["share_resolved"]).sum() / reports if reports else None
 kpi(cols[1], t("metric.resolution_rate"), formatting.share(resolved_share), help_text=t("map.resolved_help"))
-top = formatting.name_of(category_names, counts["category_code"].iloc[0]) if reports else formatting.MISSING
+top = ctx.category_name(counts["category_code"].iloc[0]) if reports else formatting.MISSING
 kpi(cols[2], t("map.top_category"), str(top))
 if not reports:
     st.info(t("map.empty"))
@@ -107,7 +107,7 @@ else:
     points = ctx.query(issue_map.issue_points, filters, as_of, view.show)
     points = points.assign(
         is_open=points["status"].isin(OPEN_STATUSES),
-        category=[formatting.name_of(category_names, c) for c in points["category_code"]],
+        category=[ctx.category_name(c) for c in points["category_code"]],
         state=[ctx.label("status.", s) for s in points["status"]],
         age=[formatting.number(a, ctx.lang, 1) for a in points["age_days"]],
         officer=points["officer"].fillna("—"),
@@ -159,10 +159,10 @@ grid_names = ctx.grid_names
 table = rows.assign(
     reported_at=[formatting.local_datetime(v, ctx.lang) for v in rows["reported_at"]],
     resolved_at=[formatting.local_datetime(v, ctx.lang) for v in rows["resolved_at"]],
-    category_code=[formatting.name_of(category_names, c) for c in rows["category_code"]],
+    category_code=[ctx.category_name(c) for c in rows["category_code"]],
     status=[ctx.label("status.", s) for s in rows["status"]],
-    community_id=[formatting.name_of(community_names, c) for c in rows["community_id"]],
-    grid_id=[formatting.name_of(grid_names, g) for g in rows["grid_id"]],
+    community_id=[ctx.community_name(c) for c in rows["community_id"]],
+    grid_id=[ctx.grid_name(g) for g in rows["grid_id"]],
     description=rows["description"].fillna(t("map.description_private") if not staff else ""),
 )
 if staff:

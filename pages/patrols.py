@@ -187,7 +187,7 @@ else:
         ctx,
         pd.DataFrame(
             {
-                t("patrols.col.grid"): [formatting.name_of(ctx.grid_names, g) for g in missed["grid_id"]],
+                t("patrols.col.grid"): [ctx.grid_name(g) for g in missed["grid_id"]],
                 t("patrols.col.officer"): [o if isinstance(o, str) else t("patrols.none") for o in missed["officer"]],
                 t("patrols.col.done"): [f"{p}/{r}" for p, r in zip(missed["patrols"], missed["required"], strict=True)],
             }
@@ -254,7 +254,7 @@ if len(hazards):
             {
                 t("map.columns.issue_id"): hazards["issue_id"],
                 t("map.columns.reported_at"): [formatting.local_datetime(v, ctx.lang) for v in hazards["reported_at"]],
-                t("patrols.col.grid"): [formatting.name_of(ctx.grid_names, g) for g in hazards["grid_id"]],
+                t("patrols.col.grid"): [ctx.grid_name(g) for g in hazards["grid_id"]],
                 t("map.columns.category_code"): hazards[name_col].fillna(formatting.MISSING),
                 t("map.columns.status"): [ctx.label("status.", s) for s in hazards["status"]],
                 t("patrols.col.found_by"): hazards["found_by"].fillna(formatting.MISSING),
@@ -273,7 +273,7 @@ else:
         ctx,
         pd.DataFrame(
             {
-                t("patrols.col.grid"): [formatting.name_of(ctx.grid_names, g) for g in health["grid_id"]],
+                t("patrols.col.grid"): [ctx.grid_name(g) for g in health["grid_id"]],
                 t("patrols.col.kind"): [t("device." + k) for k in health["kind"]],
                 t("patrols.col.online"): [f"{o}/{d}" for o, d in zip(health["online"], health["devices"], strict=True)],
                 t("patrols.col.never_seen"): health["never_seen"],

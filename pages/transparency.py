@@ -124,18 +124,18 @@ area_community = view.community or grid_community_of.get(view.grid, "")
 if area_community:
     area_filters = replace(filters, community_ids=(area_community,), grid_ids=())
     by_area = ctx.published(issues.resolution_figures, area_filters, "grid")
-    area_names = ctx.grid_names
+    area_name = ctx.grid_name
     area_title = t("transparency.by_grid", community=community_names.get(area_community, area_community))
 else:
     by_area = ctx.published(issues.resolution_figures, filters, "community")
-    area_names, area_title = community_names, t("transparency.by_community")
+    area_name, area_title = ctx.community_name, t("transparency.by_community")
 by_category = ctx.published(issues.resolution_figures, filters, "category")
 by_channel = ctx.published(issues.resolution_figures, filters, "channel")
 shown_category = by_category[~by_category[SUPPRESSED]].assign(
-    label=lambda f: [category_names.get(c, c if isinstance(c, str) else t("transparency.unknown")) for c in f["key"]]
+    label=lambda f: [ctx.category_name(c) if isinstance(c, str) else t("transparency.unknown") for c in f["key"]]
 )
 shown_area = by_area[~by_area[SUPPRESSED] & by_area["key"].notna()].assign(
-    label=lambda f: [area_names.get(c, c) for c in f["key"]]
+    label=lambda f: [area_name(c) for c in f["key"]]
 )
 target_label = t("target.line", target=formatting.share(targets.on_time_share, 0))
 
@@ -178,12 +178,12 @@ channels = by_channel[~by_channel[SUPPRESSED] & by_channel["key"].notna()]
 chart(charts.channel_mix(channels.assign(label=[t("channel." + c) for c in channels["key"]])), "channel_chart")
 
 
-def figures_table(frame: pd.DataFrame, names: dict, first: str, by_category: bool = False) -> pd.DataFrame:
+def figures_table(frame: pd.DataFrame, name_of, first: str, by_category: bool = False) -> pd.DataFrame:  # noqa: ANN001
     """Withheld groups (fewer than k issues) show '<k' and no rates: a tiny group could identify someone.
     Categories carry their own on-time target where the street set one."""
     table = pd.DataFrame(
         {
-            first: [names.get(c, c) if isinstance(c, str) else t("transparency.unknown") for c in frame["key"]],
+            first: [name_of(c) if isinstance(c, str) else t("transparency.unknown") for c in frame["key"]],
             t("transparency.col.received"): count_text(frame["received"], frame[SUPPRESSED], k),
             t("transparency.col.resolved"): count_text(frame["resolved"], frame[SUPPRESSED], k),
             t("metric.resolution_rate"): [formatting.share(v) for v in frame["resolution_rate"]],
@@ -214,11 +214,11 @@ def judgements(frame: pd.DataFrame, by_category: bool = False) -> dict[str, list
 
 
 st.subheader(area_title)
-area_table = figures_table(by_area, area_names, t("filter.grid" if area_community else "filter.community"))
+area_table = figures_table(by_area, area_name, t("filter.grid" if area_community else "filter.community"))
 judged_table(area_table, judgements(by_area))
 table_downloads(ctx, area_table, "resolution_by_grid" if area_community else "resolution_by_community", view.as_dict())
 st.subheader(t("transparency.by_category"))
-category_table = figures_table(by_category, category_names, t("filter.category"), by_category=True)
+category_table = figures_table(by_category, ctx.category_name, t("filter.category"), by_category=True)
 judged_table(category_table, judgements(by_category, by_category=True))
 table_downloads(ctx, category_table, "resolution_by_category", view.as_dict())
 

@@ -113,7 +113,7 @@ table = pd.DataFrame(
         t("watchlist.col.name"): worklist["name"],
         t("watchlist.col.phone"): worklist["phone"],
         t("watchlist.col.address"): worklist["address"],
-        t("watchlist.col.category"): [formatting.name_of(category_names, c) for c in worklist["category_code"]],
+        t("watchlist.col.category"): [ctx.category_name(c) for c in worklist["category_code"]],
         t("watchlist.col.risk"): worklist["risk_level"],
         t("watchlist.col.last_visit"): [
             formatting.local_date(v, ctx.lang) if not pd.isna(v) else t("watchlist.never")
