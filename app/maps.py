@@ -144,22 +144,56 @@ def ramp(share: float) -> list[int]:
     return [round(a + (b - a) * share) for a, b in zip(LIGHT, DARK, strict=True)] + [210]
 
 
-def cell_layer(cells: pd.DataFrame, cell_metres: float, color_by: str) -> pdk.Layer:
-    """Aggregated report cells: colour by count (light to deep orange) or by share resolved (red to green).
+AGE_FULL_DAYS = 30.0  # open this long on average or longer: the deepest colour of the age ramp
+NO_OPEN = [150, 160, 170, 150]  # nothing open in the cell: grey
+COLOR_MODES = ("count", "resolved", "age")
 
-    Each cell carries one colour level (0..1) and the colour is an accessor expression over it, which
-    keeps the layer's JSON small (a city's map stays well under 1 MB)."""
-    top = max(float(cells["reports"].max()) if len(cells) else 1.0, 1.0)
+
+def age_color(days: object) -> list[int]:
+    """Mean age of the open issues: pale yellow (just reported) to deep red (a month or more)."""
+    if days is None or pd.isna(days):
+        return NO_OPEN
+    level = min(max(float(days) / AGE_FULL_DAYS, 0.0), 1.0)
+    young, old = (255, 237, 160), (165, 15, 21)
+    return [round(a + (b - a) * level) for a, b in zip(young, old, strict=True)] + [210]
+
+
+def resolved_color(share: float) -> list[int]:
+    """Share resolved: red (none) to green (all)."""
+    share = min(max(float(share), 0.0), 1.0)
+    return [round(255 * (1 - share)), round(160 * share + 40), 60, 190]
+
+
+def colors_of(frame: pd.DataFrame, color_by: str) -> list[list[int]]:
+    """Each row's colour: by reports (relative to the most), share resolved, or age of open issues."""
     if color_by == "resolved":
-        level = cells["share_resolved"].astype(float)
+        return [resolved_color(v) for v in frame["share_resolved"]]
+    if color_by == "age":
+        return [age_color(v) for v in frame["open_days"]]
+    top = max(float(frame["reports"].max()) if len(frame) else 1.0, 1.0)
+    return [ramp(math.sqrt(float(r) / top)) for r in frame["reports"]]
+
+
+def cell_layer(cells: pd.DataFrame, cell_metres: float, color_by: str) -> pdk.Layer:
+    """Aggregated report cells: colour by count (light to deep orange), share resolved (red to green)
+    or age of the open issues (yellow to deep red, grey with none open).
+
+    For counts and shares each cell carries one colour level (0..1) and the colour is an accessor
+    expression over it, which keeps the layer's JSON small (a city's map stays well under 1 MB)."""
+    top = max(float(cells["reports"].max()) if len(cells) else 1.0, 1.0)
+    data = cells[["lon", "lat", "reports", "open"]].assign(share=(cells["share_resolved"] * 100).round().astype(int))
+    if color_by == "age" and "open_days" in cells:
+        color: str | list = "color"
+        data = data.assign(
+            color=colors_of(cells, "age"), days=[days_text(v) for v in cells["open_days"]]
+        )
+    elif color_by == "resolved":
+        data = data.assign(level=cells["share_resolved"].astype(float).round(2))
         color = "[255 * (1 - level), 160 * level + 40, 60, 190]"
     else:
-        level = (cells["reports"] / top) ** 0.5
+        data = data.assign(level=((cells["reports"] / top) ** 0.5).round(2))
         (r0, g0, b0), (r1, g1, b1) = LIGHT, DARK
         color = f"[{r0} + {r1 - r0} * level, {g0} + {g1 - g0} * level, {b0} + {b1 - b0} * level, 210]"
-    data = cells[["lon", "lat", "reports", "open"]].assign(
-        level=level.round(2), share=(cells["share_resolved"] * 100).round().astype(int)
-    )
     return pdk.Layer(
         "GridCellLayer",
         data,
@@ -168,6 +202,41 @@ def cell_layer(cells: pd.DataFrame, cell_metres: float, color_by: str) -> pdk.La
         cell_size=cell_metres * 0.92,
         get_fill_color=color,
         extruded=False,
+        pickable=True,
+    )
+
+
+def days_text(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else f"{float(value):.1f}"
+
+
+def area_layer(areas: pd.DataFrame, polygons: dict[str, str], names: dict[str, str], color_by: str) -> pdk.Layer:
+    """Whole grids or communities filled by their counts: the public map's fallback when most of a
+    selection's reports sit in cells under k. `polygons`: area id -> GeoJSON; `names`: id -> name."""
+    colors = colors_of(areas, color_by)
+    rows = []
+    for row, color in zip(areas.itertuples(), colors, strict=True):
+        ring = ring_of(polygons.get(row.key))
+        if ring:
+            rows.append(
+                {
+                    "polygon": ring,
+                    "fill": color,
+                    "name": names.get(row.key, ""),
+                    "reports": int(row.reports),
+                    "open": int(row.open),
+                    "share": round(float(row.share_resolved) * 100),
+                    "days": days_text(getattr(row, "open_days", None)),
+                }
+            )
+    return pdk.Layer(
+        "PolygonLayer",
+        _rows(rows),
+        id="areas",
+        get_polygon="polygon",
+        get_fill_color="fill",
+        get_line_color=[255, 255, 255, 220],
+        line_width_min_pixels=1,
         pickable=True,
     )
 

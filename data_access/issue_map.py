@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import DateTime, Float, and_, case, cast, func, literal, select, true
@@ -89,6 +90,28 @@ def _status_clause(show: str):  # noqa: ANN202
     return issues.c.status.not_in(EXCLUDED_STATUSES)
 
 
+def _counts(at: datetime | None) -> list:
+    """What a cell or an area holds: reports, open, resolved, and (given the instant `at`) the mean
+    age in days of its open issues, the colour FixMyStreet gives its map."""
+    is_open = issues.c.status.in_(OPEN_STATUSES)
+    columns = [
+        func.count().label("reports"),
+        func.sum(case((is_open, 1), else_=0)).label("open"),
+        func.sum(case((issues.c.status.in_(DONE_STATUSES), 1), else_=0)).label("resolved"),
+    ]
+    if at is not None:
+        age = hours_between(issues.c.reported_at, literal(at, DateTime)) / 24.0
+        columns.append(func.avg(case((is_open, age), else_=None)).label("open_days"))
+    return columns
+
+
+def _finish(frame: pd.DataFrame, at: datetime | None) -> pd.DataFrame:
+    frame["share_resolved"] = (frame["resolved"] / frame["reports"]).round(3)
+    if at is not None:
+        frame["open_days"] = pd.to_numeric(frame["open_days"]).round(1)
+    return frame
+
+
 @declare("anyone", count="reports", drop_small=True)
 def issue_cells(
     engine: Engine,
@@ -97,13 +120,14 @@ def issue_cells(
     show: str = "all",
     metres: float | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    at: datetime | None = None,
 ) -> pd.DataFrame:
     """Every cell holding reports (lon/lat of the cell's south-west corner, reports, open, resolved,
-    share_resolved). Cells under the audience's k are dropped after the query (app/audience.py);
-    their total stays in ``attrs["hidden"]``. At most a few thousand cells: the cell size grows with
-    the area (`cell_metres_for`). `bounds` (the lattice's anchor) defaults to `area_bounds`; pages
-    that already hold it pass it (1,120 polygons parse in 20 ms)."""
-    columns = ["lon", "lat", "reports", "open", "resolved", "share_resolved"]
+    share_resolved, and open_days when `at` is given). Cells under the audience's k are dropped after
+    the query (app/audience.py); their total stays in ``attrs["hidden"]``. At most a few thousand
+    cells: the cell size grows with the area (`cell_metres_for`). `bounds` (the lattice's anchor)
+    defaults to `area_bounds`; pages that already hold it pass it (1,120 polygons parse in 20 ms)."""
+    columns = ["lon", "lat", "reports", "open", "resolved", "share_resolved"] + (["open_days"] if at else [])
     bounds = bounds or area_bounds(engine)
     if bounds is None:
         return pd.DataFrame(columns=columns)
@@ -111,22 +135,36 @@ def issue_cells(
     cx = floor_((issues.c.lon - grid.west) / grid.dlon).label("cx")
     cy = floor_((issues.c.lat - grid.south) / grid.dlat).label("cy")
     query = (
-        select(
-            cx,
-            cy,
-            func.count().label("reports"),
-            func.sum(case((issues.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
-            func.sum(case((issues.c.status.in_(DONE_STATUSES), 1), else_=0)).label("resolved"),
-        )
+        select(cx, cy, *_counts(at))
         .where(scope.on_issue(issues), filters.clause(issues), _status_clause(show), _inside(bounds))
         .group_by(cx, cy)
     )
     with engine.connect() as conn:
-        cells = result_frame(conn.execute(query), ["cx", "cy", "reports", "open", "resolved"])
+        cells = result_frame(conn.execute(query), list(query.selected_columns.keys()))
     cells["lon"] = (grid.west + cells["cx"] * grid.dlon).round(5)
     cells["lat"] = (grid.south + cells["cy"] * grid.dlat).round(5)
-    cells["share_resolved"] = (cells["resolved"] / cells["reports"]).round(3)
-    return cells[columns]
+    return _finish(cells, at)[columns]
+
+
+@declare("anyone", count="reports", drop_small=True)
+def area_counts(
+    engine: Engine, scope: Scope, filters: IssueFilters, show: str = "all", by: str = "grid", at: datetime | None = None
+) -> pd.DataFrame:
+    """The same counts per grid or community (`key`): what the public map falls back to when most
+    of a selection's cells are under k. Areas under k are dropped, their total in ``attrs["hidden"]``;
+    reports with no area are not counted here."""
+    if by not in ("grid", "community"):
+        raise ValueError(f"unknown area {by!r}")
+    key = (issues.c.grid_id if by == "grid" else issues.c.community_id).label("key")
+    query = (
+        select(key, *_counts(at))
+        .where(scope.on_issue(issues), filters.clause(issues), _status_clause(show), key.is_not(None))
+        .group_by(key)
+        .order_by(key)
+    )
+    with engine.connect() as conn:
+        frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
+    return _finish(frame, at)
 
 
 @declare("staff")

@@ -9,7 +9,7 @@ from app import formatting, maps
 from app.context import page_context
 from app.exports import open311_requests, shown_table, table_downloads
 from app.issue_filters import filter_bar
-from app.widgets import kpi, page_header, text_table
+from app.widgets import kpi, map_legend, page_header, text_table
 from data_access import geometry, issue_map
 from data_access.privacy import HIDDEN
 from data_access.quality import area_bounds
@@ -46,6 +46,32 @@ top = ctx.category_name(counts["category_code"].iloc[0]) if reports else formatt
 kpi(cols[2], t("map.top_category"), str(top))
 if not reports:
     st.info(t("map.empty"))
+
+def legend_items(mode: str, color_by: str, top: int) -> list[tuple[list[int], str, str]]:
+    """What every colour on the map means (the colours come from app/maps.py)."""
+    legend = "map.legend."
+    if mode == "points":
+        items = [([224, 128, 58, 220], t(legend + "open"), ""), ([80, 110, 150, 150], t(legend + "done"), "")]
+    elif color_by == "resolved":
+        items = [(maps.resolved_color(v), t(legend + name), "") for v, name in
+                 ((0, "resolved_none"), (0.5, "resolved_half"), (1, "resolved_all"))]
+    elif color_by == "age":
+        full = int(maps.AGE_FULL_DAYS)
+        items = [
+            (maps.age_color(0), t(legend + "age_new"), ""),
+            (maps.age_color(full / 2), t(legend + "age_half", days=full // 2), ""),
+            (maps.age_color(full), t(legend + "age_old", days=full), ""),
+            (maps.NO_OPEN, t(legend + "no_open"), ""),
+        ]
+    elif top:
+        items = [(maps.ramp(0), t(legend + "few"), ""), (maps.ramp(1), t(legend + "many", top=top), "")]
+    else:  # nothing drawn: no scale to explain
+        items = []
+    items.append((maps.COMMUNITY_LINE, t(legend + "community"), ""))
+    if view.community or view.grid:
+        items.append((maps.SELECTED_FILL, t(legend + "selected"), ""))
+    return items
+
 
 # The map: boundaries from the database, then the data layer.
 selected = {view.grid} if view.grid else set(grids.loc[grids["community_id"] == view.community, "grid_id"])
@@ -86,23 +112,59 @@ if points_fall_back:
 color_by = (
     st.segmented_control(
         t("map.color_by"),
-        ["count", "resolved"],
+        list(maps.COLOR_MODES),
         default="count",
         key="map_color",
         format_func=lambda c: t("map.colors." + c),
     )
     if mode == "cells"
     else "count"
-)
+) or "count"
+
+SHOWN_ENOUGH = 0.5  # the public map shows cells while they hold at least half of the selection's reports
+
+
+def coarser_areas(cells_shown: int, total: int) -> tuple[str, object, int] | None:
+    """Public map: when most of the selection's reports sit in cells under k, the finest area
+    (grid, then community) that shows at least half of them, else the one that shows most;
+    None when cells already show enough or no area shows more than they do."""
+    if not total or cells_shown >= total * SHOWN_ENOUGH:
+        return None
+    best = None
+    for by in ("grid", "community"):
+        areas = ctx.query(issue_map.area_counts, filters, view.show, by, as_of)
+        shown = int(areas["reports"].sum())
+        if best is None or shown > best[2]:
+            best = (by, areas, shown)
+        if shown >= total * SHOWN_ENOUGH:
+            break
+    return best if best is not None and best[2] > cells_shown else None
+
 
 tooltip: dict | None = None
 hidden = 0
+fallback = None
+top_count = 0
 if mode == "cells":
-    # Staff see every cell of their own scope; the public only cells of at least k reports.
-    cells = ctx.query(issue_map.issue_cells, filters, view.show, cell_metres, street_bounds)
+    # Staff see every cell of their own scope; the public only cells of at least k reports, or whole
+    # grids or communities when the cells would hide most of what was chosen.
+    cells = ctx.query(issue_map.issue_cells, filters, view.show, cell_metres, street_bounds, as_of)
     hidden = cells.attrs.get(HIDDEN, 0)
-    layers.append(maps.cell_layer(cells, cell_metres, color_by or "count"))
-    tooltip = {"text": t("map.cell_tooltip")}
+    shown_in_cells = int(cells["reports"].sum())
+    fallback = None if staff else coarser_areas(shown_in_cells, shown_in_cells + hidden)
+    if fallback:
+        by, areas, _ = fallback
+        frame = grids if by == "grid" else communities
+        key = "grid_id" if by == "grid" else "community_id"
+        names = ctx.grid_names if by == "grid" else ctx.community_names
+        polygons = dict(zip(frame[key], frame["boundary_geojson"], strict=True))
+        layers.append(maps.area_layer(areas, polygons, names, color_by))
+        tooltip = {"text": t("map.area_tooltip")}
+        top_count = int(areas["reports"].max()) if len(areas) else 0
+    else:
+        layers.append(maps.cell_layer(cells, cell_metres, color_by))
+        tooltip = {"text": t("map.cell_tooltip_age" if color_by == "age" else "map.cell_tooltip")}
+        top_count = int(cells["reports"].max()) if len(cells) else 0
 else:
     points = ctx.query(issue_map.issue_points, filters, as_of, view.show)
     points = points.assign(
@@ -129,10 +191,21 @@ layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if v
 view_bounds = geometry.bounds_of(r for r in focus if r) or street_bounds
 deck = maps.deck(layers, maps.view_for(view_bounds), ctx.settings.map_style, tooltip)
 st.pydeck_chart(deck, height=520, key="issue_map_chart")
+map_legend(legend_items(mode, color_by, top_count))
+total = reports
 if points_fall_back:
     st.caption(t("map.too_many_points", count=formatting.number(reports, ctx.lang), max=MAX_POINTS))
 elif mode == "cells" and staff:
     st.caption(t("map.cells_note_staff", metres=int(cell_metres)))
+elif fallback:
+    by, areas, shown = fallback
+    level = t(f"map.levels.{by}")
+    number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
+    st.caption(t("map.fallback", k=k, level=level, shown=number(shown), total=number(total)))
+    if total > shown:
+        st.caption(t("map.fallback_rest", rest=number(total - shown), level=level, k=k))
+elif mode == "cells" and reports and hidden >= reports:
+    st.info(t("map.nothing_shown", total=formatting.number(reports, ctx.lang), k=k))
 elif mode == "cells":
     st.caption(t("map.cells_note", metres=int(cell_metres), k=k, hidden=formatting.number(hidden, ctx.lang)))
 else:

@@ -11,6 +11,7 @@ import pandas as pd
 
 EXCLUDED = {"rejected", "duplicate"}
 DONE = {"resolved", "closed"}
+OPEN = {"submitted", "accepted", "assigned", "in_progress"}  # neither done nor excluded
 
 
 def cohort(issues: pd.DataFrame, since=None, until=None) -> pd.DataFrame:  # noqa: ANN001

@@ -91,6 +91,51 @@ def test_unknown_grouping_is_refused(engine) -> None:
         issue_metrics.resolution_figures(engine, STREET, IssueFilters(), by="reporter_name")
 
 
+AT = datetime(2026, 11, 29, 16)
+
+
+def _open_days(rows: pd.DataFrame) -> pd.Series:
+    """Reference: per group, the mean age in days at AT of the open issues (NaN with none open)."""
+    open_rows = rows[rows["status"].isin(reference.OPEN)]
+    return ((AT - open_rows["reported_at"]).dt.total_seconds() / 86400).groupby(open_rows["key"]).mean()
+
+
+@pytest.mark.parametrize("by", ["grid", "community"])
+def test_area_counts_match_reference(engine, raw, by) -> None:
+    """What the public map falls back to: reports, open, resolved and the open issues' mean age per
+    grid or community, the same on SQLite, PostgreSQL and the analytical copy."""
+    from data_access.issue_map import area_counts
+
+    since = datetime(2026, 6, 1)
+    found = area_counts(engine, STREET, IssueFilters(since=since), "all", by, AT).set_index("key")
+    rows = reference.cohort(raw["issues"], since)
+    rows = rows.assign(key=rows["grid_id" if by == "grid" else "community_id"]).dropna(subset=["key"])
+    expected = rows.groupby("key").agg(
+        reports=("status", "size"),
+        open=("status", lambda s: int(s.isin(reference.OPEN).sum())),
+        resolved=("status", lambda s: int(s.isin(reference.DONE).sum())),
+    )
+    assert found.index.tolist() == sorted(expected.index)
+    for column in ("reports", "open", "resolved"):
+        assert found[column].astype(int).tolist() == expected.loc[found.index, column].tolist(), column
+    ages = _open_days(rows).reindex(found.index)
+    assert np.allclose(found["open_days"].astype(float), ages.round(1), atol=0.051, equal_nan=True)
+    assert found["open"].sum() > 0 and found["open_days"].notna().any()
+
+
+def test_map_cells_carry_the_open_issues_age_when_asked(engine) -> None:
+    from data_access.issue_map import issue_cells
+
+    filters = IssueFilters(since=datetime(2026, 6, 1))
+    plain = issue_cells(engine, STREET, filters, "all", 100.0)
+    aged = issue_cells(engine, STREET, filters, "all", 100.0, at=AT)
+    assert "open_days" not in plain and "open_days" in aged
+    pd.testing.assert_frame_equal(plain, aged.drop(columns="open_days"))
+    with_open = aged[aged["open"] > 0]
+    assert with_open["open_days"].notna().all() and (with_open["open_days"] >= 0).all()
+    assert aged.loc[aged["open"] == 0, "open_days"].isna().all()
+
+
 @pytest.mark.parametrize("k", [1, 5, 10**6])
 def test_map_cells_and_hidden_count_match_reference(engine, raw, k) -> None:
     from data_access.issue_map import OUTSIDE_MARGIN_DEG, CellGrid, issue_cells
