@@ -35,13 +35,14 @@ def _literal(text: str) -> str:
 
 
 def view_for(
-    bounds: tuple[float, float, float, float] | None, width_px: int = 640, height_px: int = 520
+    bounds: tuple[float, float, float, float] | None, width_px: int | None = None, height_px: int = 520
 ) -> pdk.ViewState:
     """A view that fits the bounds in a map of the given size (deck.gl: a 512 px world at zoom 0).
 
-    The server cannot know the screen; 640 px keeps the whole area in view on a tablet and most of
-    it on a phone, and leaves a margin on a desktop.
+    `width_px` is the width the browser reported for the map (app.widgets.map_width); before it has
+    reported, 640 px keeps the whole area in view on a tablet and most of it on a phone.
     """
+    width_px = width_px or 640
     if bounds is None:
         return pdk.ViewState(latitude=29.54, longitude=106.52, zoom=13)
     south, west, north, east = bounds
@@ -52,6 +53,41 @@ def view_for(
     return pdk.ViewState(latitude=lat, longitude=lon, zoom=round(min(max(zoom, 9), 18), 2), pitch=0, bearing=0)
 
 
+def _pixel(lon: float, lat: float, zoom: float) -> tuple[float, float]:
+    """Web Mercator pixels at `zoom` (deck.gl's 512 px world)."""
+    scale = 512 * 2**zoom
+    sin = math.sin(math.radians(max(min(lat, 85.0), -85.0)))
+    return (lon + 180) / 360 * scale, (0.5 - math.log((1 + sin) / (1 - sin)) / (4 * math.pi)) * scale
+
+
+def label_width(text: str, font_px: float) -> float:
+    """A label's width in pixels: CJK glyphs are square, Latin ones about half as wide."""
+    return sum(font_px if ord(ch) > 0x2E7F else font_px * 0.58 for ch in str(text))
+
+
+def declutter(layers: list[pdk.Layer], view: pdk.ViewState, width_px: int | None, height_px: int) -> list[pdk.Layer]:
+    """Leave out labels that would overlap another (or stick out of the map) at the view the map
+    opens with: the larger area's label first, the rest left to tooltips and zooming in."""
+    width_px = width_px or 640
+    cx, cy = _pixel(view.longitude, view.latitude, view.zoom)
+    for layer in layers:
+        if layer.type != "TextLayer" or not isinstance(layer.data, list):
+            continue
+        placed: list[tuple[float, float, float, float]] = []
+        kept = []
+        for row in sorted(layer.data, key=lambda r: -float(r.get("weight", 0))):
+            x, y = _pixel(row["position"][0], row["position"][1], view.zoom)
+            x, y = x - cx + width_px / 2, y - cy + height_px / 2
+            half_w, half_h = label_width(row["text"], LABEL_PX) / 2 + 4, LABEL_PX * 0.7
+            box = (x - half_w, y - half_h, x + half_w, y + half_h)
+            inside = box[0] >= 0 and box[2] <= width_px and box[1] >= 0 and box[3] <= height_px
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                placed.append(box)
+                kept.append(row)
+        layer.data = kept
+    return layers
+
+
 def _centroid(ring: list[list[float]]) -> list[float]:
     points = ring[:-1] if ring[0] == ring[-1] else ring
     return [round(sum(p[0] for p in points) / len(points), 6), round(sum(p[1] for p in points) / len(points), 6)]
@@ -60,6 +96,7 @@ def _centroid(ring: list[list[float]]) -> list[float]:
 # Over a whole district or city, grid outlines are clutter and most of a map's bytes (1,120 grids
 # are about 1 MB): above this many, maps draw communities, and a community's grids once it is chosen.
 MAX_GRID_OUTLINES = 300
+LABEL_PX = 14
 MAX_COMMUNITY_LABELS = 40
 
 
@@ -92,7 +129,9 @@ def boundary_layers(
         ring = ring_of(row.boundary_geojson)
         if ring:
             community_rows.append({"path": ring, "name": getattr(row, label_column)})
-            labels.append({"position": _centroid(ring), "text": getattr(row, label_column)})
+            xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+            weight = round((max(xs) - min(xs)) * (max(ys) - min(ys)) * 1e6, 3)  # larger areas label first
+            labels.append({"position": _centroid(ring), "text": getattr(row, label_column), "weight": weight})
     if len(labels) > MAX_COMMUNITY_LABELS:  # a city's 280 names overlap into a smudge; tooltips still name them
         labels = []
     return [
@@ -123,7 +162,7 @@ def boundary_layers(
             id="community-labels",
             get_position="position",
             get_text="text",
-            get_size=14,
+            get_size=LABEL_PX,
             get_color=[31, 41, 51, 220],
             font_family=_literal(FONT),
             character_set=_literal("auto"),
@@ -271,10 +310,13 @@ def grid_fill_layer(rows: list[dict]) -> pdk.Layer:
     )
 
 
+ALERT_URGENT, ALERT_OTHER = [192, 57, 43, 220], [224, 128, 58, 200]
+
+
 def alert_layer(alerts: pd.DataFrame) -> pdk.Layer:
     """Staff only: open welfare alerts at their building (lon, lat, severity, label); urgent ones in red."""
     located = alerts.dropna(subset=["lat", "lon"])
-    data = located.assign(color=[[192, 57, 43, 220] if s == 3 else [224, 128, 58, 200] for s in located["severity"]])
+    data = located.assign(color=[ALERT_URGENT if s == 3 else ALERT_OTHER for s in located["severity"]])
     return pdk.Layer(
         "ScatterplotLayer",
         _rows(data[["lon", "lat", "color", "label"]]),

@@ -8,12 +8,58 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from app import formatting, layout
+from app import formatting, layout, maps
 from app.context import PageContext
 from app.safe_text import md
 from app.targets import Judgement, judge
 from data_access.periods import Period
 from data_access.reference import data_as_of
+
+# The width the browser really gives a map: measured in the page (a Streamlit v2 component, our own
+# fixed script, no data in it) and sent back, so the server fits the area to it instead of a guess.
+_MEASURE_JS = """
+export default function(component) {
+  const { setStateValue, parentElement } = component;
+  const host = parentElement.closest('[data-testid="stVerticalBlock"]') || parentElement;
+  let last = 0, timer = null;
+  const send = () => {
+    const width = Math.round(host.getBoundingClientRect().width / 10) * 10;
+    if (width > 0 && Math.abs(width - last) >= 40) { last = width; setStateValue('width', width); }
+  };
+  send();
+  const observer = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(send, 300); });
+  observer.observe(host);
+  return () => { observer.disconnect(); clearTimeout(timer); };
+}
+"""
+_measure = st.components.v2.component("syl_map_width", js=_MEASURE_JS, isolate_styles=False)
+MAP_WIDTHS = (200, 8000)  # what a browser may claim; anything else is ignored
+
+
+def map_width(key: str) -> int | None:
+    """The map's width in CSS pixels as the visitor's browser reports it (None until it has: the
+    first run of a page fits a 640 px guess, the next the real width)."""
+    result = _measure(key=key, on_width_change=lambda: None)
+    width = getattr(result, "width", None) if result is not None else None
+    if isinstance(width, bool) or not isinstance(width, int | float):
+        return None
+    return int(width) if MAP_WIDTHS[0] <= width <= MAP_WIDTHS[1] else None
+
+
+def fitted_map(
+    ctx: PageContext,
+    layers: list,
+    bounds: tuple[float, float, float, float] | None,
+    tooltip: dict | None,
+    height: int,
+    key: str,
+) -> None:
+    """A pydeck map whose opening view fits `bounds` to the width the browser gives it, with the
+    labels that would collide at that view left out (app/maps.py)."""
+    width = map_width(f"{key}_width")
+    view = maps.view_for(bounds, width, height)
+    deck = maps.deck(maps.declutter(layers, view, width, height), view, ctx.settings.map_style, tooltip)
+    st.pydeck_chart(deck, height=height, key=key)
 
 
 def page_header(ctx: PageContext, title_key: str, subtitle: str | None = None) -> None:

@@ -9,7 +9,7 @@ from app import formatting, maps
 from app.context import page_context
 from app.exports import open311_requests, shown_table, table_downloads
 from app.issue_filters import filter_bar
-from app.widgets import kpi, map_legend, page_header, text_table
+from app.widgets import fitted_map, kpi, map_legend, page_header, text_table
 from data_access import geometry, issue_map
 from data_access.privacy import HIDDEN
 from data_access.quality import area_bounds
@@ -189,8 +189,7 @@ drawn_grids = maps.outlined_grids(grids, view.community or next(iter(grid_commun
 layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
 # Without grid polygons (an imported export) the view fits the reports themselves.
 view_bounds = geometry.bounds_of(r for r in focus if r) or street_bounds
-deck = maps.deck(layers, maps.view_for(view_bounds), ctx.settings.map_style, tooltip)
-st.pydeck_chart(deck, height=520, key="issue_map_chart")
+fitted_map(ctx, layers, view_bounds, tooltip, 520, "issue_map_chart")
 map_legend(legend_items(mode, color_by, top_count))
 total = reports
 if points_fall_back:

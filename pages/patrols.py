@@ -11,7 +11,7 @@ import streamlit as st
 from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.widgets import goal, kpi, map_legend, page_header, text_table
+from app.widgets import fitted_map, goal, kpi, map_legend, page_header, text_table
 from data_access import geometry, patrols, periods
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.localtime import local_day_start
@@ -168,8 +168,7 @@ else:
     tooltip = t("patrols.tooltip")
 layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
-view = maps.view_for(geometry.bounds_of(r["polygon"] for r in rows))
-st.pydeck_chart(maps.deck(layers, view, ctx.settings.map_style, {"text": tooltip}), height=420, key="patrol_map")
+fitted_map(ctx, layers, geometry.bounds_of(r["polygon"] for r in rows), {"text": tooltip}, 420, "patrol_map")
 shown_states = ("done", "on_pace", "behind") if in_progress else ("done", "missed")
 map_legend([(STATE_COLORS[s], t("patrols.states." + s), t("patrols.legend." + s)) for s in shown_states])
 if by_community:

@@ -10,7 +10,7 @@ import streamlit as st
 from app import formatting, maps
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.widgets import goal, kpi, page_header, text_table
+from app.widgets import fitted_map, goal, kpi, map_legend, page_header, text_table
 from data_access import geometry, periods, population
 from data_access.reference import community_list, grid_list, special_category_list
 
@@ -94,9 +94,14 @@ else:
     layers += maps.boundary_layers(
         maps.outlined_grids(grids), communities[communities["community_id"].isin(grids["community_id"])], name_col
     )
-    view = maps.view_for(geometry.bounds_of(geometry.ring_of(g) for g in grids["boundary_geojson"]))
-    st.pydeck_chart(
-        maps.deck(layers, view, ctx.settings.map_style, {"text": "{label}"}), height=380, key="alert_map"
+    bounds = geometry.bounds_of(geometry.ring_of(g) for g in grids["boundary_geojson"])
+    fitted_map(ctx, layers, bounds, {"text": "{label}"}, 380, "alert_map")
+    map_legend(
+        [
+            (maps.ALERT_URGENT, t("watchlist.severity.3"), ""),
+            (maps.ALERT_OTHER, f'{t("watchlist.severity.1")} / {t("watchlist.severity.2")}', ""),
+            (maps.COMMUNITY_LINE, t("map.legend.community"), ""),
+        ]
     )
 
 cols = st.columns(3)

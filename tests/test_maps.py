@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
+import pydeck as pdk
 
 from app import maps
 
@@ -43,3 +45,49 @@ def test_grid_outlines_only_for_a_small_area_or_a_chosen_community() -> None:
     assert maps.outlined_grids(city).empty
     chosen = maps.outlined_grids(city, "C001")
     assert len(chosen) > 0 and set(chosen["community_id"]) == {"C001"}
+
+
+def test_the_view_fits_the_width_the_browser_reports() -> None:
+    bounds = (29.53, 106.50, 29.55, 106.56)  # a street three times as wide as it is tall
+    guess = maps.view_for(bounds)
+    narrow, wide = maps.view_for(bounds, 390, 520), maps.view_for(bounds, 1200, 520)
+    assert narrow.zoom < guess.zoom < wide.zoom  # a phone zooms out, a wide desktop map in
+    assert abs((wide.zoom - narrow.zoom) - math.log2(1200 / 390)) < 0.02  # width-bound: log2 of the ratio
+    for view, width in ((narrow, 390), (wide, 1200)):  # the whole street fits that width
+        x0, _ = maps._pixel(bounds[1], bounds[0], view.zoom)  # noqa: SLF001
+        x1, _ = maps._pixel(bounds[3], bounds[0], view.zoom)  # noqa: SLF001
+        assert 0.8 * width <= x1 - x0 <= width
+
+
+def _label_layer(labels: list[dict]):  # noqa: ANN202
+    return pdk.Layer("TextLayer", labels, id="community-labels", get_position="position", get_text="text")
+
+
+def test_labels_that_would_collide_are_left_out_largest_area_first() -> None:
+    view = maps.view_for((29.53, 106.50, 29.55, 106.56), 640, 520)
+    spot = [view.longitude, view.latitude]
+    near = [view.longitude + 0.0002, view.latitude]  # a few pixels away at this zoom
+    far = [view.longitude - 0.02, view.latitude]
+    labels = [
+        {"position": near, "text": "石油路社区", "weight": 1.0},
+        {"position": spot, "text": "虎头岩社区", "weight": 5.0},
+        {"position": far, "text": "长江社区", "weight": 2.0},
+        {"position": [view.longitude + 5, view.latitude], "text": "off the map", "weight": 9.0},
+    ]
+    layer = maps.declutter([_label_layer(labels)], view, 640, 520)[0]
+    assert [row["text"] for row in layer.data] == ["虎头岩社区", "长江社区"]
+
+
+def test_the_demo_streets_seven_community_labels_all_fit_a_desktop_map(raw) -> None:
+    from data_access import geometry
+
+    communities = raw["communities"]
+    bounds = geometry.bounds_of(geometry.ring_of(g) for g in raw["grids"]["boundary_geojson"])
+    for width, expected in ((1000, len(communities)), (340, None)):
+        view = maps.view_for(bounds, width, 520)
+        layers = maps.declutter(maps.boundary_layers(raw["grids"], communities, "name_zh"), view, width, 520)
+        shown = [row["text"] for layer in layers if layer.type == "TextLayer" for row in layer.data]
+        if expected:
+            assert len(shown) == expected, shown  # a real desktop width: every community named
+        else:
+            assert 0 < len(shown) < len(communities)  # a phone: some names left to the tooltip
