@@ -7,6 +7,9 @@ only when settings name a style (see docs/maps.md, including the GCJ-02 caveat).
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import math
 
 import pandas as pd
@@ -360,8 +363,38 @@ def place_layer(frame: pd.DataFrame) -> pdk.Layer:
     )
 
 
+def raster_style(tiles: str, attribution: str) -> str:
+    """A MapLibre style drawing raster XYZ tiles, as a data: URL (the chart takes a style URL only).
+    The attribution is set as text: the map's attribution control would read it as HTML."""
+    style = {
+        "version": 8,
+        "sources": {
+            "tiles": {
+                "type": "raster",
+                "tiles": [tiles],
+                "tileSize": 256,
+                "attribution": html.escape(attribution),
+                "scheme": "xyz",
+            }
+        },
+        "layers": [{"id": "tiles", "type": "raster", "source": "tiles"}],
+    }
+    if "{-y}" in tiles:  # TMS numbering
+        style["sources"]["tiles"]["tiles"] = [tiles.replace("{-y}", "{y}")]
+        style["sources"]["tiles"]["scheme"] = "tms"
+    data = base64.b64encode(json.dumps(style, ensure_ascii=False).encode()).decode()
+    return f"data:application/json;base64,{data}"
+
+
+def basemap(map_style: str, tiles: str, attribution: str) -> str:
+    """The style a map draws under its layers: a style URL, else raster tiles, else none ("")."""
+    return map_style or (raster_style(tiles, attribution) if tiles else "")
+
+
 def deck(layers: list[pdk.Layer], view: pdk.ViewState, map_style: str, tooltip: dict | None) -> pdk.Deck:
     """The deck; with no style set, no basemap provider at all (nothing is fetched from the internet)."""
     if map_style:
         return pdk.Deck(layers=layers, initial_view_state=view, map_style=map_style, tooltip=tooltip)
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, map_style=None, tooltip=tooltip)
+    # No map_style at all (pydeck then sends its "__MAP_STYLE__" sentinel): Streamlit's chart replaces
+    # a None style with Carto's basemap, fetched from the internet, which this app must never do.
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=tooltip)

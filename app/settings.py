@@ -83,6 +83,19 @@ def public_address(value: object) -> str:
     return address
 
 
+def tile_template(value: object) -> str:
+    """An http(s) XYZ tile URL template holding {z}, {x} and {y} (or {-y}), or empty."""
+    template = text(value).strip()
+    if not template:
+        return ""
+    parts = urlsplit(template.replace("{", "").replace("}", ""))
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in template):
+        raise ValueError("not an http(s) address")
+    if "{z}" not in template or "{x}" not in template or ("{y}" not in template and "{-y}" not in template):
+        raise ValueError("a tile URL needs {z}, {x} and {y}")
+    return template
+
+
 def setting(default: Any, env: str, help: str, parse: Any = text) -> Any:  # noqa: A002 - the field's help text
     return field(default=default, metadata={"env": env, "help": help, "parse": parse})
 
@@ -129,6 +142,16 @@ class Settings:
         "",
         "SYL_MAP_STYLE",
         "Basemap style URL for pydeck; empty draws boundaries on a plain background (no tiles needed).",
+    )
+    map_tiles: str = setting(
+        "",
+        "SYL_MAP_TILES",
+        "Raster XYZ tile URL with {z}, {x} and {y} (Tianditu, a city's GIS, an offline tile server) for "
+        "the basemap when map_style is empty; empty: no basemap, nothing fetched.",
+        tile_template,
+    )
+    map_tiles_attribution: str = setting(
+        "", "SYL_MAP_TILES_ATTRIBUTION", "The tiles' attribution, shown on every map that draws them (plain text)."
     )
     public_url: str = setting(
         "",

@@ -58,7 +58,9 @@ def fitted_map(
     labels that would collide at that view left out (app/maps.py)."""
     width = map_width(f"{key}_width")
     view = maps.view_for(bounds, width, height)
-    deck = maps.deck(maps.declutter(layers, view, width, height), view, ctx.settings.map_style, tooltip)
+    settings = ctx.settings
+    style = maps.basemap(settings.map_style, settings.map_tiles, settings.map_tiles_attribution)
+    deck = maps.deck(maps.declutter(layers, view, width, height), view, style, tooltip)
     st.pydeck_chart(deck, height=height, key=key)
 
 

@@ -214,6 +214,7 @@ else:
 if staff and "buildings" in (extra or []):
     with st.expander(t("map.per_building")):
         busiest = per_building.sort_values(["reports", "open"], ascending=False).head(50)
+        busiest = busiest.assign(grid_id=[ctx.grid_name(g) for g in busiest["grid_id"]])  # names, not codes
         shown_table(
             ctx,
             busiest[["address", "grid_id", "households", "reports", "open"]].rename(

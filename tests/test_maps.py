@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 import pydeck as pdk
+import pytest
 
 from app import maps
 
@@ -91,3 +92,31 @@ def test_the_demo_streets_seven_community_labels_all_fit_a_desktop_map(raw) -> N
             assert len(shown) == expected, shown  # a real desktop width: every community named
         else:
             assert 0 < len(shown) < len(communities)  # a phone: some names left to the tooltip
+
+
+def test_raster_tiles_become_a_style_with_escaped_attribution() -> None:
+    import base64
+
+    url = maps.basemap("", "https://t0.example.cn/img_w/{z}/{x}/{y}.png", "© 天地图 <script>x</script>")
+    assert url.startswith("data:application/json;base64,")
+    style = json.loads(base64.b64decode(url.split(",", 1)[1]))
+    source = style["sources"]["tiles"]
+    assert source["tiles"] == ["https://t0.example.cn/img_w/{z}/{x}/{y}.png"] and source["type"] == "raster"
+    assert "<script>" not in source["attribution"] and "&lt;script&gt;" in source["attribution"]
+    tms = json.loads(base64.b64decode(maps.basemap("", "http://gis.local/{z}/{x}/{-y}.png", "").split(",", 1)[1]))
+    assert tms["sources"]["tiles"]["scheme"] == "tms" and "{y}" in tms["sources"]["tiles"]["tiles"][0]
+    assert maps.basemap("https://styles.local/style.json", "http://t/{z}/{x}/{y}.png", "") == "https://styles.local/style.json"
+    assert maps.basemap("", "", "anything") == ""  # off by default: no basemap at all
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["ftp://tiles/{z}/{x}/{y}.png", "https://tiles/{z}/{x}.png", "tiles.local/{z}/{x}/{y}", "https://a b/{z}/{x}/{y}"],
+)
+def test_a_bad_tile_url_is_refused(template) -> None:
+    from app.settings import tile_template
+
+    with pytest.raises(ValueError):
+        tile_template(template)
+    assert tile_template("") == ""
+    assert tile_template(" http://127.0.0.1:8080/{z}/{x}/{y}.png ") == "http://127.0.0.1:8080/{z}/{x}/{y}.png"

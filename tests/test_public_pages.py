@@ -155,16 +155,24 @@ def test_public_output_holds_no_exact_issue_location(public_payloads, raw) -> No
             assert not re.findall(r"\b(?:2\d|10\d)\.\d{5,}", text), key  # no coordinate outside the map
 
 
-def test_public_map_sends_only_cells_of_at_least_k(public_payloads) -> None:
+def test_public_map_sends_only_cells_or_areas_of_at_least_k(public_payloads) -> None:
+    """Cells of 5 or more reports, or (the drill-down fallback) whole grids or communities of 5 or
+    more, with counts and colours only: never a point, an id or a person."""
     for (page, query, *rest), (_, decks) in public_payloads.items():
         assert bool(decks) == (page == "issue_map" and not rest[1:])
         for deck in decks:
             ids = {layer["id"] for layer in deck["layers"]}
             assert "issues" not in ids and "buildings" not in ids, query
-            cells = next(layer for layer in deck["layers"] if layer["id"] == "cells")["data"]
-            assert all(c["reports"] >= 5 for c in cells), query
-            assert all(set(c) <= {"lon", "lat", "reports", "open", "level", "share"}
-                       for c in cells)
+            assert len(ids & {"cells", "areas"}) <= 1, query
+            for layer in deck["layers"]:
+                if layer["id"] == "cells":
+                    assert all(c["reports"] >= 5 for c in layer["data"]), query
+                    assert all(set(c) <= {"lon", "lat", "reports", "open", "level", "share", "color", "days"}
+                               for c in layer["data"])
+                if layer["id"] == "areas":
+                    assert all(a["reports"] >= 5 for a in layer["data"]), query
+                    assert all(set(a) == {"polygon", "fill", "name", "reports", "open", "share", "days"}
+                               for a in layer["data"])
 
 
 def test_public_table_hides_private_descriptions_and_reporters(engine, raw) -> None:
