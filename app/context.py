@@ -28,6 +28,7 @@ from app.settings import Problem, Settings
 from app.startup import AuthConfig
 from data_access.access import access_of
 from data_access.localtime import Zone
+from data_access.names import english_name
 from data_access.reference import category_list, community_list, data_as_of, grid_list
 
 
@@ -113,6 +114,16 @@ class PageContext:
         """A category's name; "Unknown category" for a code the category table does not hold (Data
         health lists those codes for the administrator)."""
         return name_of(self.category_names, code, self.t("names.unknown_category"))
+
+    def department_name(self, department: object) -> str:
+        """A department (named in Chinese in the data) in the page's language; "Unknown" when none."""
+        if department is None or department != department or not str(department).strip():
+            return self.t("transparency.unknown")
+        if self.lang == "zh":
+            return str(department)
+        categories = self.query(category_list)
+        english = dict(zip(categories["department"], categories["department_en"], strict=True))
+        return english.get(department) or english_name(str(department))
 
     def community_name(self, code: object) -> str:
         return name_of(self.community_names, code, self.t("names.unknown_community"))

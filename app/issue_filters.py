@@ -128,7 +128,7 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
     _seed_from_url(key, allowed, today)
 
     with st.container(border=True):
-        row = st.columns([1.1, 1.6, 1.3, 1.2, 1.2])
+        row = st.columns([1.1, 1.5, 1.2, 1.1, 1.5])  # a grid's full name fits at 1366 px
         period = row[0].selectbox(
             t("filter.period"), PERIODS, key=f"{key}_period", format_func=lambda p: t("filter.periods." + p)
         )

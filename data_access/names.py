@@ -1,4 +1,4 @@
-"""English forms of Chinese place names, for a grid (or any area) whose feed gave none.
+"""English forms of Chinese place and office names, for a grid or a department whose feed gave none.
 
 Proper names are written in pinyin (虎头岩 -> Hutouyan), the generic words of Chinese
 administrative names are translated (社区 Community, 第3网格 Grid 3), and a name
@@ -19,6 +19,10 @@ from pypinyin import lazy_pinyin
 
 # Generic words at the end of a name, longest first: (Chinese, English).
 SUFFIXES = (
+    ("居委会", "Residents' Committee"),
+    ("纪工委", "Discipline Committee"),
+    ("中队", "Squad"),
+    ("平台", "Post"),
     ("社区", "Community"),
     ("街道", "Street"),
     ("小区", "Estate"),
@@ -30,6 +34,8 @@ SUFFIXES = (
     ("街", "Street"),
     ("巷", "Lane"),
     ("村", "Village"),
+    ("所", "Office"),
+    ("办", "Office"),
 )
 _GRID = re.compile(r"^(?P<area>.*?)(?:社区)?第?(?P<number>[0-9０-９一二三四五六七八九十]+)(?:号)?网格$")
 _DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}

@@ -52,7 +52,17 @@ def grid_list(
 
 @declare("public")
 def category_list(engine: Engine) -> pd.DataFrame:
-    return read_frame(engine, select(issue_categories).order_by(issue_categories.c.code))
+    """Categories with their department in both languages (`department_en` optional in the contract:
+    where absent or empty, the Chinese name's English form)."""
+    c = issue_categories.c
+    english = c.department_en if has_column(engine, "issue_categories.department_en") else literal(None, String)
+    query = select(c.code, c.name_zh, c.name_en, c.sla_hours, c.department, english.label("department_en"))
+    frame = read_frame(engine, query.order_by(c.code))
+    frame["department_en"] = [
+        english_or_given(en, zh) if _given(zh) else None
+        for en, zh in zip(frame["department_en"], frame["department"], strict=True)
+    ]
+    return frame
 
 
 @declare("public")

@@ -189,6 +189,7 @@ issue_categories = Table(
     Column("name_en", String(128), nullable=False),
     Column("sla_hours", Float),  # NULL: no time limit known (imports)
     Column("department", String(128)),
+    Column("department_en", String(128)),  # optional (OPTIONAL_COLUMNS): the department in English
 )
 
 issues = Table(

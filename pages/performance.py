@@ -113,7 +113,7 @@ if picked is not None:
 st.subheader(t("performance.departments"))
 department_table = pd.DataFrame(
     {
-        t("performance.col.department"): departments["department"].fillna(t("transparency.unknown")),
+        t("performance.col.department"): [ctx.department_name(d) for d in departments["department"]],
         t("performance.col.handled"): departments["received"],
         t("metric.median_time"): [formatting.hours(v, ctx.lang) for v in departments["median_hours"]],
         t("metric.on_time_share"): [formatting.share(v) for v in departments["on_time_share"]],

@@ -14,7 +14,7 @@ from data_access import analytical
 from data_access.contract import check_contract, ensure_usable
 from data_access.engine import make_readonly_engine
 from data_access.names import english_name, english_or_given
-from data_access.reference import community_list, grid_list
+from data_access.reference import category_list, community_list, grid_list
 from data_access.schema import grids
 from data_access.scope import Scope
 from fixtures.target import check_target, import_transaction
@@ -35,6 +35,8 @@ HAN = re.compile(r"[\u3400-\u9fff]")
         ("渝州路", "Yuzhou Road"),
         ("解放碑", "Jiefangbei"),
         ("Mission", "Mission"),  # already Latin: kept
+        ("市政所", "Shizheng Office"),  # a department the feed gave no English name
+        ("城管执法中队", "Chengguanzhifa Squad"),
         ("", ""),
     ],
 )
@@ -58,13 +60,16 @@ def test_the_demo_street_names_every_grid_in_english(raw) -> None:
 def _without_english_names(path) -> None:  # noqa: ANN001
     with sqlite3.connect(path) as conn:
         conn.execute("ALTER TABLE grids DROP COLUMN name_en")
+        conn.execute("ALTER TABLE issue_categories DROP COLUMN department_en")
 
 
 def test_a_database_without_grids_name_en_still_works_in_both_languages(sqlite_copy) -> None:
     _without_english_names(sqlite_copy)
     engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
-    report = ensure_usable(engine)  # not refused: the column is optional
-    assert report.missing_optional == ("grids.name_en",)
+    report = ensure_usable(engine)  # not refused: the columns are optional
+    assert set(report.missing_optional) == {"grids.name_en", "issue_categories.department_en"}
+    categories = category_list(engine)
+    assert list(categories["department_en"]) == [english_name(d) if d else None for d in categories["department"]]
     frame = grid_list(engine, Scope.street())
     assert list(frame["name_en"]) == [english_name(n) for n in frame["name"]]
     assert not frame["name_en"].str.contains(HAN).any()
@@ -94,6 +99,9 @@ def test_the_importer_adds_and_fills_english_names_and_keeps_those_given(sqlite_
         after = dict(conn.execute("SELECT grid_id, name_en FROM grids").fetchall())
     assert after[first] == "Tiger Rock One"  # the feed's own name is never replaced
     assert after[second] == rows[second]  # an emptied one is filled again
+    with sqlite3.connect(sqlite_copy) as conn:
+        departments = conn.execute("SELECT department, department_en FROM issue_categories").fetchall()
+    assert departments and all(en == english_name(zh) for zh, en in departments if zh)
     assert check_contract(make_readonly_engine(f"sqlite:///{sqlite_copy}")).missing_optional == ()
 
 
@@ -147,6 +155,26 @@ def test_english_pages_hold_no_chinese_and_no_raw_codes(page, query, raw) -> Non
         assert not re.search(rf"\b{word}\b", sent), word
     grid_codes = set(raw["grids"]["grid_id"])
     assert not {code for code in grid_codes if re.search(rf"\b{re.escape(code)}\b", sent)}
+
+
+@pytest.mark.usefixtures("app_env")
+def test_performance_names_departments_in_english(raw) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from app import state
+    from tests.apptest_helpers import ROOT, USERS, open_url_path, signed_in
+
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
+    at.session_state[state._LOGIN] = signed_in(USERS["street_official"])  # noqa: SLF001
+    at.query_params["lang"] = "en"
+    at.run()
+    open_url_path(at, "performance").run()
+    assert not at.exception
+    column = translate("en", "performance.col.department")
+    table = next(frame.value for frame in at.dataframe if column in frame.value.columns)
+    english = set(raw["issue_categories"]["department_en"])
+    assert set(table[column]) - {translate("en", "transparency.unknown")} <= english
+    assert not any(HAN.search(str(v)) for v in table[column])
 
 
 @pytest.mark.usefixtures("app_env")

@@ -25,12 +25,17 @@ PUBLIC = ("overview", "issue_map", "transparency", "volunteers")
 STAFF = ("patrols", "watchlist", "performance")
 MAPS = {"issue_map": 40, "patrols": 500, "watchlist": 20}  # data pixels at least: staff see small dots
 
-CUT_TEXT = """() => [...document.querySelectorAll(
-        '[data-testid="stMain"] button, [data-testid="stWidgetLabel"], [data-testid="stMetricLabel"],'
-        + ' [data-testid="stMetricValue"], [data-baseweb="select"] [title], [data-baseweb="tag"]')]
-    .filter(el => el.offsetParent !== null && el.innerText.trim())
-    .filter(el => el.scrollWidth > el.clientWidth + 1)
-    .map(el => el.innerText.trim().slice(0, 30))"""
+CUT_TEXT = """() => {
+    const boxes = [...document.querySelectorAll('[data-testid="stMain"] button, [data-testid="stWidgetLabel"],'
+        + ' [data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-baseweb="tag"] span')];
+    // A select box's chosen value: the innermost text of the box.
+    const values = [...document.querySelectorAll('[data-baseweb="select"] div')]
+        .filter(el => !el.querySelector('div') && el.innerText.trim());
+    return [...boxes, ...values]
+        .filter(el => el.offsetParent !== null && el.innerText.trim())
+        .filter(el => el.scrollWidth > el.clientWidth + 1)
+        .map(el => el.innerText.trim().slice(0, 30));
+}"""
 METRICS = """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
     m.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
     m.querySelector('[data-testid="stMetricValue"]').innerText.trim()]))"""
