@@ -27,14 +27,14 @@ MAPS = {"issue_map": 40, "patrols": 500, "watchlist": 20}  # data pixels at leas
 
 CUT_TEXT = """() => {
     const boxes = [...document.querySelectorAll('[data-testid="stMain"] button, [data-testid="stWidgetLabel"],'
-        + ' [data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-baseweb="tag"] span')];
-    // A select box's chosen value: the innermost text of the box.
-    const values = [...document.querySelectorAll('[data-baseweb="select"] div')]
-        .filter(el => !el.querySelector('div') && el.innerText.trim());
+        + ' [data-testid="stMetricLabel"], [data-testid="stMetricValue"], [data-baseweb="tag"] span')]
+        .filter(el => el.innerText.trim());
+    // A select box shows its chosen value in a text input (react-aria's combo box).
+    const values = [...document.querySelectorAll('[data-testid="stSelectbox"] input')].filter(el => el.value);
     return [...boxes, ...values]
-        .filter(el => el.offsetParent !== null && el.innerText.trim())
+        .filter(el => el.offsetParent !== null)
         .filter(el => el.scrollWidth > el.clientWidth + 1)
-        .map(el => el.innerText.trim().slice(0, 30));
+        .map(el => (el.value || el.innerText).trim().slice(0, 30));
 }"""
 METRICS = """() => Object.fromEntries([...document.querySelectorAll('[data-testid="stMetric"]')].map(m => [
     m.querySelector('[data-testid="stMetricLabel"]').innerText.trim(),
@@ -103,7 +103,7 @@ def test_public_map_after_every_single_filter_choice_is_never_blank(day_server, 
     """One filter at a time, as a visitor tries them: the map draws cells or whole areas, or says
     that nothing reaches k; it never shows an empty map without a word."""
     day, base = day_server
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = context.new_page()
     notice = translate("zh", "map.nothing_shown", total="", k="").split("，")[0][:6]
     for query in ("period=7d", "period=12m", "community=C03", "grid=C02-G1", "show=open", "cat=garbage", "channel=app"):
@@ -112,4 +112,5 @@ def test_public_map_after_every_single_filter_choice_is_never_blank(day_server, 
         said = notice in page.inner_text("[data-testid='stMain']")
         empty = translate("zh", "map.empty") in page.inner_text("[data-testid='stMain']")
         assert drawn > 500 or said or empty, f"{query} on {day}: a blank map and no word why"
+        assert page.evaluate(CUT_TEXT) == [], f"{query}: a chosen value or label is cut"
     context.close()
