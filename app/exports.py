@@ -89,10 +89,10 @@ def table_downloads(
             args=(ctx, name, extension, len(frame), filters) if ctx.audience.audited else None,
         )
 
-    columns = st.columns([1, 1, 1.4, 3])
-    button(columns[0], ctx.t("export.csv"), lambda: frame.to_csv(index=False).encode("utf-8-sig"), "csv", "text/csv")
+    row = st.container(horizontal=True, wrap=True)  # each button as wide as its label, in any language
+    button(row, ctx.t("export.csv"), lambda: frame.to_csv(index=False).encode("utf-8-sig"), "csv", "text/csv")
     button(
-        columns[1],
+        row,
         ctx.t("export.xlsx"),
         lambda: xlsx_bytes(frame, name),
         "xlsx",
@@ -100,7 +100,7 @@ def table_downloads(
     )
     if open311 is not None:
         button(
-            columns[2],
+            row,
             ctx.t("export.open311"),
             lambda: json.dumps(open311, ensure_ascii=False, indent=1).encode("utf-8"),
             "json",
