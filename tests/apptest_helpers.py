@@ -36,15 +36,25 @@ def session_user(at: AppTest) -> User | None:
     return login.user if isinstance(login, state.Login) else None
 
 
-def run_app(page: str | None = None, user: User | None = None, lang: str | None = None) -> AppTest:
+def run_app(
+    page: str | None = None, user: User | None = None, lang: str | None = None, params: dict[str, str] | None = None
+) -> AppTest:
+    """The app at `page` (by its URL path) for `user`, with these URL parameters on the first request."""
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
     if user is not None:
         at.session_state[state._LOGIN] = signed_in(user)  # noqa: SLF001
-    if lang:
-        at.query_params["lang"] = lang
+    for name, value in (({"lang": lang} if lang else {}) | (params or {})).items():
+        at.query_params[name] = value
     at.run()
     if page and page != "overview":
         open_url_path(at, page).run()
+    return at
+
+
+def open_page(page: str, params: dict[str, str] | None = None, user: User | None = None, lang: str = "zh") -> AppTest:
+    """`run_app`, asserting that the page ran without an exception."""
+    at = run_app(page, user, lang, params)
+    assert not at.exception, at.exception
     return at
 
 

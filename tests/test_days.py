@@ -16,7 +16,7 @@ from data_access import localtime, periods
 from data_access.summary import build_summary
 from fixtures.generate import generate
 from fixtures.scales import TINY
-from tests.apptest_helpers import ROOT, USERS, open_url_path, rendered, run_app
+from tests.apptest_helpers import USERS, open_page, rendered, run_app
 
 DAYS = {  # UTC instants; Chongqing is 8 hours ahead
     "monday_0800": "2026-11-30T00:00",
@@ -47,18 +47,7 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def _page(page: str, user=None, **params: str) -> AppTest:  # noqa: ANN001
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
-    if user is not None:
-        from tests.apptest_helpers import signed_in
-
-        at.session_state["_login"] = signed_in(user)
-    for name, value in {"lang": "zh", **params}.items():
-        at.query_params[name] = value
-    at.run()
-    if page != "overview":
-        open_url_path(at, page).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(page, params, user)
 
 
 def _wall(at: AppTest) -> dict[str, str]:

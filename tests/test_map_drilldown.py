@@ -12,27 +12,14 @@ import pytest
 from app import maps
 from app.i18n import translate
 from tests import reference
-from tests.apptest_helpers import USERS, texts
+from tests.apptest_helpers import USERS, open_page, texts
 
 pytestmark = pytest.mark.usefixtures("app_env")
 UNTIL = pd.Timestamp("2026-11-29") + pd.Timedelta(hours=16)  # local midnight after the tiny street's day
 
 
-def _open(query: dict[str, str], user=None, lang: str = "zh"):  # noqa: ANN001
-    from streamlit.testing.v1 import AppTest
-
-    from app import state
-    from tests.apptest_helpers import ROOT, open_url_path, signed_in
-
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
-    if user is not None:
-        at.session_state[state._LOGIN] = signed_in(user)  # noqa: SLF001
-    for name, value in {"lang": lang, **query}.items():
-        at.query_params[name] = value
-    at.run()
-    open_url_path(at, "issue_map").run()
-    assert not at.exception, at.exception
-    return at
+def _open(query: dict[str, str], user=None, lang: str = "zh"):  # noqa: ANN001, ANN202
+    return open_page("issue_map", query, user, lang)
 
 
 def _layers(at) -> dict[str, list]:  # noqa: ANN001

@@ -18,7 +18,7 @@ from data_access.reference import category_list, community_list, grid_list
 from data_access.schema import grids
 from data_access.scope import Scope
 from fixtures.target import check_target, import_transaction
-from tests.apptest_helpers import payload
+from tests.apptest_helpers import open_page, payload
 
 HAN = re.compile(r"[\u3400-\u9fff]")
 
@@ -117,19 +117,8 @@ def test_community_names_fall_back_across_languages(sqlite_copy) -> None:
 # --- pages -------------------------------------------------------------------------------------
 
 
-def _open(page: str, query: dict[str, str], lang: str = "en"):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.apptest_helpers import ROOT, open_url_path
-
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
-    for name, value in {"lang": lang, **query}.items():
-        at.query_params[name] = value
-    at.run()
-    if page != "overview":
-        open_url_path(at, page).run()
-    assert not at.exception, at.exception
-    return at
+def _open(page: str, query: dict[str, str], lang: str = "en"):  # noqa: ANN202
+    return open_page(page, query, lang=lang)
 
 
 @pytest.mark.usefixtures("app_env")
@@ -159,17 +148,9 @@ def test_english_pages_hold_no_chinese_and_no_raw_codes(page, query, raw) -> Non
 
 @pytest.mark.usefixtures("app_env")
 def test_performance_names_departments_in_english(raw) -> None:
-    from streamlit.testing.v1 import AppTest
+    from tests.apptest_helpers import USERS
 
-    from app import state
-    from tests.apptest_helpers import ROOT, USERS, open_url_path, signed_in
-
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
-    at.session_state[state._LOGIN] = signed_in(USERS["street_official"])  # noqa: SLF001
-    at.query_params["lang"] = "en"
-    at.run()
-    open_url_path(at, "performance").run()
-    assert not at.exception
+    at = open_page("performance", user=USERS["street_official"], lang="en")
     column = translate("en", "performance.col.department")
     table = next(frame.value for frame in at.dataframe if column in frame.value.columns)
     english = set(raw["issue_categories"]["department_en"])

@@ -12,7 +12,7 @@ from app.i18n import translate
 from app.settings import load_settings
 from app.targets import Targets, judge, parse_targets
 from app.widgets import JUDGEMENT_COLORS
-from tests.apptest_helpers import rendered, texts
+from tests.apptest_helpers import open_page, rendered, texts
 
 # --- the setting -------------------------------------------------------------------------------
 
@@ -93,19 +93,8 @@ def test_a_bad_setting_falls_back_to_the_defaults_and_is_named(monkeypatch) -> N
 # --- pages -------------------------------------------------------------------------------------
 
 
-def _open(page: str, query: dict[str, str], lang: str = "zh"):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.apptest_helpers import ROOT, open_url_path
-
-    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=60)
-    for name, value in {"lang": lang, **query}.items():
-        at.query_params[name] = value
-    at.run()
-    if page != "overview":
-        open_url_path(at, page).run()
-    assert not at.exception, at.exception
-    return at
+def _open(page: str, query: dict[str, str], lang: str = "zh"):  # noqa: ANN202
+    return open_page(page, query, lang=lang)
 
 
 def _metric(at, label: str):
