@@ -40,8 +40,12 @@ counts = ctx.query(issue_map.category_counts, filters, view.show)
 reports = int(counts["reports"].sum())
 cols = st.columns(3)
 kpi(cols[0], t("map.reports"), formatting.number(reports, ctx.lang))
-resolved_share = (counts["reports"] * counts["share_resolved"]).sum() / reports if reports else None
-kpi(cols[1], t("metric.resolution_rate"), formatting.share(resolved_share), help_text=t("map.resolved_help"))
+# Only open (or only finished) issues: their resolution rate is 0 % (or 100 %) by definition, a
+# figure that says nothing; the tile says why it is empty instead.
+everything = reports and view.show == "all"
+resolved_share = (counts["reports"] * counts["share_resolved"]).sum() / reports if everything else None
+resolved_help = t("map.resolved_help") if view.show == "all" else t("map.resolved_not_applicable")
+kpi(cols[1], t("metric.resolution_rate"), formatting.share(resolved_share), help_text=resolved_help)
 top = ctx.category_name(counts["category_code"].iloc[0]) if reports else formatting.MISSING
 kpi(cols[2], t("map.top_category"), str(top))
 if not reports:
@@ -109,10 +113,15 @@ else:
 points_fall_back = mode == "points" and reports > MAX_POINTS  # past a few thousand points, send aggregates
 if points_fall_back:
     mode = "cells"
+# Colours that can say something about what is shown: only open issues are all 0 % resolved, and
+# only finished ones have no open age.
+color_modes = [c for c in maps.COLOR_MODES if (c, view.show) not in (("resolved", "open"), ("age", "resolved"))]
+if st.session_state.get("map_color") not in color_modes:
+    st.session_state["map_color"] = "count"
 color_by = (
     st.segmented_control(
         t("map.color_by"),
-        list(maps.COLOR_MODES),
+        color_modes,
         default="count",
         key="map_color",
         format_func=lambda c: t("map.colors." + c),

@@ -124,3 +124,15 @@ def test_age_colours_run_from_new_to_a_month_old() -> None:
     young, old = maps.age_color(0), maps.age_color(maps.AGE_FULL_DAYS)
     assert maps.age_color(maps.AGE_FULL_DAYS * 3) == old  # older than the ramp: its deepest colour
     assert sum(young[:3]) > sum(maps.age_color(10)[:3]) > sum(old[:3])  # older is darker
+
+
+@pytest.mark.parametrize(("show", "absent"), [("open", "resolved"), ("resolved", "age")])
+def test_no_colour_or_rate_that_is_fixed_by_the_choice(show, absent) -> None:
+    """Only open issues are 0 % resolved by definition: no "resolved" colour and no 0.0 % rate."""
+    at = _open({"period": "12m", "show": show})
+    assert translate("zh", f"map.colors.{absent}") not in at.segmented_control(key="map_color").options
+    rate = next(m for m in at.metric if m.label == translate("zh", "metric.resolution_rate"))
+    assert rate.value == "—" and rate.help == translate("zh", "map.resolved_not_applicable")
+    everything = _open({"period": "12m"})
+    offered = set(everything.segmented_control(key="map_color").options)
+    assert offered == {translate("zh", f"map.colors.{c}") for c in maps.COLOR_MODES}

@@ -5,6 +5,7 @@ drawn, and the same figure under the same label on the overview and on Transpare
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -93,7 +94,7 @@ def test_every_page_on_a_real_day(size, day_server, browser) -> None:
             assert page_id not in MAPS, f"{page_id}: no map"
         page.screenshot(path=str(SCREENSHOTS / f"day-{day}-{page_id}-{size}.png"))
     # A week in progress is never a 0 % figure: the patrol page opens on the last complete week.
-    assert not [v for v in figures["patrols"].values() if v.startswith("0.0%")], figures["patrols"]
+    assert not [v for v in figures["patrols"].values() if re.match(r"0\.0%", v)], figures["patrols"]
     # The same label, the same number: the overview and Transparency both default to the last 30 days.
     for key in ("metric.received", "metric.resolution_rate", "metric.on_time_share"):
         label = translate("zh", key)
@@ -133,4 +134,31 @@ def test_english_pages_fit_too(size, day_server, browser) -> None:
         cut = page.evaluate(CUT_TEXT)
         assert cut == [], f"{page_id} in English at {size}: text cut off: {cut}"
         page.screenshot(path=str(SCREENSHOTS / f"day-en-{page_id}-{size}.png"))
+    context.close()
+
+
+@pytest.mark.parametrize("screen", [(1920, 1080), (3840, 2160)], ids=["1080p", "4k"])
+def test_big_screen_on_a_real_day(screen, day_server, browser) -> None:
+    """The meeting-room screen on Monday morning, the 1st and mid-week: no 0 % from the week that has
+    just begun, no text under 2.5 % of the height, nothing cut, no scrolling."""
+    from tests.e2e.test_big_screen_browser import CUT_TEXT as SCREEN_CUT
+    from tests.e2e.test_big_screen_browser import SMALLEST_TEXT
+
+    day, base = day_server
+    width, height = screen
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    for panel in ("wall", "patrols", "areas"):
+        page.goto(f"{base}/big_screen?panel={panel}&lang=zh")
+        page.wait_for_selector(".bs-panel .bs-split, .bs-panel .bs-wall", timeout=30_000)
+        page.wait_for_timeout(800)
+        text = page.inner_text(".bs-panel")
+        assert not re.search(r"(?<![\d.])0\.0%", text), f"{panel} on {day}: a 0 % figure"
+        smallest = page.evaluate(SMALLEST_TEXT)
+        assert smallest["min"] >= 0.025 * height - 0.5, (panel, day, smallest)
+        assert page.evaluate(SCREEN_CUT) == [], (panel, day)
+        assert page.evaluate("() => document.documentElement.scrollHeight - innerHeight") <= 1
+        if panel == "patrols":
+            assert "/7" in page.inner_text(".bs-progress")  # this week's pace, never judged as missed
+        page.screenshot(path=str(SCREENSHOTS / f"day-{day}-big_screen-{panel}-{width}.png"))
     context.close()
