@@ -31,7 +31,7 @@ V2_COLUMNS = (
 
 
 # Columns a database may lack: the app reads them when present and falls back without them.
-OPTIONAL_COLUMNS = ("grids.name_en", "issue_categories.department_en")
+OPTIONAL_COLUMNS = ("grids.name_en", "issue_categories.department_en", "activities.title_en")
 
 
 def present_columns(engine: Engine, table: str) -> frozenset[str]:

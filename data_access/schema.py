@@ -264,6 +264,7 @@ activities = Table(
     metadata,
     Column("activity_id", Integer, primary_key=True),
     Column("title", String(256), nullable=False),
+    Column("title_en", String(256)),  # optional (OPTIONAL_COLUMNS): the title in English
     Column("kind", String(32), nullable=False),
     Column("community_id", String(32), ForeignKey("communities.community_id"), nullable=False),
     Column("starts_at", DateTime, nullable=False),

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import String, and_, func, literal, select, true
 from sqlalchemy.engine import Engine
 
 from data_access.access import declare
+from data_access.contract import has_column
 from data_access.frames import read_frame
 from data_access.localtime import zone_of
 from data_access.schema import activities, buildings, grids, participations, residents, volunteers
@@ -125,26 +126,29 @@ def points_per_thousand_residents(engine: Engine, since: datetime | None, until:
 def activities_between(
     engine: Engine, since: datetime, until: datetime, community_id: str | None = None, limit: int = 50
 ) -> pd.DataFrame:
-    """Activities starting in [since, until), with how many volunteers checked in."""
+    """Activities starting in [since, until), with how many volunteers checked in; `title_en` is
+    NULL where the database has no English title (an optional column)."""
     joined = func.count(participations.c.volunteer_id).label("participants")
+    has_english = has_column(engine, "activities.title_en")
+    english = activities.c.title_en if has_english else literal(None, String).label("title_en")
+    columns = [
+        activities.c.activity_id,
+        activities.c.title,
+        activities.c.kind,
+        activities.c.community_id,
+        activities.c.starts_at,
+        activities.c.ends_at,
+        activities.c.points,
+    ]
     query = (
-        select(
-            activities.c.activity_id,
-            activities.c.title,
-            activities.c.kind,
-            activities.c.community_id,
-            activities.c.starts_at,
-            activities.c.ends_at,
-            activities.c.points,
-            joined,
-        )
+        select(*columns, english, joined)
         .select_from(activities.outerjoin(participations, participations.c.activity_id == activities.c.activity_id))
         .where(
             activities.c.starts_at >= since,
             activities.c.starts_at < until,
             activities.c.community_id == community_id if community_id else true(),
         )
-        .group_by(*activities.c)
+        .group_by(*columns, *([activities.c.title_en] if has_english else []))
         .order_by(activities.c.starts_at)
         .limit(limit)
     )

@@ -120,15 +120,19 @@ for column, title, start, end in (
         if listing.empty:
             st.info(t("volunteers.none"))
             continue
+        # In English the English title where the database has one; the community's own title otherwise.
+        titles = listing["title"]
+        if ctx.lang == "en":
+            titles = listing["title_en"].where(listing["title_en"].fillna("").str.strip() != "", listing["title"])
         shown_table(
             ctx,
             pd.DataFrame(
                 {
                     t("volunteers.col.when"): [formatting.local_datetime(v, ctx.lang) for v in listing["starts_at"]],
                     t("volunteers.col.activity"): [
-                        f"{a} · {t('activity.' + k)}" for a, k in zip(listing["title"], listing["kind"], strict=True)
+                        f"{a} · {t('activity.' + k)}" for a, k in zip(titles, listing["kind"], strict=True)
                     ],
-                    t("filter.community"): [community_names.get(c, c) for c in listing["community_id"]],
+                    t("filter.community"): [ctx.community_name(c) for c in listing["community_id"]],
                     t("volunteers.points"): listing["points"],
                     t("volunteers.col.joined"): listing["participants"],
                 }

@@ -168,3 +168,23 @@ def test_an_unknown_category_code_is_named_as_unknown(lang, raw) -> None:
     sent = payload(_open("transparency", everything, lang))
     assert not {code for code in planted if code in sent}
     assert translate(lang, "names.unknown_category") in sent
+
+
+@pytest.mark.usefixtures("app_env")
+def test_activities_are_listed_by_their_english_title_in_english() -> None:
+    at = _open("volunteers", {}, "en")
+    column = translate("en", "volunteers.col.activity")
+    listed = [v for frame in at.dataframe if column in frame.value.columns for v in frame.value[column]]
+    assert listed and not [v for v in listed if HAN.search(v)]  # nicknames are names; titles are English
+
+
+def test_activities_without_english_titles_keep_their_own(sqlite_copy) -> None:
+    from datetime import datetime
+
+    from data_access.volunteers import activities_between
+
+    with sqlite3.connect(sqlite_copy) as conn:
+        conn.execute("ALTER TABLE activities DROP COLUMN title_en")
+    engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    listing = activities_between(engine, datetime(2020, 1, 1), datetime(2030, 1, 1), None, 20)
+    assert len(listing) == 20 and listing["title_en"].isna().all() and listing["title"].notna().all()
