@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +46,21 @@ def tiny_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{path}"
 
 
+@contextmanager
+def fresh_postgres_schema(prefix: str) -> Iterator[tuple[str, str]]:
+    """(a URL whose search_path is a new, empty schema, the schema's name); the schema is dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}", schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def tiny_postgres_url() -> Iterator[str]:
     reason = _postgres_available()
@@ -52,18 +68,19 @@ def tiny_postgres_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(reason + "; CI must test PostgreSQL")
         pytest.skip(reason)
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    try:
+    with fresh_postgres_schema("t") as (url, _):
         generate(url, TINY, SEED, AS_OF)
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+
+
+@pytest.fixture
+def empty_postgres_schema() -> Iterator[tuple[str, str]]:
+    """A new, empty PostgreSQL schema for one test: (its URL, its name)."""
+    reason = _postgres_available()
+    if reason:
+        pytest.skip(reason)
+    with fresh_postgres_schema("imp") as found:
+        yield found
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

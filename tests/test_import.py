@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import textwrap
-import uuid
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
 
 from data_access.summary import build_summary
 from fixtures.import_mapping import MappingError, load_mapping
 from fixtures.importer import import_file
-from tests.conftest import PG_ADMIN_URL, _postgres_available
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT.parent / "shared" / "samples" / "sf311_cases_sample_10000_no-geo.csv"
@@ -86,24 +83,12 @@ def test_reimporting_the_same_file_changes_nothing(sf_db, tmp_path) -> None:
 
 
 @needs_sample
-def test_import_into_postgresql_gives_the_same_summary(sf_db) -> None:
-    reason = _postgres_available()
-    if reason:
-        pytest.skip(reason)
-    schema = f"imp_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-        assert import_file(url, SAMPLE, load_mapping(SF), Path(f"/tmp/{schema}.rejects.csv")).new == 10_000
-        on_pg, on_sqlite = build_summary(url), build_summary(f"sqlite:///{sf_db}")
-        for key in ("total", "by_status", "resolution_rate", "median_hours_to_resolve", "p90_hours_to_resolve"):
-            assert on_pg[key] == on_sqlite[key], key
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def test_import_into_postgresql_gives_the_same_summary(sf_db, empty_postgres_schema) -> None:
+    url, schema = empty_postgres_schema
+    assert import_file(url, SAMPLE, load_mapping(SF), Path(f"/tmp/{schema}.rejects.csv")).new == 10_000
+    on_pg, on_sqlite = build_summary(url), build_summary(f"sqlite:///{sf_db}")
+    for key in ("total", "by_status", "resolution_rate", "median_hours_to_resolve", "p90_hours_to_resolve"):
+        assert on_pg[key] == on_sqlite[key], key
 
 
 MESSY = textwrap.dedent('''\

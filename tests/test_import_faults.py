@@ -284,33 +284,21 @@ def test_a_version_1_database_is_brought_to_version_2(export, sqlite_copy, tmp_p
     assert ensure_usable(make_readonly_engine(f"sqlite:///{sqlite_copy}")).schema_version == "2"
 
 
-def test_postgresql_import_failure_leaves_the_schema_as_it_was(export, tmp_path, monkeypatch, capsys) -> None:
-    import uuid
+def test_postgresql_import_failure_leaves_the_schema_as_it_was(
+    export, tmp_path, monkeypatch, capsys, empty_postgres_schema
+) -> None:
+    from sqlalchemy import inspect
 
-    from sqlalchemy import inspect, text
+    from fixtures.sync_issues import IssueSync
 
-    from tests.conftest import PG_ADMIN_URL, _postgres_available
-
-    reason = _postgres_available()
-    if reason:
-        pytest.skip(reason)
-    schema = f"imp_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        from fixtures.sync_issues import IssueSync
-
-        monkeypatch.setattr(IssueSync, "_insert", lambda self, rows: (_ for _ in ()).throw(KeyboardInterrupt))
-        source = _csv(None)(tmp_path, export)
-        url = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-        assert importer.main(["--db", url, "--mapping", str(MAPPING), str(source)]) == 130
-        with admin.connect() as conn:
-            assert inspect(conn).get_table_names(schema=schema) == []  # not even the tables stayed
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    url, schema = empty_postgres_schema
+    monkeypatch.setattr(IssueSync, "_insert", lambda self, rows: (_ for _ in ()).throw(KeyboardInterrupt))
+    source = _csv(None)(tmp_path, export)
+    assert importer.main(["--db", url, "--mapping", str(MAPPING), str(source)]) == 130
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names(schema=schema) == []  # not even the tables stayed
+    engine.dispose()
 
 
 def test_open311_json_needs_no_encoding_guess(tmp_path, sqlite_copy) -> None:
