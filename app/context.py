@@ -121,9 +121,12 @@ class PageContext:
             return self.t("transparency.unknown")
         if self.lang == "zh":
             return str(department)
+        return self._departments_en.get(department) or english_name(str(department))
+
+    @cached_property
+    def _departments_en(self) -> dict[str, str]:
         categories = self.query(category_list)
-        english = dict(zip(categories["department"], categories["department_en"], strict=True))
-        return english.get(department) or english_name(str(department))
+        return dict(zip(categories["department"], categories["department_en"], strict=True))
 
     def community_name(self, code: object) -> str:
         return name_of(self.community_names, code, self.t("names.unknown_community"))
