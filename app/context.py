@@ -167,14 +167,18 @@ class PageContext:
             success=success,
         )
 
-    def link(self, page_id: str, label: str | None = None, icon: str | None = None) -> None:
-        """A link to another page that keeps the language."""
+    def link(
+        self, page_id: str, label: str | None = None, icon: str | None = None, params: dict[str, str] | None = None
+    ) -> None:
+        """A link to another page that keeps the language; `params` open it on a filtered list (the
+        page validates them and its data layer applies the visitor's scope, so a shared link shows a
+        colleague with the same rights the same list, and nobody more than their own)."""
         spec = registry.by_id(page_id)
         st.page_link(
             self.pages[page_id],
             label=label or self.t(spec.title_key),
             icon=icon or spec.icon,
-            query_params=lang_params(self.lang),
+            query_params=lang_params(self.lang) | (params or {}),
         )
 
 

@@ -25,7 +25,8 @@ from data_access.periods import Period
 from data_access.schema import CHANNELS
 
 PERIODS = ("7d", "30d", "90d", "12m", "custom")  # their meaning: data_access/periods.py
-SHOW = ("all", "open", "resolved")
+ALL_TIME = (*PERIODS[:-1], "all", "custom")  # lists that may reach back to the first report (the map)
+SHOW = ("all", "open", "resolved", "overdue")  # overdue: open past the category's time limit, at the data's now
 EARLIEST = date(2000, 1, 1)
 ALL = ""  # the "no narrowing" choice of a selectbox (None would show Streamlit's placeholder)
 
@@ -43,6 +44,7 @@ class IssueView:
     show: str = narrowing("show", None, "all")
     community: str = narrowing("community", "community_ids")
     grid: str = narrowing("grid", "grid_ids")
+    at: datetime | None = None  # the data's "now": the instant "overdue" is judged at
 
     @classmethod
     def narrowings(cls) -> list:
@@ -53,16 +55,18 @@ class IssueView:
         return self.span.key
 
     @property
-    def since(self) -> datetime:
-        return self.span.since  # type: ignore[return-value] - the filter's periods all have bounds
+    def since(self) -> datetime | None:
+        return self.span.since  # None: "all" reaches back to the first report
 
     @property
-    def until(self) -> datetime:
-        return self.span.until  # type: ignore[return-value]
+    def until(self) -> datetime | None:
+        return self.span.until
 
     @property
     def filters(self) -> IssueFilters:
         values: dict[str, Any] = {"since": self.since, "until": self.until}
+        if self.show == "overdue":
+            values["overdue_at"] = self.at
         for item in self.narrowings():
             value = getattr(self, item.name)
             if item.metadata["filter"]:
@@ -75,7 +79,8 @@ class IssueView:
 
     def as_dict(self) -> dict[str, str]:
         """Every field as text (the audit entry of a view or an export)."""
-        out = {"period": self.period, "first_day": str(self.span.first_day), "last_day": str(self.span.last_day)}
+        first, last = self.span.first_day, self.span.last_day
+        out = {"period": self.period, "first_day": str(first or ""), "last_day": str(last or "")}
         return out | {item.name: _text(getattr(self, item.name)) for item in self.narrowings()}
 
     def url_params(self, lang: str) -> dict[str, str]:
@@ -95,9 +100,9 @@ def _text(value: object) -> str:
     return ",".join(value) if isinstance(value, tuple) else str(value or "")
 
 
-def _seed_from_url(key: str, allowed: dict[str, Any], today: date) -> None:
+def _seed_from_url(key: str, allowed: dict[str, Any], today: date, periods_offered: tuple[str, ...]) -> None:
     """Seed every filter widget from its validated URL parameter (first run of the session only)."""
-    url_state.seed(f"{key}_period", url_state.choice("period", PERIODS, "30d"))
+    url_state.seed(f"{key}_period", url_state.choice("period", periods_offered, "30d"))
     for item in IssueView.narrowings():
         name, options = item.metadata["url"], allowed[item.name]
         if item.default == ():
@@ -110,9 +115,17 @@ def _seed_from_url(key: str, allowed: dict[str, Any], today: date) -> None:
         st.session_state[f"{key}_range"] = (min(start, end), end)
 
 
-def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_status: bool = True) -> IssueView:
+def filter_bar(
+    ctx: PageContext,
+    key: str,
+    grid_community: dict[str, str],
+    show_status: bool = True,
+    periods_offered: tuple[str, ...] = PERIODS,
+    write_url: bool = True,
+) -> IssueView:
     """Render the filters (seeded from the URL), write them back to the URL, return the view.
-    `grid_community`: the grids offered (grid id -> its community id)."""
+    `grid_community`: the grids offered (grid id -> its community id). A page that keeps more in
+    its URL (the map's chosen issue) passes write_url=False and writes view.url_params itself."""
     t = ctx.t
     category_names = ctx.category_names
     community_names = {c: n for c, n in ctx.community_names.items() if c in set(grid_community.values())}
@@ -125,12 +138,12 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
         "community": community_names,
         "grid": grid_names,
     }
-    _seed_from_url(key, allowed, today)
+    _seed_from_url(key, allowed, today, periods_offered)
 
     with st.container(border=True):
         row = st.columns([1.1, 1.5, 1.2, 1.1, 1.5])  # a grid's full name fits at 1366 px
         period = row[0].selectbox(
-            t("filter.period"), PERIODS, key=f"{key}_period", format_func=lambda p: t("filter.periods." + p)
+            t("filter.period"), periods_offered, key=f"{key}_period", format_func=lambda p: t("filter.periods." + p)
         )
         chosen_categories = row[1].multiselect(
             t("filter.category"),
@@ -175,6 +188,9 @@ def filter_bar(ctx: PageContext, key: str, grid_community: dict[str, str], show_
                 or "all"
             )
 
-    view = IssueView(span, tuple(chosen_categories), tuple(chosen_channels), show, community or ALL, grid or ALL)
-    url_state.write(view.url_params(ctx.lang))
+    view = IssueView(
+        span, tuple(chosen_categories), tuple(chosen_channels), show, community or ALL, grid or ALL, ctx.as_of
+    )
+    if write_url:
+        url_state.write(view.url_params(ctx.lang))
     return view

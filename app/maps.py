@@ -299,6 +299,27 @@ def point_layer(points: pd.DataFrame) -> pdk.Layer:
     )
 
 
+PICKED_RING = [196, 30, 98, 255]  # the chosen issue or building: a ring no other layer uses
+
+
+def picked_layer(lon: float, lat: float) -> pdk.Layer:
+    """A ring around the one thing chosen beside the map (drawn over the data, never picked)."""
+    return pdk.Layer(
+        "ScatterplotLayer",
+        [{"lon": lon, "lat": lat}],
+        id="picked",
+        get_position=["lon", "lat"],
+        get_radius=14,
+        radius_min_pixels=11,
+        radius_max_pixels=22,
+        filled=False,
+        stroked=True,
+        get_line_color=PICKED_RING,
+        line_width_min_pixels=3,
+        pickable=False,
+    )
+
+
 def grid_fill_layer(rows: list[dict]) -> pdk.Layer:
     """Grids filled with a colour each (rows: polygon, fill, and whatever the tooltip shows)."""
     return pdk.Layer(

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.targets import Targets, parse_targets
+from data_access.priority import Weights, parse_weights
 from data_access import localtime
 from data_access.engine import PROJECT_ROOT, demo_database_url
 
@@ -228,6 +229,13 @@ class Settings:
         "The street's targets (resolution rate, on-time share, patrol compliance, alert dispatch; "
         "on-time per category): an [app.targets] table, or JSON in SYL_TARGETS (app/targets.py).",
         parse_targets,
+    )
+    patrol_priority: Weights = setting(
+        Weights(),
+        "SYL_PATROL_PRIORITY",
+        "Weights of the daily patrol priority per grid (overdue_issues, open_alerts, overdue_visits, "
+        "offline_devices; 0-100 each): an [app.patrol_priority] table, or JSON (data_access/priority.py).",
+        parse_weights,
     )
     default_language: str = setting(
         "zh", "SYL_DEFAULT_LANGUAGE", "Language when the URL does not ask for one: zh or en.", language

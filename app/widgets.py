@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -53,15 +54,20 @@ def fitted_map(
     tooltip: dict | None,
     height: int,
     key: str,
+    on_select: Callable[[], None] | None = None,
 ) -> None:
     """A pydeck map whose opening view fits `bounds` to the width the browser gives it, with the
-    labels that would collide at that view left out (app/maps.py)."""
+    labels that would collide at that view left out (app/maps.py). With `on_select`, a click on a
+    pickable object calls it (the selection is in st.session_state[key].selection)."""
     width = map_width(f"{key}_width")
     view = maps.view_for(bounds, width, height)
     settings = ctx.settings
     style = maps.basemap(settings.map_style, settings.map_tiles, settings.map_tiles_attribution)
     deck = maps.deck(maps.declutter(layers, view, width, height), view, style, tooltip)
-    st.pydeck_chart(deck, height=height, key=key)
+    if on_select is None:
+        st.pydeck_chart(deck, height=height, key=key)
+    else:
+        st.pydeck_chart(deck, height=height, key=key, on_select=on_select, selection_mode="single-object")
 
 
 def page_header(ctx: PageContext, title_key: str, subtitle: str | None = None) -> None:
@@ -129,6 +135,24 @@ def kpi(
         border=True,
         delta_description=against.text if against is not None else None,
     )
+
+
+def todo_card(
+    ctx: PageContext,
+    column,  # noqa: ANN001 - a Streamlit column or container
+    label: str,
+    count: int,
+    page_id: str,
+    params: dict[str, str],
+    help_text: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """A to-do count with a link to the list behind it (that page, filtered by `params`)."""
+    with column.container(border=True):
+        st.metric(label, formatting.number(count, ctx.lang), help=help_text)
+        if detail:
+            st.caption(detail)
+        ctx.link(page_id, ctx.t("todo.open_list"), ":material/arrow_forward:", params)
 
 
 def _swatch(color: list[int] | str) -> str:

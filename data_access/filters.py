@@ -9,15 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, and_, select, true
+from sqlalchemy import DateTime, Table, and_, bindparam, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from data_access.schema import grids
+from data_access.schema import OPEN_STATUSES, grids, issue_categories
+from data_access.sqlfuncs import hours_between
 
 
 @dataclass(frozen=True)
 class IssueFilters:
-    """Issues reported in [since, until) (naive UTC), narrowed by codes and places."""
+    """Issues reported in [since, until) (naive UTC), narrowed by codes and places; with
+    `overdue_at`, only issues open (by status) at that instant and older than their category's
+    time limit (docs/metrics.md "overdue"; a category without a limit is never overdue)."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -27,6 +30,8 @@ class IssueFilters:
     community_ids: tuple[str, ...] = ()
     grid_ids: tuple[str, ...] = ()
     officer_ids: tuple[int, ...] = ()
+    building_ids: tuple[int, ...] = ()
+    overdue_at: datetime | None = None
 
     def clause(self, issues: Table) -> ColumnElement[bool]:
         parts: list[ColumnElement[bool]] = []
@@ -41,9 +46,12 @@ class IssueFilters:
             (issues.c.community_id, self.community_ids),
             (issues.c.grid_id, self.grid_ids),
             (issues.c.assigned_officer_id, self.officer_ids),
+            (issues.c.building_id, self.building_ids),
         ):
             if values:
                 parts.append(column.in_(values))
+        if self.overdue_at is not None:
+            parts.append(overdue(issues, self.overdue_at))
         return and_(true(), *parts)
 
     def on_grid(self, grid_col: ColumnElement) -> ColumnElement[bool]:
@@ -54,6 +62,17 @@ class IssueFilters:
         if self.grid_ids:
             parts.append(grid_col.in_(self.grid_ids))
         return and_(true(), *parts)
+
+
+def overdue(issues: Table, at: datetime) -> ColumnElement[bool]:
+    """Open at `at` by status, reported by then, and older than the category's sla_hours."""
+    at_param = bindparam("overdue_at", at, type_=DateTime)
+    limit = select(issue_categories.c.sla_hours).where(issue_categories.c.code == issues.c.category_code)
+    return and_(
+        issues.c.status.in_(OPEN_STATUSES),
+        issues.c.reported_at <= at_param,
+        hours_between(issues.c.reported_at, at_param) > limit.scalar_subquery(),
+    )
 
 
 EVERYWHERE = IssueFilters()  # no narrowing

@@ -83,7 +83,8 @@ def _inside(bounds: tuple[float, float, float, float]):  # noqa: ANN202
 
 
 def _status_clause(show: str):  # noqa: ANN202
-    if show == "open":
+    """Which issues `show` means; "overdue" is "open" here, its age test is IssueFilters.overdue_at."""
+    if show in ("open", "overdue"):
         return issues.c.status.in_(OPEN_STATUSES)
     if show == "resolved":
         return issues.c.status.in_(DONE_STATUSES)
@@ -286,7 +287,10 @@ def building_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: s
             func.coalesce(counts.c.open, 0).label("open"),
         )
         .select_from(buildings.outerjoin(counts, counts.c.building_id == buildings.c.building_id))
-        .where(scope.on_grid(buildings.c.grid_id) if scope.kind != "street" else true())
+        .where(
+            scope.on_grid(buildings.c.grid_id) if scope.kind != "street" else true(),
+            filters.on_grid(buildings.c.grid_id),  # the chosen community or grid's buildings only
+        )
         .order_by(buildings.c.building_id)
     )
     return read_frame(engine, query)
@@ -317,3 +321,44 @@ def category_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: s
     )
     with engine.connect() as conn:
         return result_frame(conn.execute(query), ["category_code", "reports", "share_resolved"])
+
+
+TIMELINE_STEPS = ("reported", "accepted", "assigned", "in_progress", "resolved", "closed", "reopened", "rejected",
+                  "duplicate", "rated")
+
+
+def timeline(detail: dict, history: pd.DataFrame) -> pd.DataFrame:
+    """One issue's life in time order: reported, each status change (dispatch is the change to
+    ``assigned``), resolved, closed, and the resident's rating last. Rows: at (NaT for the rating,
+    which the feed does not date), step, from_status, officer, note.
+
+    The feed's events are the record; where it has none for a step the issue's own timestamps
+    stand in (an imported export carries reported/accepted/resolved/closed times but no events)."""
+    rows = [
+        {
+            "at": h.at,
+            "step": "reported" if h.to_status == "submitted" and _blank(h.from_status) else h.to_status,
+            "from_status": None if _blank(h.from_status) else h.from_status,
+            "officer": None if _blank(h.officer) else h.officer,
+            "note": None if _blank(h.note) else h.note,
+        }
+        for h in history.itertuples(index=False)
+    ]
+    if not rows or rows[0]["step"] != "reported":  # no events, or they start after the report
+        rows.insert(0, {"at": detail.get("reported_at"), "step": "reported"})
+    seen = {r["step"] for r in rows}
+    for step, column in (("accepted", "accepted_at"), ("resolved", "resolved_at"), ("closed", "closed_at")):
+        if step not in seen and not _blank(detail.get(column)):
+            rows.append({"at": detail[column], "step": step})
+    frame = pd.DataFrame(rows, columns=["at", "step", "from_status", "officer", "note"])
+    frame["at"] = pd.to_datetime(frame["at"])
+    frame = frame.sort_values("at", kind="stable").reset_index(drop=True)
+    rating = detail.get("satisfaction")
+    if not _blank(rating) and 1 <= int(rating) <= 5:
+        frame.loc[len(frame)] = {"at": pd.NaT, "step": "rated", "from_status": None, "officer": None,
+                                 "note": str(int(rating))}
+    return frame
+
+
+def _blank(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -183,17 +183,8 @@ def monthly_flow(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.Data
 
 @declare("staff")
 def open_overdue_count(engine: Engine, scope: Scope, at: datetime) -> int:
-    """Issues open now (by status) and older than their category's time limit."""
-    at_param = bindparam("at", at, type_=DateTime)
-    query = (
-        select(func.count())
-        .select_from(_with_categories())
-        .where(
-            scope.on_issue(issues),
-            issues.c.status.in_(OPEN_STATUSES),
-            issues.c.reported_at <= at_param,
-            hours_between(issues.c.reported_at, at_param) > issue_categories.c.sla_hours,
-        )
-    )
+    """Issues open now (by status) and older than their category's time limit (IssueFilters.overdue_at,
+    the same rows the issue map lists with show=overdue)."""
+    query = select(func.count()).where(scope.on_issue(issues), IssueFilters(overdue_at=at).clause(issues))
     with engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)

@@ -19,7 +19,7 @@ from data_access.frames import read_frame, result_frame
 from data_access.localtime import Zone, local_day_start, zone_of
 from data_access.periods import WeekProgress
 from data_access.reference import grid_list
-from data_access.schema import DONE_STATUSES, devices, grids, issue_categories, issues, officers, patrols
+from data_access.schema import DONE_STATUSES, grids, issue_categories, issues, officers, patrols
 from data_access.scope import Scope
 from data_access.sqlfuncs import hours_between, local_week_start
 
@@ -211,25 +211,5 @@ def hazard_outcomes(
         )
         .order_by(issues.c.reported_at.desc())
         .limit(limit)
-    )
-    return read_frame(engine, query)
-
-
-@declare("staff")
-def device_health(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> pd.DataFrame:
-    """Per grid in scope: gates and cameras online and offline, the oldest last-seen, devices never seen."""
-    at_param = bindparam("at", at, type_=DateTime)
-    query = (
-        select(
-            devices.c.grid_id,
-            devices.c.kind,
-            func.count().label("devices"),
-            func.sum(case((devices.c.status == "online", 1), else_=0)).label("online"),
-            func.sum(case((devices.c.last_seen_at.is_(None), 1), else_=0)).label("never_seen"),
-            func.max(hours_between(devices.c.last_seen_at, at_param) / 24.0).label("longest_silence_days"),
-        )
-        .where(scope.on_grid(devices.c.grid_id), area.on_grid(devices.c.grid_id))
-        .group_by(devices.c.grid_id, devices.c.kind)
-        .order_by(devices.c.grid_id, devices.c.kind)
     )
     return read_frame(engine, query)

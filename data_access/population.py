@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, Select, and_, bindparam, func, literal, or_, se
 from sqlalchemy.engine import Engine
 
 from data_access.access import declare
+from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame
 from data_access.percentiles import MEDIAN, P90, percentile_select
 from data_access.privacy import mask_name, mask_phone
@@ -189,6 +190,37 @@ def open_alert_count(engine: Engine, scope: Scope, at: datetime) -> int:
     )
     with engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
+
+
+@declare("staff")
+def open_work_by_grid(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> pd.DataFrame:
+    """Per grid in scope that has any: overdue visits and open alerts (overdue_visit_count and
+    open_alert_count, by the grid of the person's building)."""
+    at_param = bindparam("at", at, type_=DateTime)
+    worklist = _worklist_select(scope, at_param).subquery("worklist")
+    visits = (
+        select(worklist.c.grid_id, func.count().label("overdue_visits"))
+        .where(worklist.c.days_overdue > 0, area.on_grid(worklist.c.grid_id))
+        .group_by(worklist.c.grid_id)
+    )
+    a = welfare_alerts
+    alerts = (
+        select(buildings.c.grid_id, func.count().label("open_alerts"))
+        .select_from(
+            a.join(residents, residents.c.resident_id == a.c.resident_id).join(
+                buildings, buildings.c.building_id == residents.c.building_id
+            )
+        )
+        .where(
+            a.c.raised_at <= at_param,
+            or_(a.c.resolved_at.is_(None), a.c.resolved_at > at_param),
+            scope.on_grid(buildings.c.grid_id),
+            area.on_grid(buildings.c.grid_id),
+        )
+        .group_by(buildings.c.grid_id)
+    )
+    frame = read_frame(engine, visits).merge(read_frame(engine, alerts), on="grid_id", how="outer")
+    return frame.fillna(0).astype({"overdue_visits": int, "open_alerts": int})
 
 
 @declare("staff")

@@ -3,12 +3,15 @@ Staff: the issues of their scope as points, with details and history; buildings 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
 import streamlit as st
 
-from app import formatting, maps
+from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import open311_requests, shown_table, table_downloads
-from app.issue_filters import filter_bar
+from app.issue_filters import ALL_TIME, filter_bar
 from app.widgets import fitted_map, kpi, map_legend, page_header, text_table
 from data_access import geometry, issue_map
 from data_access.privacy import HIDDEN
@@ -30,8 +33,56 @@ as_of = ctx.as_of
 grids = ctx.query(grid_list, True)
 communities = ctx.query(community_list, True)
 communities = communities[communities["community_id"].isin(grids["community_id"])]
-view = filter_bar(ctx, "map", dict(zip(grids["grid_id"], grids["community_id"], strict=True)))
+view = filter_bar(ctx, "map", dict(zip(grids["grid_id"], grids["community_id"], strict=True)), True, ALL_TIME, False)
 filters = view.filters
+
+# Staff choose one issue (a map point, a table row or ?issue= in a shared link) and one building
+# (its map dot, its row, or ?building=); both live in the URL beside the filters. A link to an issue
+# or a building outside the visitor's scope shows nothing of it: the data layer answers in scope only.
+PICKED, BUILDING = "map_picked_issue", "map_building"
+ID_RANGE = (1, 2**53)
+if staff:
+    url_state.seed(PICKED, int(url_state.number("issue", 0, 0, ID_RANGE[1])) or None)
+    url_state.seed(BUILDING, int(url_state.number("building", 0, 0, ID_RANGE[1])) or None)
+    building = st.session_state.get(BUILDING)
+    if building:
+        filters = replace(filters, building_ids=(int(building),))
+else:
+    building = None
+
+
+def pick_from_map() -> None:
+    """A click on the map: an issue point opens its panel, a building dot lists its issues."""
+    chosen = st.session_state["issue_map_chart"].selection.get("objects", {})
+    for point in chosen.get("issues", [])[:1]:
+        st.session_state[PICKED] = int(point["issue_id"])
+    for place in chosen.get("buildings", [])[:1]:
+        st.session_state[BUILDING] = int(place["building_id"])
+
+
+def pick_from_table() -> None:
+    rows = st.session_state["issue_table"].selection.rows
+    ids = st.session_state.get("issue_table_ids", [])
+    if rows and rows[0] < len(ids):
+        st.session_state[PICKED] = int(ids[rows[0]])
+
+
+def pick_building() -> None:
+    rows = st.session_state["building_table"].selection.rows
+    ids = st.session_state.get("building_table_ids", [])
+    if rows and rows[0] < len(ids):
+        st.session_state[BUILDING] = int(ids[rows[0]])
+
+
+def forget(key: str) -> None:
+    st.session_state[key] = None
+
+
+url_state.write(
+    view.url_params(ctx.lang)
+    | ({"issue": str(st.session_state[PICKED])} if staff and st.session_state.get(PICKED) else {})
+    | ({"building": str(building)} if building else {})
+)
 name_col = ctx.name_column
 category_names = ctx.category_names
 k = ctx.settings.small_cell_k
@@ -115,7 +166,8 @@ if points_fall_back:
     mode = "cells"
 # Colours that can say something about what is shown: only open issues are all 0 % resolved, and
 # only finished ones have no open age.
-color_modes = [c for c in maps.COLOR_MODES if (c, view.show) not in (("resolved", "open"), ("age", "resolved"))]
+pointless = (("resolved", "open"), ("resolved", "overdue"), ("age", "resolved"))
+color_modes = [c for c in maps.COLOR_MODES if (c, view.show) not in pointless]
 if st.session_state.get("map_color") not in color_modes:
     st.session_state["map_color"] = "count"
 color_by = (
@@ -185,8 +237,10 @@ else:
     )[["issue_id", "lon", "lat", "is_open", "category", "state", "age", "officer"]]
     layers.append(maps.point_layer(points))
     tooltip = {"text": t("map.point_tooltip")}
+per_building = None
+if "buildings" in (extra or []) or building:
+    per_building = ctx.query(issue_map.building_counts, view.filters, view.show)  # every building, not only the chosen
 if "buildings" in (extra or []):
-    per_building = ctx.query(issue_map.building_counts, filters, view.show)
     layers.append(maps.building_layer(per_building))
 shown_places = tuple(x for x in (extra or []) if x in ("shop", "facility"))
 if shown_places:
@@ -196,45 +250,108 @@ if shown_places:
 grid_community = grids.loc[grids["grid_id"] == view.grid, "community_id"]
 drawn_grids = maps.outlined_grids(grids, view.community or next(iter(grid_community), None))
 layers += maps.boundary_layers(drawn_grids, communities, name_col, selected if view.community or view.grid else None)
+picked_id = st.session_state.get(PICKED) if staff else None
+detail = ctx.query(issue_map.issue_detail, int(picked_id)) if picked_id else None
+if detail and detail.get("lon") is not None and detail.get("lat") is not None:
+    layers.append(maps.picked_layer(float(detail["lon"]), float(detail["lat"])))  # on top of everything
 # Without grid polygons (an imported export) the view fits the reports themselves.
 view_bounds = geometry.bounds_of(r for r in focus if r) or street_bounds
-fitted_map(ctx, layers, view_bounds, tooltip, 520, "issue_map_chart")
-map_legend(legend_items(mode, color_by, top_count))
-total = reports
-if points_fall_back:
-    st.caption(t("map.too_many_points", count=formatting.number(reports, ctx.lang), max=MAX_POINTS))
-elif mode == "cells" and staff:
-    st.caption(t("map.cells_note_staff", metres=int(cell_metres)))
-elif fallback:
-    by, areas, shown = fallback
-    level = t(f"map.levels.{by}")
-    number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
-    st.caption(t("map.fallback", k=k, level=level, shown=number(shown), total=number(total)))
-    if total > shown:
-        st.caption(t("map.fallback_rest", rest=number(total - shown), level=level, k=k))
-elif mode == "cells" and reports and hidden >= reports:
-    st.info(t("map.nothing_shown", total=formatting.number(reports, ctx.lang), k=k))
-elif mode == "cells":
-    st.caption(t("map.cells_note", metres=int(cell_metres), k=k, hidden=formatting.number(hidden, ctx.lang)))
+if staff:
+    map_side, panel = st.columns([3, 2], gap="medium")
 else:
-    st.caption(t("map.points_note"))
+    map_side, panel = st.container(), None
+clickable = staff and (mode == "points" or "buildings" in (extra or []))
+with map_side:
+    fitted_map(ctx, layers, view_bounds, tooltip, 520, "issue_map_chart", pick_from_map if clickable else None)
+    map_legend(legend_items(mode, color_by, top_count))
+    total = reports
+    if points_fall_back:
+        st.caption(t("map.too_many_points", count=formatting.number(reports, ctx.lang), max=MAX_POINTS))
+    elif mode == "cells" and staff:
+        st.caption(t("map.cells_note_staff", metres=int(cell_metres)))
+    elif fallback:
+        by, areas, shown = fallback
+        level = t(f"map.levels.{by}")
+        number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
+        st.caption(t("map.fallback", k=k, level=level, shown=number(shown), total=number(total)))
+        if total > shown:
+            st.caption(t("map.fallback_rest", rest=number(total - shown), level=level, k=k))
+    elif mode == "cells" and reports and hidden >= reports:
+        st.info(t("map.nothing_shown", total=formatting.number(reports, ctx.lang), k=k))
+    elif mode == "cells":
+        st.caption(t("map.cells_note", metres=int(cell_metres), k=k, hidden=formatting.number(hidden, ctx.lang)))
+    else:
+        st.caption(t("map.points_note"))
 
-# Issues per building (staff, when the layer is on).
-if staff and "buildings" in (extra or []):
-    with st.expander(t("map.per_building")):
-        busiest = per_building.sort_values(["reports", "open"], ascending=False).head(50)
-        busiest = busiest.assign(grid_id=[ctx.grid_name(g) for g in busiest["grid_id"]])  # names, not codes
-        shown_table(
-            ctx,
-            busiest[["address", "grid_id", "households", "reports", "open"]].rename(
-                columns={c: t("map.columns." + c) for c in ("address", "grid_id", "households", "reports", "open")}
-            ),
-            "issues_per_building",
-            view.as_dict(),
+
+def issue_panel(issue_id: int, found: dict | None) -> None:
+    """The chosen issue beside the map: what it is, and its timeline from report to rating."""
+    head = st.columns([4, 1], vertical_alignment="center")
+    head[0].markdown(f"**{t('map.detail_title', id=issue_id)}**")
+    head[1].button(t("map.close"), key="close_issue", on_click=forget, args=(PICKED,))
+    if found is None:
+        st.warning(t("map.issue_not_found", id=issue_id))
+        return
+    facts = [
+        ctx.category_name(found.get("category_code")),
+        ctx.label("status.", found.get("status")),
+        ctx.grid_name(found.get("grid_id")),
+    ]
+    st.text(" · ".join(str(f) for f in facts))  # names from the feed: text, never Markdown
+    if found.get("title"):
+        st.text(str(found["title"]))
+    st.text(found.get("description") or "")  # free text: shown as text, never as HTML or Markdown
+    steps = issue_map.timeline(found, ctx.query(issue_map.issue_history, issue_id))
+    rows = pd.DataFrame(
+        {
+            "at": [formatting.local_datetime(v, ctx.lang) if not pd.isna(v) else formatting.MISSING for v in steps["at"]],
+            "step": [
+                t("map.steps.rated", stars=n) if s == "rated" else t("map.steps." + s) if s in issue_map.TIMELINE_STEPS
+                else ctx.label("status.", s)
+                for s, n in zip(steps["step"], steps["note"], strict=True)
+            ],
+            "officer": [formatting.name_of({}, o) for o in steps["officer"]],
+            "note": ["" if s == "rated" or n is None or pd.isna(n) else str(n) for s, n in zip(steps["step"], steps["note"], strict=True)],
+        }
+    )
+    text_table(rows, {c: t("map.history." + c) for c in rows.columns})
+    sla = found.get("sla_hours")
+    if sla is not None and not pd.isna(sla):
+        st.caption(t("map.sla_note", hours=formatting.number(sla, ctx.lang)))
+
+
+if panel is not None:
+    with panel, st.container(border=True):
+        if picked_id:
+            issue_panel(int(picked_id), detail)
+        else:
+            st.caption(t("map.pick_hint"))
+
+# Issues per building (staff, when the layer is on): a row lists that building's issues below.
+if staff and per_building is not None and "buildings" in (extra or []):
+    with st.expander(t("map.per_building"), expanded=bool(building)):
+        busiest = per_building[per_building["reports"] > 0].sort_values(["reports", "open"], ascending=False).head(50)
+        st.session_state["building_table_ids"] = list(busiest["building_id"])
+        shown = busiest.assign(grid_id=[ctx.grid_name(g) for g in busiest["grid_id"]])  # names, not codes
+        columns = ("address", "grid_id", "households", "reports", "open")
+        st.dataframe(
+            shown[list(columns)].rename(columns={c: t("map.columns." + c) for c in columns}),
+            hide_index=True,
+            width="stretch",
+            on_select=pick_building,
+            selection_mode="single-row",
+            key="building_table",
         )
+        st.caption(t("map.per_building_note"))
 
 # The matching table, with export.
 st.subheader(t("map.table"))
+if building:
+    where = per_building.loc[per_building["building_id"] == building, "address"] if per_building is not None else []
+    label = str(next(iter(where), f"#{building}"))
+    chip = st.columns([4, 1], vertical_alignment="center")
+    chip[0].text(t("map.building_chosen", address=label))
+    chip[1].button(t("map.building_clear"), key="clear_building", on_click=forget, args=(BUILDING,))
 rows = ctx.query(issue_map.issue_table, filters, view.show)
 community_names = ctx.community_names
 grid_names = ctx.grid_names
@@ -251,34 +368,19 @@ if staff:
     table["channel"] = [ctx.label("channel.", c) for c in rows["channel"]]
 labels = {c: t("map.columns." + c) for c in table.columns}
 if staff:
-    picked = st.dataframe(
+    st.session_state["issue_table_ids"] = list(rows["issue_id"])
+    st.dataframe(
         table.rename(columns=labels),
         hide_index=True,
         width="stretch",
-        on_select="rerun",
+        on_select=pick_from_table,
         selection_mode="single-row",
         key="issue_table",
     )
 else:
     text_table(table, labels)
-    picked = None
-st.caption(t("map.table_note", count=formatting.number(len(table), ctx.lang)))
+number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
+st.caption(t("map.table_note", total=number(reports), count=number(len(table))))
 requests = open311_requests(rows, category_names, {**community_names, **grid_names}, staff, ctx.zone)
-table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict(), open311=requests)
-
-if staff and picked is not None and picked.selection.rows:
-    issue_id = int(rows.iloc[picked.selection.rows[0]]["issue_id"])
-    detail = ctx.query(issue_map.issue_detail, issue_id)
-    history = ctx.query(issue_map.issue_history, issue_id)
-    if detail:
-        with st.container(border=True):
-            st.markdown(f"**{t('map.detail_title', id=issue_id)}**")
-            st.text(detail.get("description") or "")  # free text: shown as text, never as HTML or Markdown
-            events = history.assign(
-                at=[formatting.local_datetime(v, ctx.lang) for v in history["at"]],
-                from_status=[ctx.label("status.", s) for s in history["from_status"]],
-                to_status=[ctx.label("status.", s) for s in history["to_status"]],
-                officer=history["officer"].fillna("—"),
-                note=history["note"].fillna(""),
-            )
-            text_table(events, {c: t("map.history." + c) for c in events.columns})
+table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict() | {"building": str(building or "")},
+                open311=requests)

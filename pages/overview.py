@@ -6,8 +6,8 @@ import streamlit as st
 
 from app import formatting, registry
 from app.context import page_context
-from app.widgets import first_row, goal, kpi, page_header, period_caption
-from data_access import issues, patrols, periods, population, volunteers
+from app.widgets import first_row, goal, kpi, page_header, period_caption, todo_card
+from data_access import devices, issues, patrols, periods, population, volunteers
 from data_access.filters import IssueFilters
 
 ctx = page_context("overview")
@@ -98,13 +98,30 @@ kpi(
 kpi(cols[2], t("metric.volunteer_hours"), formatting.number(points["hours"], ctx.lang), None)
 
 if ctx.audience.is_staff:
+    # Each count links to the list behind it, filtered the same way (a shareable URL; the list's page
+    # checks the parameters and the data layer the visitor's scope).
     st.subheader(t("overview.todo", scope=ctx.t("scope.yours")))
     behind = ctx.query(patrols.grid_weeks, last_monday, 1)
-    cols = st.columns(4)
-    kpi(cols[0], t("todo.overdue_visits"), formatting.number(ctx.query(population.overdue_visit_count, now)))
-    kpi(cols[1], t("todo.open_alerts"), formatting.number(ctx.query(population.open_alert_count, now)))
-    kpi(cols[2], t("todo.grids_behind"), formatting.number(int((~behind["met"]).sum())))
-    kpi(cols[3], t("todo.overdue_issues"), formatting.number(ctx.query(issues.open_overdue_count, now)))
+    offline = ctx.query(devices.device_totals)
+    cols = st.columns(5)
+    todo_card(ctx, cols[0], t("todo.overdue_visits"), ctx.query(population.overdue_visit_count, now), "watchlist",
+              {"list": "overdue"})
+    todo_card(ctx, cols[1], t("todo.open_alerts"), ctx.query(population.open_alert_count, now), "watchlist",
+              {"list": "alerts"})
+    todo_card(ctx, cols[2], t("todo.grids_behind"), int((~behind["met"]).sum()), "patrols",
+              {"week": last_monday.isoformat()})
+    todo_card(ctx, cols[3], t("todo.overdue_issues"), ctx.query(issues.open_overdue_count, now), "issue_map",
+              {"show": "overdue", "period": "all"})
+    todo_card(
+        ctx,
+        cols[4],
+        t("todo.offline_devices"),
+        int(offline["offline"].sum()),
+        "patrols",
+        {"list": "devices"},
+        t("todo.offline_help"),
+        " · ".join(t("todo.by_kind", kind=t("device." + k), count=n) for k, n in zip(offline["kind"], offline["offline"], strict=True) if n),
+    )
 
 others = [spec for spec in registry.PAGES if ctx.audience.may_open(spec) and spec.id not in ("overview", "login")]
 if others:

@@ -12,7 +12,7 @@ from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.widgets import fitted_map, goal, kpi, map_legend, page_header, text_table
-from data_access import geometry, patrols, periods
+from data_access import devices, geometry, patrols, periods
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.localtime import local_day_start
 from data_access.reference import community_list, grid_list
@@ -264,7 +264,7 @@ if len(hazards):
 
 # Device health.
 st.subheader(t("patrols.devices"))
-health = ctx.query(patrols.device_health, as_of, area)
+health = ctx.query(devices.device_health, as_of, area)
 if health.empty:
     st.info(t("patrols.no_devices"))
 else:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from data_access import issue_map, issues, patrols, population, quality, reference, staff
+from data_access import devices, issue_map, issues, patrols, population, quality, reference, staff
 from data_access.access import access_of
 from data_access.errors import AccessDenied
 from data_access.filters import IssueFilters
@@ -93,7 +93,7 @@ def test_staff_page_functions_stay_in_scope(engine, raw, scope) -> None:
     linked = raw["issues"].dropna(subset=["source_patrol_id"])
     expected = linked[[patrol_grid[int(p)] in allowed for p in linked["source_patrol_id"]]]
     assert sorted(hazards["issue_id"]) == sorted(expected["issue_id"]) and len(expected) > 0
-    assert set(patrols.device_health(engine, scope, AT)["grid_id"]) <= allowed
+    assert set(devices.device_health(engine, scope, AT)["grid_id"]) <= allowed
     assert set(patrols.grid_officers(engine, scope)["grid_id"]) == allowed
 
 
@@ -123,7 +123,7 @@ STAFF_ONLY = [
     (population.person_detail, (1,)),
     (patrols.last_patrols, (AT,)),
     (patrols.officer_summary, (datetime(2026, 1, 1), AT)),
-    (patrols.device_health, (AT,)),
+    (devices.device_health, (AT,)),
     (staff.officer_performance, (IssueFilters(), date(2026, 11, 23))),
     (quality.care_quality, ()),
 ]
