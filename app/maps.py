@@ -11,6 +11,7 @@ import base64
 import html
 import json
 import math
+from collections.abc import Iterable
 
 import pandas as pd
 import pydeck as pdk
@@ -297,6 +298,21 @@ def point_layer(points: pd.DataFrame) -> pdk.Layer:
         radius_max_pixels=8,
         pickable=True,
     )
+
+
+# One colour per grid officer (who covers what): twelve that stay apart on a light map; a street's
+# officers beyond twelve reuse them in order, so neighbours may share one (the tooltip names them).
+OFFICER_PALETTE = (
+    [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
+    [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207], [57, 59, 121], [173, 73, 74],
+)
+NO_OFFICER = [220, 220, 220, 160]
+
+
+def officer_colors(officer_ids: Iterable[object]) -> dict[int, list[int]]:
+    """Officer id -> fill colour, in id order (the same officer keeps a colour from week to week)."""
+    known = sorted({int(o) for o in officer_ids if o is not None and not pd.isna(o)})
+    return {o: [*OFFICER_PALETTE[i % len(OFFICER_PALETTE)], 170] for i, o in enumerate(known)}
 
 
 PICKED_RING = [196, 30, 98, 255]  # the chosen issue or building: a ring no other layer uses

@@ -39,6 +39,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("volunteers", "page.volunteers", ":material/volunteer_activism:", EVERYONE, "public"),
     PageSpec("big_screen", "page.big_screen", ":material/tv:", EVERYONE, "public", needs_database=False),
     PageSpec("patrols", "page.patrols", ":material/directions_walk:", STAFF, "staff"),
+    PageSpec("grid", "page.grid", ":material/grid_view:", STAFF, "staff"),
     PageSpec("watchlist", "page.watchlist", ":material/favorite:", STAFF, "staff"),
     PageSpec(
         "performance", "page.performance", ":material/leaderboard:", frozenset({"street_official", "admin"}), "staff"

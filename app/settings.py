@@ -21,9 +21,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.targets import Targets, parse_targets
-from data_access.priority import Weights, parse_weights
 from data_access import localtime
 from data_access.engine import PROJECT_ROOT, demo_database_url
+from data_access.priority import Weights, parse_weights
 
 log = logging.getLogger("app.settings")
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"

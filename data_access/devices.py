@@ -50,8 +50,15 @@ def offline_devices(engine: Engine, scope: Scope, at: datetime, area: IssueFilte
     at_param = bindparam("at", at, type_=DateTime)
     days = (hours_between(devices.c.last_seen_at, at_param) / 24.0).label("days_offline")
     query = (
-        select(devices.c.device_id, devices.c.kind, devices.c.grid_id, devices.c.lat, devices.c.lon,
-               devices.c.last_seen_at, days)
+        select(
+            devices.c.device_id,
+            devices.c.kind,
+            devices.c.grid_id,
+            devices.c.lat,
+            devices.c.lon,
+            devices.c.last_seen_at,
+            days,
+        )
         .where(_offline, scope.on_grid(devices.c.grid_id), area.on_grid(devices.c.grid_id))
         .order_by(devices.c.last_seen_at.is_not(None), devices.c.last_seen_at, devices.c.device_id)
     )

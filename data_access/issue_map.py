@@ -323,8 +323,18 @@ def category_counts(engine: Engine, scope: Scope, filters: IssueFilters, show: s
         return result_frame(conn.execute(query), ["category_code", "reports", "share_resolved"])
 
 
-TIMELINE_STEPS = ("reported", "accepted", "assigned", "in_progress", "resolved", "closed", "reopened", "rejected",
-                  "duplicate", "rated")
+TIMELINE_STEPS = (
+    "reported",
+    "accepted",
+    "assigned",
+    "in_progress",
+    "resolved",
+    "closed",
+    "reopened",
+    "rejected",
+    "duplicate",
+    "rated",
+)
 
 
 def timeline(detail: dict, history: pd.DataFrame) -> pd.DataFrame:
@@ -355,8 +365,13 @@ def timeline(detail: dict, history: pd.DataFrame) -> pd.DataFrame:
     frame = frame.sort_values("at", kind="stable").reset_index(drop=True)
     rating = detail.get("satisfaction")
     if not _blank(rating) and 1 <= int(rating) <= 5:
-        frame.loc[len(frame)] = {"at": pd.NaT, "step": "rated", "from_status": None, "officer": None,
-                                 "note": str(int(rating))}
+        frame.loc[len(frame)] = {
+            "at": pd.NaT,
+            "step": "rated",
+            "from_status": None,
+            "officer": None,
+            "note": str(int(rating)),
+        }
     return frame
 
 

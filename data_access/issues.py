@@ -23,7 +23,7 @@ from data_access.filters import IssueFilters
 from data_access.frames import read_frame, result_frame
 from data_access.localtime import Zone, zone_of
 from data_access.percentiles import COLUMNAR_FORM, MEDIAN, P90, percentile_select, quantiles_cont
-from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, OPEN_STATUSES, issue_categories, issues
+from data_access.schema import DONE_STATUSES, EXCLUDED_STATUSES, issue_categories, issues
 from data_access.scope import Scope
 from data_access.sqlfuncs import hours_between, local_month
 

@@ -106,4 +106,3 @@ def grid_signals(engine: Engine, scope: Scope, at: datetime, area: IssueFilters 
     for signal in SIGNALS:
         frame[signal] = frame[signal].fillna(0).astype(int)
     return frame
-

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app import formatting, maps, url_state
 from app.context import page_context
-from app.exports import open311_requests, shown_table, table_downloads
+from app.exports import open311_requests, table_downloads
 from app.issue_filters import ALL_TIME, filter_bar
 from app.widgets import fitted_map, kpi, map_legend, page_header, text_table
 from data_access import geometry, issue_map
@@ -102,14 +102,17 @@ kpi(cols[2], t("map.top_category"), str(top))
 if not reports:
     st.info(t("map.empty"))
 
+
 def legend_items(mode: str, color_by: str, top: int) -> list[tuple[list[int], str, str]]:
     """What every colour on the map means (the colours come from app/maps.py)."""
     legend = "map.legend."
     if mode == "points":
         items = [([224, 128, 58, 220], t(legend + "open"), ""), ([80, 110, 150, 150], t(legend + "done"), "")]
     elif color_by == "resolved":
-        items = [(maps.resolved_color(v), t(legend + name), "") for v, name in
-                 ((0, "resolved_none"), (0.5, "resolved_half"), (1, "resolved_all"))]
+        items = [
+            (maps.resolved_color(v), t(legend + name), "")
+            for v, name in ((0, "resolved_none"), (0.5, "resolved_half"), (1, "resolved_all"))
+        ]
     elif color_by == "age":
         full = int(maps.AGE_FULL_DAYS)
         items = [
@@ -304,14 +307,22 @@ def issue_panel(issue_id: int, found: dict | None) -> None:
     steps = issue_map.timeline(found, ctx.query(issue_map.issue_history, issue_id))
     rows = pd.DataFrame(
         {
-            "at": [formatting.local_datetime(v, ctx.lang) if not pd.isna(v) else formatting.MISSING for v in steps["at"]],
+            "at": [
+                formatting.local_datetime(v, ctx.lang) if not pd.isna(v) else formatting.MISSING for v in steps["at"]
+            ],
             "step": [
-                t("map.steps.rated", stars=n) if s == "rated" else t("map.steps." + s) if s in issue_map.TIMELINE_STEPS
+                t("map.steps.rated", stars=n)
+                if s == "rated"
+                else t("map.steps." + s)
+                if s in issue_map.TIMELINE_STEPS
                 else ctx.label("status.", s)
                 for s, n in zip(steps["step"], steps["note"], strict=True)
             ],
             "officer": [formatting.name_of({}, o) for o in steps["officer"]],
-            "note": ["" if s == "rated" or n is None or pd.isna(n) else str(n) for s, n in zip(steps["step"], steps["note"], strict=True)],
+            "note": [
+                "" if s == "rated" or n is None or pd.isna(n) else str(n)
+                for s, n in zip(steps["step"], steps["note"], strict=True)
+            ],
         }
     )
     text_table(rows, {c: t("map.history." + c) for c in rows.columns})
@@ -382,5 +393,6 @@ else:
 number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
 st.caption(t("map.table_note", total=number(reports), count=number(len(table))))
 requests = open311_requests(rows, category_names, {**community_names, **grid_names}, staff, ctx.zone)
-table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict() | {"building": str(building or "")},
-                open311=requests)
+table_downloads(
+    ctx, table.rename(columns=labels), "issues", view.as_dict() | {"building": str(building or "")}, open311=requests
+)

@@ -104,14 +104,38 @@ if ctx.audience.is_staff:
     behind = ctx.query(patrols.grid_weeks, last_monday, 1)
     offline = ctx.query(devices.device_totals)
     cols = st.columns(5)
-    todo_card(ctx, cols[0], t("todo.overdue_visits"), ctx.query(population.overdue_visit_count, now), "watchlist",
-              {"list": "overdue"})
-    todo_card(ctx, cols[1], t("todo.open_alerts"), ctx.query(population.open_alert_count, now), "watchlist",
-              {"list": "alerts"})
-    todo_card(ctx, cols[2], t("todo.grids_behind"), int((~behind["met"]).sum()), "patrols",
-              {"week": last_monday.isoformat()})
-    todo_card(ctx, cols[3], t("todo.overdue_issues"), ctx.query(issues.open_overdue_count, now), "issue_map",
-              {"show": "overdue", "period": "all"})
+    todo_card(
+        ctx,
+        cols[0],
+        t("todo.overdue_visits"),
+        ctx.query(population.overdue_visit_count, now),
+        "watchlist",
+        {"list": "overdue"},
+    )
+    todo_card(
+        ctx,
+        cols[1],
+        t("todo.open_alerts"),
+        ctx.query(population.open_alert_count, now),
+        "watchlist",
+        {"list": "alerts"},
+    )
+    todo_card(
+        ctx,
+        cols[2],
+        t("todo.grids_behind"),
+        int((~behind["met"]).sum()),
+        "patrols",
+        {"week": last_monday.isoformat(), "list": "missed"},
+    )
+    todo_card(
+        ctx,
+        cols[3],
+        t("todo.overdue_issues"),
+        ctx.query(issues.open_overdue_count, now),
+        "issue_map",
+        {"show": "overdue", "period": "all"},
+    )
     todo_card(
         ctx,
         cols[4],
@@ -120,7 +144,11 @@ if ctx.audience.is_staff:
         "patrols",
         {"list": "devices"},
         t("todo.offline_help"),
-        " · ".join(t("todo.by_kind", kind=t("device." + k), count=n) for k, n in zip(offline["kind"], offline["offline"], strict=True) if n),
+        " · ".join(
+            t("todo.by_kind", kind=t("device." + k), count=n)
+            for k, n in zip(offline["kind"], offline["offline"], strict=True)
+            if n
+        ),
     )
 
 others = [spec for spec in registry.PAGES if ctx.audience.may_open(spec) and spec.id not in ("overview", "login")]

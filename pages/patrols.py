@@ -1,5 +1,8 @@
-"""巡查覆盖 (staff): did each grid in scope get its required patrols, week by week; who is behind;
-what patrols found and what became of it; are the gates and cameras alive."""
+"""巡查覆盖 (staff): which grids need an officer today (the daily patrol priority, with its reasons);
+which gates and cameras are offline; did each grid in scope get its required patrols, week by week;
+who covers which grid and who is behind; what patrols found and what became of it.
+
+`?list=devices` (the overview's to-do link) opens the page on the offline devices."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.widgets import fitted_map, goal, kpi, map_legend, page_header, text_table
-from data_access import devices, geometry, patrols, periods
+from data_access import devices, geometry, patrols, periods, priority
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.localtime import local_day_start
 from data_access.reference import community_list, grid_list
@@ -45,11 +48,6 @@ def week_label(monday: date) -> str:
     return t("patrols.week_in_progress", week=label) if monday == this_monday else label
 
 
-asked = url_state.choice("week", [m.isoformat() for m in mondays], mondays[1].isoformat())
-url_state.seed("patrol_week", date.fromisoformat(asked))
-week: date = st.selectbox(t("patrols.week"), mondays, key="patrol_week", format_func=week_label)
-in_progress = week == this_monday
-
 # Staff over several communities (a street, a district, a city) may look at one community at a time.
 name_col = ctx.name_column
 communities = ctx.query(community_list, True)
@@ -68,8 +66,124 @@ if len(communities) > 1:
         area = IssueFilters(community_ids=(chosen,))
         communities = communities[communities["community_id"] == chosen]
 
-weeks = ctx.query(patrols.grid_weeks, week, WEEKS_SHOWN, area)
 officers = ctx.query(patrols.grid_officers, area)
+PRIORITY_SHOWN = 10  # a street's (or a city's) top grids; a grid officer sees all of theirs
+focus = url_state.choice("list", ("devices", "missed"), "")
+
+
+def priority_section() -> None:
+    """Today's patrol priority per grid (data_access/priority.py), highest first, with its reasons."""
+    weights = ctx.settings.patrol_priority
+    ranked = priority.score(ctx.query(priority.grid_signals, as_of, area), weights)
+    ranked = ranked.merge(officers[["grid_id", "officer"]], on="grid_id", how="left")
+    mine = ctx.role == "grid_officer"
+    shown = ranked if mine else ranked[ranked["score"] > 0].head(PRIORITY_SHOWN)
+    st.subheader(t("patrols.priority_mine" if mine else "patrols.priority_top", count=len(shown)))
+    if shown.empty:
+        st.success(t("patrols.priority_none"))
+    else:
+        number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("patrols.col.rank"): shown["rank"],
+                    t("patrols.col.grid"): [ctx.grid_name(g) for g in shown["grid_id"]],
+                    t("patrols.col.score"): [formatting.number(v, ctx.lang, 1) for v in shown["score"]],
+                    t("patrols.col.reasons"): [
+                        " · ".join(t("priority." + s, count=number(n)) for s, n, _ in priority.reasons(row))
+                        or t("priority.nothing")
+                        for _, row in shown.iterrows()
+                    ],
+                    t("patrols.col.officer"): [
+                        o if isinstance(o, str) else t("patrols.none") for o in shown["officer"]
+                    ],
+                    t("patrols.col.open_grid"): [f"grid?grid={g}&lang={ctx.lang}" for g in shown["grid_id"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                t("patrols.col.open_grid"): st.column_config.LinkColumn(display_text=t("patrols.open_grid"))
+            },
+        )
+    terms = " + ".join(
+        t("priority.term", weight=formatting.number(weights.of(s), ctx.lang, 1), signal=t("priority.names." + s))
+        for s in priority.SIGNALS
+    )
+    st.caption(t("patrols.priority_note", terms=terms))
+
+
+def devices_section() -> None:
+    """Offline gates and cameras by kind, then each offline device, the longest silent first."""
+    st.subheader(t("patrols.devices"))
+    totals = ctx.query(devices.device_totals)
+    cols = st.columns(len(totals) or 1)
+    for col, row in zip(cols, totals.itertuples(), strict=False):
+        kpi(
+            col,
+            t("patrols.offline_of_kind", kind=t("device." + row.kind)),
+            f"{formatting.number(row.offline, ctx.lang)} / {formatting.number(row.devices, ctx.lang)}",
+            help_text=t("todo.offline_help"),
+            inverse=True,
+        )
+    offline = ctx.query(devices.offline_devices, as_of, area)
+    if offline.empty:
+        st.success(t("patrols.all_online"))
+    else:
+        shown_table(
+            ctx,
+            pd.DataFrame(
+                {
+                    t("patrols.col.device"): [f"#{d}" for d in offline["device_id"]],
+                    t("patrols.col.kind"): [t("device." + k) for k in offline["kind"]],
+                    t("patrols.col.grid"): [ctx.grid_name(g) for g in offline["grid_id"]],
+                    t("patrols.col.last_seen"): [
+                        t("patrols.never_seen") if pd.isna(v) else formatting.local_datetime(v, ctx.lang)
+                        for v in offline["last_seen_at"]
+                    ],
+                    t("patrols.col.days_offline"): [
+                        t("patrols.unknown_days") if pd.isna(d) else formatting.number(d, ctx.lang, 1)
+                        for d in offline["days_offline"]
+                    ],
+                }
+            ),
+            "devices_offline",
+        )
+        st.caption(t("patrols.offline_note"))
+    health = ctx.query(devices.device_health, as_of, area)
+    if health.empty:
+        st.info(t("patrols.no_devices"))
+        return
+    with st.expander(t("patrols.device_grids")):
+        shown_table(
+            ctx,
+            pd.DataFrame(
+                {
+                    t("patrols.col.grid"): [ctx.grid_name(g) for g in health["grid_id"]],
+                    t("patrols.col.kind"): [t("device." + k) for k in health["kind"]],
+                    t("patrols.col.online"): [
+                        f"{o}/{d}" for o, d in zip(health["online"], health["devices"], strict=True)
+                    ],
+                    t("patrols.col.never_seen"): health["never_seen"],
+                    t("patrols.col.silence"): [
+                        formatting.number(v, ctx.lang, 1) for v in health["longest_silence_days"]
+                    ],
+                }
+            ),
+            "device_health",
+        )
+
+
+# Today's signals open the page; a link to last week's misses (the overview's to-do) opens it on the
+# weekly coverage instead, with the signals after it. Containers keep that order whatever runs first.
+today_first = focus != "missed"
+signals_box = st.container() if today_first else None
+st.subheader(t("patrols.coverage"))
+asked = url_state.choice("week", [m.isoformat() for m in mondays], mondays[1].isoformat())
+url_state.seed("patrol_week", date.fromisoformat(asked))
+week: date = st.selectbox(t("patrols.week"), mondays, key="patrol_week", format_func=week_label)
+in_progress = week == this_monday
+weeks = ctx.query(patrols.grid_weeks, week, WEEKS_SHOWN, area)
 grids = ctx.query(grid_list, True, area)
 week_end = min(local_day_start(week + timedelta(days=7), ctx.zone), as_of)
 last = ctx.query(patrols.last_patrols, week_end, area)
@@ -133,6 +247,22 @@ kpi(
 # Map of grids coloured by this week's state; over more grids than a map can show, of communities
 # coloured by their worst grid, with how many of their grids are done.
 by_community = len(grids) > maps.MAX_GRID_OUTLINES
+last_week = this_monday - timedelta(weeks=1)
+missed = ctx.query(patrols.grid_weeks, last_week, 1, area)
+missed = missed[~missed["met"]].merge(officers, on="grid_id", how="left")
+color_by = "state"
+if not by_community:  # who covers what: one colour per grid officer, over a street's grids
+    color_by = (
+        st.segmented_control(
+            t("patrols.color_by"),
+            ["state", "officer"],
+            default="state",
+            key="patrol_color",
+            format_func=lambda c: t("patrols.colors." + c),
+        )
+        or "state"
+    )
+officer_colors = maps.officer_colors(current["officer_id"])
 rows = []
 if by_community:
     worst = current.assign(rank=current["state"].map(STATE_RANK))
@@ -157,7 +287,9 @@ else:
             rows.append(
                 {
                     "polygon": ring,
-                    "fill": STATE_COLORS[row.state],
+                    "fill": STATE_COLORS[row.state]
+                    if color_by == "state"
+                    else officer_colors.get(row.officer_id, maps.NO_OFFICER),
                     "grid": ctx.grid_names.get(row.grid_id, row.name),
                     "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
                     "done": f"{row.patrols}/{row.required}",
@@ -170,14 +302,29 @@ layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
 fitted_map(ctx, layers, geometry.bounds_of(r["polygon"] for r in rows), {"text": tooltip}, 420, "patrol_map")
 shown_states = ("done", "on_pace", "behind") if in_progress else ("done", "missed")
-map_legend([(STATE_COLORS[s], t("patrols.states." + s), t("patrols.legend." + s)) for s in shown_states])
+if color_by == "officer":
+    # Each officer with how many of their grids are behind this week and missed last week.
+    behind_now = now_week.assign(state=now_states).merge(officers, on="grid_id", how="left")
+    behind_now = behind_now[behind_now["state"] == "behind"].groupby("officer_id").size()
+    missed_last = missed.groupby("officer_id").size()
+    names = current.drop_duplicates("officer_id").set_index("officer_id")["officer"]
+    items = []
+    for officer_id, color in officer_colors.items():
+        marks = [t("patrols.officer_behind", count=int(n)) for n in [behind_now.get(officer_id, 0)] if n]
+        marks += [t("patrols.officer_missed", count=int(n)) for n in [missed_last.get(officer_id, 0)] if n]
+        items.append(
+            (color, formatting.name_of({}, names.get(officer_id)), " · ".join(marks) or t("patrols.officer_fine"))
+        )
+    if current["officer_id"].isna().any():
+        items.append((maps.NO_OFFICER, t("patrols.none"), t("patrols.no_officer_help")))
+    map_legend(items)
+    st.caption(t("patrols.officer_note"))
+else:
+    map_legend([(STATE_COLORS[s], t("patrols.states." + s), t("patrols.legend." + s)) for s in shown_states])
 if by_community:
     st.caption(t("patrols.by_community_note", grids=formatting.number(len(grids), ctx.lang)))
 
 # Monday's list: grids that missed last week's patrols.
-last_week = this_monday - timedelta(weeks=1)
-missed = ctx.query(patrols.grid_weeks, last_week, 1, area)
-missed = missed[~missed["met"]].merge(officers, on="grid_id", how="left")
 st.subheader(t("patrols.monday_list", start=formatting.month_day(last_week, ctx.lang)))
 if missed.empty:
     st.success(t("patrols.none_missed"))
@@ -262,25 +409,12 @@ if len(hazards):
         "patrol_hazards",
     )
 
-# Device health.
-st.subheader(t("patrols.devices"))
-health = ctx.query(devices.device_health, as_of, area)
-if health.empty:
-    st.info(t("patrols.no_devices"))
-else:
-    shown_table(
-        ctx,
-        pd.DataFrame(
-            {
-                t("patrols.col.grid"): [ctx.grid_name(g) for g in health["grid_id"]],
-                t("patrols.col.kind"): [t("device." + k) for k in health["kind"]],
-                t("patrols.col.online"): [f"{o}/{d}" for o, d in zip(health["online"], health["devices"], strict=True)],
-                t("patrols.col.never_seen"): health["never_seen"],
-                t("patrols.col.silence"): [formatting.number(v, ctx.lang, 1) for v in health["longest_silence_days"]],
-            }
-        ),
-        "device_health",
-    )
-    flagged = int(health["never_seen"].sum())
-    if flagged:
-        st.warning(t("patrols.never_seen_warning", count=flagged))
+
+signals_box = signals_box or st.container()
+with signals_box:
+    if not today_first:
+        st.divider()
+    for section in (devices_section, priority_section) if focus == "devices" else (priority_section, devices_section):
+        section()
+    if today_first:
+        st.divider()
