@@ -362,7 +362,7 @@ def timeline(detail: dict, history: pd.DataFrame) -> pd.DataFrame:
             rows.append({"at": detail[column], "step": step})
     frame = pd.DataFrame(rows, columns=["at", "step", "from_status", "officer", "note"])
     frame["at"] = pd.to_datetime(frame["at"])
-    frame = frame.sort_values("at", kind="stable").reset_index(drop=True)
+    frame = frame.sort_values("at", kind="stable").reset_index(drop=True).astype({"note": object})
     rating = detail.get("satisfaction")
     if not _blank(rating) and 1 <= int(rating) <= 5:
         frame.loc[len(frame)] = {

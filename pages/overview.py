@@ -136,6 +136,11 @@ if ctx.audience.is_staff:
         "issue_map",
         {"show": "overdue", "period": "all"},
     )
+    by_kind = " · ".join(
+        t("todo.by_kind", kind=t("device." + k), count=n)
+        for k, n in zip(offline["kind"], offline["offline"], strict=True)
+        if n
+    )
     todo_card(
         ctx,
         cols[4],
@@ -143,12 +148,7 @@ if ctx.audience.is_staff:
         int(offline["offline"].sum()),
         "patrols",
         {"list": "devices"},
-        t("todo.offline_help"),
-        " · ".join(
-            t("todo.by_kind", kind=t("device." + k), count=n)
-            for k, n in zip(offline["kind"], offline["offline"], strict=True)
-            if n
-        ),
+        t("todo.offline_help") + (f" {by_kind}" if by_kind else ""),
     )
 
 others = [spec for spec in registry.PAGES if ctx.audience.may_open(spec) and spec.id not in ("overview", "login")]
