@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.audience import Audience
 from app.data import engine_for
-from data_access import issue_map, issues, patrols, periods, volunteers
+from data_access import devices, issue_map, issues, patrols, periods, volunteers
 from data_access.contract import ensure_usable
 from data_access.errors import DataAccessError
 from data_access.filters import IssueFilters
@@ -55,6 +55,7 @@ class Snapshot:
     volunteer_totals: dict
     volunteer_months: pd.DataFrame  # volunteers, hours and points per month
     patrol_weeks: pd.DataFrame  # each grid's last 12 complete weeks and the week in progress
+    device_totals: pd.DataFrame  # gates and cameras per kind, the whole street's (never per place)
     week_progress: periods.WeekProgress
     periods: dict[str, periods.Period]  # the days each panel covers
     cell_size: tuple[float, float]  # (dlat, dlon) of the map's cells
@@ -160,6 +161,7 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
         volunteer_totals=volunteers.totals(engine, month.since, month.until, community),
         volunteer_months=volunteers.monthly_participation(engine, year.since, year.until, community),
         patrol_weeks=published(patrols.grid_weeks, progress.monday, 13, area),
+        device_totals=published(devices.device_totals),
         week_progress=progress,
         periods={"30d": days_30, "90d": days_90, "month": month, "last_week": last_week, "months": year},
         cell_size=(grid.dlat, grid.dlon) if grid else (0.0, 0.0),

@@ -209,7 +209,15 @@ def patrol_panel(snap: big_screen_data.Snapshot, names: dict) -> str:
         [svg.Series(t("bigscreen.patrolled"), weekly["value"].tolist(), "#3b78c4")],
         74, 27, share=True, target=target, target_label=t("target.line", target=formatting.share(target, 0)),
     )
-    side = progress + states + f"<h3>{ui.esc(t('bigscreen.patrol_trend'))}</h3>{chart}"
+    online = ui.wall(
+        [ui.Tile(t("bigscreen.devices_online", kind=t(f"device.{r.kind}")),
+                 f"{formatting.number(r.devices - r.offline, ctx.lang)}/{formatting.number(r.devices, ctx.lang)}",
+                 t("bigscreen.street_wide"))
+         for r in snap.device_totals.itertuples() if r.devices],
+        columns=2,
+        small=True,
+    )
+    side = progress + states + online + f"<h3>{ui.esc(t('bigscreen.patrol_trend'))}</h3>{chart}"
     return ui.split(bars + judged_keys(extra), side)
 
 

@@ -1,0 +1,58 @@
+"""Staff workflow in a real browser: a to-do card's link opens the list of its count, and a click on
+a row of the issue list opens that issue's timeline beside the map, in the URL too."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.helpers import EXCEPTION, login, main_text, screenshot, url_of, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def card_count(text: str, label: str) -> int:
+    found = re.search(re.escape(label) + r"\s+([\d,]+)", text)
+    assert found, f"no card {label!r} in the page"
+    return int(found.group(1).replace(",", ""))
+
+
+def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    login(page, server, "street", "street-demo-2026")
+    page.goto(url_of(server, "overview"))
+    wait_ready(page)
+    overdue = card_count(main_text(page), "超时未办结问题")
+    card = page.locator("[data-testid='stVerticalBlockBorderWrapper']", has_text="超时未办结问题").last
+    card.get_by_text("查看清单").click()
+    page.wait_for_url(re.compile(r"/issue_map\?.*show=overdue"))
+    wait_ready(page)
+    text = main_text(page)
+    assert card_count(text, "问题数") == overdue
+    assert f"共 {overdue:,} 条" in text
+    assert page.locator(EXCEPTION).count() == 0
+
+    # A click on the first row's selection box opens its timeline beside the map.
+    grid = page.locator("[data-testid='stDataFrame']").last
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the header row is 35 px, a row 35 px
+    page.wait_for_url(re.compile(r"[?&]issue=\d+"), timeout=30_000)
+    wait_ready(page)
+    issue = re.search(r"[?&]issue=(\d+)", page.url).group(1)
+    text = main_text(page)
+    assert f"问题 #{issue} 的办理经过" in text and "居民上报" in text
+    screenshot(page, str(SCREENSHOTS / "workflow-issue-panel.png"))
+    # The address is the case: a colleague who opens it sees the same panel.
+    other = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    colleague = other.new_page()
+    login(colleague, server, "street", "street-demo-2026")
+    colleague.goto(page.url)
+    wait_ready(colleague)
+    assert f"问题 #{issue} 的办理经过" in main_text(colleague)
+    other.close()
+    context.close()
