@@ -325,6 +325,8 @@ def issue_panel(issue_id: int, found: dict | None) -> None:
             ],
         }
     )
+    if not rows["note"].str.len().any():
+        rows = rows.drop(columns=["note"])  # a narrow panel: no empty column
     text_table(rows, {c: t("map.history." + c) for c in rows.columns})
     sla = found.get("sla_hours")
     if sla is not None and not pd.isna(sla):

@@ -150,6 +150,9 @@ def devices_section() -> None:
             "devices_offline",
         )
         st.caption(t("patrols.offline_note"))
+        never = int(offline["last_seen_at"].isna().sum())
+        if never:
+            st.warning(t("patrols.never_seen_warning", count=never))
     health = ctx.query(devices.device_health, as_of, area)
     if health.empty:
         st.info(t("patrols.no_devices"))

@@ -26,8 +26,7 @@ def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     page.goto(url_of(server, "overview"))
     wait_ready(page)
     overdue = card_count(main_text(page), "超时未办结问题")
-    card = page.locator("[data-testid='stVerticalBlockBorderWrapper']", has_text="超时未办结问题").last
-    card.get_by_text("查看清单").click()
+    page.locator("a[href*='show=overdue']", has_text="查看清单").click()  # the card's own link
     page.wait_for_url(re.compile(r"/issue_map\?.*show=overdue"))
     wait_ready(page)
     text = main_text(page)
@@ -45,7 +44,9 @@ def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     wait_ready(page)
     issue = re.search(r"[?&]issue=(\d+)", page.url).group(1)
     text = main_text(page)
-    assert f"问题 #{issue} 的办理经过" in text and "居民上报" in text
+    assert f"问题 #{issue} 的办理经过" in text  # the panel beside the map, with its timeline table
+    panel = page.locator("[data-testid='stColumn']", has_text=f"问题 #{issue} 的办理经过").first
+    assert panel.locator("[data-testid='stDataFrame'], [data-testid='stTable']").count() == 1
     screenshot(page, str(SCREENSHOTS / "workflow-issue-panel.png"))
     # The address is the case: a colleague who opens it sees the same panel.
     other = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
