@@ -9,7 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import DateTime, Select, and_, bindparam, func, literal, or_, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 
 from data_access.access import declare
@@ -119,12 +133,20 @@ def _worklist_select(scope: Scope, at_param) -> Select:  # noqa: ANN001
 
 
 @declare("staff")
-def visit_worklist(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
-    """Members in scope with days since their last visit and days overdue, most overdue first."""
+def visit_worklist(
+    engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500, overdue_only: bool = False
+) -> pd.DataFrame:
+    """Members in scope with days since their last visit and days overdue, most overdue first;
+    `overdue_only`: just the overdue ones, the rows `overdue_visit_count` counts."""
     base = _worklist_select(scope, bindparam("at", at, type_=DateTime))
     overdue = base.selected_columns.days_overdue
+    if overdue_only:
+        base = base.where(overdue > 0)
     query = base.order_by(
-        overdue.desc().nulls_last(), special_population.c.risk_level.desc(), residents.c.resident_id
+        overdue.desc().nulls_last(),
+        special_population.c.risk_level.desc(),
+        residents.c.resident_id,
+        special_population.c.category_code,
     ).limit(limit)
     frame = read_frame(engine, query)
     return _mask(frame, reveal)
@@ -141,9 +163,11 @@ def overdue_visit_count(engine: Engine, scope: Scope, at: datetime) -> int:
 
 @declare("staff")
 def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
-    """Alerts raised by `at` and not resolved by then, highest severity and oldest first."""
+    """Alerts raised by `at` and not resolved by then, the most pressing first: highest severity, then
+    those nobody has been dispatched to (by `at`), then the longest waiting."""
     at_param = bindparam("at", at, type_=DateTime)
     a = welfare_alerts
+    dispatched = and_(a.c.dispatched_at.is_not(None), a.c.dispatched_at <= at_param)
     query = (
         select(
             a.c.alert_id,
@@ -171,12 +195,34 @@ def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False
             or_(a.c.resolved_at.is_(None), a.c.resolved_at > at_param),
             scope.on_grid(buildings.c.grid_id),
         )
-        .order_by(a.c.severity.desc(), a.c.raised_at)
+        .order_by(a.c.severity.desc(), case((dispatched, 1), else_=0), a.c.raised_at, a.c.alert_id)
         .limit(limit)
     )
     frame = read_frame(engine, query)
-    frame.loc[frame["dispatched_at"].notna() & (frame["dispatched_at"] > at), "dispatched_at"] = pd.NaT
+    later = frame["dispatched_at"].notna() & (frame["dispatched_at"] > at)
+    frame.loc[later, "dispatched_at"] = pd.NaT
+    frame.loc[later, "dispatched_officer"] = None
     return _mask(frame, reveal)
+
+
+# How an open alert stands against the dispatch target (docs/metrics.md, "Open alert").
+DISPATCH_STATES = ("waiting_late", "waiting", "dispatched_late", "dispatched_in_time")
+
+
+def dispatch_states(alerts: pd.DataFrame, target_minutes: float) -> list[str]:
+    """One of DISPATCH_STATES per row of `open_alerts`: nobody dispatched and waiting longer than the
+    target / nobody dispatched yet, still within it / dispatched, but after the target / dispatched
+    within it."""
+    states = []
+    for raised, dispatched, hours_open in zip(
+        alerts["raised_at"], alerts["dispatched_at"], alerts["hours_open"], strict=True
+    ):
+        if pd.isna(dispatched):
+            states.append("waiting_late" if float(hours_open) * 60 > target_minutes else "waiting")
+        else:
+            minutes = (pd.Timestamp(dispatched) - pd.Timestamp(raised)).total_seconds() / 60
+            states.append("dispatched_late" if minutes > target_minutes else "dispatched_in_time")
+    return states
 
 
 @declare("staff")
@@ -268,9 +314,67 @@ def alert_response(
     return row
 
 
+TIMELINE_EVENTS = ("visit", "alert_raised", "alert_dispatched", "alert_resolved")
+TIMELINE_COLUMNS = ["at", "event", "kind", "severity", "outcome", "officer", "alert_id"]
+
+
+def _timeline_select(resident_id: int, limit: int) -> Select:
+    """A resident's visits and the steps of their alerts (raised, dispatched, resolved) as one list
+    of events, newest first: at, event (TIMELINE_EVENTS), alert kind and severity, outcome (the
+    visit's or the alert's), officer (who visited or was dispatched), alert_id."""
+    v, a = welfare_visits, welfare_alerts
+    text, number = String(64), Integer()
+
+    def alert_step(event: str, at, outcome, officer) -> Select:  # noqa: ANN001
+        return (
+            select(
+                at.label("at"),
+                literal(event, text).label("event"),
+                a.c.kind.label("kind"),
+                a.c.severity.label("severity"),
+                outcome.label("outcome"),
+                officer.label("officer"),
+                a.c.alert_id.label("alert_id"),
+            )
+            .select_from(a.outerjoin(officers, officers.c.officer_id == a.c.dispatched_officer_id))
+            .where(a.c.resident_id == resident_id, at.is_not(None))
+        )
+
+    visits = (
+        select(
+            v.c.visited_at.label("at"),
+            literal("visit", text).label("event"),
+            null().cast(text).label("kind"),
+            null().cast(number).label("severity"),
+            v.c.outcome.label("outcome"),
+            officers.c.name.label("officer"),
+            null().cast(number).label("alert_id"),
+        )
+        .select_from(v.outerjoin(officers, officers.c.officer_id == v.c.officer_id))
+        .where(v.c.resident_id == resident_id)
+    )
+    none_text = null().cast(text)
+    events = union_all(
+        visits,
+        alert_step("alert_raised", a.c.raised_at, none_text, none_text),
+        alert_step("alert_dispatched", a.c.dispatched_at, none_text, officers.c.name),
+        alert_step("alert_resolved", a.c.resolved_at, a.c.outcome, none_text),
+    ).subquery("events")
+    # Steps of one alert at the same instant: resolved above dispatched above raised (newest first).
+    step = case((events.c.event == "alert_resolved", 0), (events.c.event == "alert_dispatched", 1), else_=2)
+    return (
+        select(*(events.c[name] for name in TIMELINE_COLUMNS))
+        .order_by(events.c.at.desc(), step, events.c.alert_id.desc())
+        .limit(limit)
+    )
+
+
 @declare("staff")
-def person_detail(engine: Engine, scope: Scope, resident_id: int, reveal: bool = False) -> dict | None:
-    """One resident in the caller's scope: contact, categories, last visits, alerts. Masked unless revealed;
+def person_detail(
+    engine: Engine, scope: Scope, resident_id: int, reveal: bool = False, timeline_limit: int = 40
+) -> dict | None:
+    """One resident in the caller's scope: contact, categories, last visits, alerts, and a timeline
+    of both (the newest `timeline_limit` events, see _timeline_select). Masked unless revealed;
     None outside the scope (the caller cannot tell "not found" from "not yours")."""
     person = (
         select(
@@ -326,6 +430,7 @@ def person_detail(engine: Engine, scope: Scope, resident_id: int, reveal: bool =
             .mappings()
             .all()
         )
+        timeline = conn.execute(_timeline_select(resident_id, timeline_limit)).all()
     detail = dict(row)
     if not reveal:
         detail["name"], detail["phone"] = mask_name(detail["name"]), mask_phone(detail["phone"])
@@ -334,4 +439,7 @@ def person_detail(engine: Engine, scope: Scope, resident_id: int, reveal: bool =
     detail["alerts"] = pd.DataFrame(
         alerts, columns=["raised_at", "kind", "severity", "dispatched_at", "resolved_at", "outcome"]
     )
+    detail["timeline"] = pd.DataFrame([tuple(r) for r in timeline], columns=TIMELINE_COLUMNS)
+    detail["timeline"] = detail["timeline"].astype({"severity": "Int64", "alert_id": "Int64"})
+    detail["timeline"]["at"] = pd.to_datetime(detail["timeline"]["at"])
     return detail
