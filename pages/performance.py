@@ -46,6 +46,7 @@ if period == MONTH:
 else:
     span = periods.period(period, as_of, ctx.zone)
 period_caption(ctx, span)
+shown_period = {"month": staff_review.month_key(span)} if period == MONTH else {"period": period}  # for the audit log
 figures = staff_review.figures_for(ctx, span, monthly=period == MONTH)
 targets = ctx.settings.targets
 street = figures.street_values
@@ -119,7 +120,7 @@ for note in (
 ):
     if note:
         st.caption(note)
-table_downloads(ctx, officer_table, "staff_performance_officers", {"period": period, "first_day": str(span.first_day)})
+table_downloads(ctx, officer_table, "staff_performance_officers", shown_period)
 
 st.subheader(t("performance.trend"))
 choices = dict(zip(handled["officer_id"].astype(int), names, strict=True))
@@ -160,9 +161,7 @@ legend()
 note = staff_review.departmentless_note(ctx, figures)
 if note:
     st.caption(note)
-table_downloads(
-    ctx, department_table, "staff_performance_departments", {"period": period, "first_day": str(span.first_day)}
-)
+table_downloads(ctx, department_table, "staff_performance_departments", shown_period)
 
 # The monthly report: the same figures, for one month and one officer or department. -------------------
 st.subheader(t("performance.report.heading"))
