@@ -116,7 +116,8 @@ def read(
     since: datetime | None = None,
     limit: int = 1000,
 ) -> pd.DataFrame:
-    """The newest `limit` entries matching the filters, newest first; unreadable lines are skipped."""
+    """The newest `limit` entries matching the filters, newest first; unreadable lines are skipped.
+    Each entry's details stay as recorded (a dict), for the reader to put in words."""
     path = Path(path)
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
@@ -135,8 +136,7 @@ def read(
             continue
         if since and at < since:
             continue
-        entry["filters"] = json.dumps(entry.get("filters") or {}, ensure_ascii=False)
-        rows.append(entry)
+        rows.append(entry)  # its details ("filters") as recorded: a dict (app/audit_view.py words them)
         if len(rows) >= limit:
             break
     return pd.DataFrame(rows, columns=COLUMNS)

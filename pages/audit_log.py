@@ -1,13 +1,13 @@
-"""审计日志 (admin): read the append-only audit log with filters."""
+"""审计日志 (admin): read the append-only audit log with filters, in words (app/audit_view.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pandas as pd
 import streamlit as st
 
-from app import audit, formatting
+from app import audit
+from app.audit_view import Words
 from app.context import page_context
 from app.exports import shown_table
 
@@ -30,15 +30,5 @@ entries = audit.read(
 if entries.empty:
     st.info(t("audit.empty"))
 else:
-    shown = entries.assign(
-        at=[formatting.local_datetime(pd.Timestamp(a).tz_convert(None), ctx.lang) for a in entries["at"]],
-        event=[t("audit.events." + e) for e in entries["event"]],
-        role=[t("role." + r) for r in entries["role"]],
-    )
-    shown_table(
-        ctx,
-        shown.rename(columns={c: t("audit.columns." + c) for c in audit.COLUMNS}),
-        "audit_log",
-        {"user": user or "", "event": event or "", "days": days},
-    )
+    shown_table(ctx, Words(ctx).table(entries), "audit_log", {"user": user or "", "event": event or "", "days": days})
     st.caption(t("audit.count", count=len(entries)))

@@ -1,26 +1,31 @@
-"""考核 (street officials): per officer and per department, handling speed and quality against the street."""
+"""考核 (street officials): per officer and per department, handling speed and quality against the street,
+and a printable monthly report per officer or department made from the same figures."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from app import charts, formatting
+from app import charts, formatting, monthly_report, staff_review
 from app.context import page_context
-from app.exports import table_downloads
-from app.widgets import chart, first_row, goal, judged_table, kpi, map_legend, page_header, period_caption
-from data_access import issues, periods, staff
+from app.exports import audit_export, table_downloads
+from app.staff_review import DEPARTMENT_METRICS, METRICS, MONTH
+from app.widgets import chart, goal, judged_table, kpi, map_legend, page_header, period_caption
+from data_access import issues, periods
 from data_access.filters import IssueFilters
 
-PERIODS = ("90d", "180d", "12m")  # their meaning: data_access/periods.py
+PERIODS = ("90d", "180d", "12m", MONTH)  # their meaning: data_access/periods.py; MONTH: app/staff_review.py
 
 ctx = page_context("performance")
 t = ctx.t
 page_header(ctx, "page.performance", t("performance.subtitle"))
 
 as_of = ctx.as_of
+months = {staff_review.month_key(m): m for m in staff_review.review_months(as_of, ctx.zone)}
+month_keys = list(months)
+row = st.container(horizontal=True, wrap=True, vertical_alignment="bottom")
 period = (
-    st.segmented_control(
+    row.segmented_control(
         t("filter.period"),
         list(PERIODS),
         default="180d",
@@ -29,64 +34,96 @@ period = (
     )
     or "180d"
 )
-span = periods.period(period, as_of, ctx.zone)
-filters = IssueFilters(since=span.since, until=span.until)
+if period == MONTH:
+    month = row.selectbox(
+        t("performance.month"),
+        month_keys,
+        index=min(1, len(month_keys) - 1),  # the last complete month: what a review meeting looks at
+        key="perf_month",
+        format_func=lambda k: staff_review.month_label(ctx, months[k]),
+    )
+    span = months[month]
+else:
+    span = periods.period(period, as_of, ctx.zone)
 period_caption(ctx, span)
-last_monday = periods.last_complete_week(as_of, ctx.zone)
+shown_period = {"month": staff_review.month_key(span)} if period == MONTH else {"period": period}  # for the audit log
+figures = staff_review.figures_for(ctx, span, monthly=period == MONTH)
+targets = ctx.settings.targets
+street = figures.street_values
 
 # A street official's own view is the whole street: the baseline every officer is compared with.
-street = first_row(ctx.query(issues.resolution_figures, filters))
-people = ctx.query(staff.officer_performance, filters, last_monday, 12)
-departments = ctx.query(staff.department_performance, filters)
-
-cols = st.columns(4)
-kpi(cols[0], t("metric.received"), formatting.number(street["received"], ctx.lang))
+cols = st.columns(3)
+kpi(cols[0], t("metric.received"), staff_review.text(METRICS[0], street["received"], ctx.lang))
 kpi(
     cols[1],
+    t("metric.resolution_rate"),
+    formatting.share(street["resolution_rate"]),
+    against=goal(ctx, "resolution_rate", street["resolution_rate"]),
+)
+kpi(
+    cols[2],
     t("metric.on_time_share"),
     formatting.share(street["on_time_share"]),
     against=goal(ctx, "on_time_share", street["on_time_share"]),
 )
-kpi(cols[2], t("metric.median_time"), formatting.hours(street["median_hours"], ctx.lang))
-kpi(cols[3], t("metric.satisfaction"), formatting.number(street["satisfaction"], ctx.lang, 2))
-st.caption(t("performance.baseline_note"))
+cols = st.columns(3)
+kpi(cols[0], t("metric.median_time"), formatting.hours(street["median_hours"], ctx.lang))
+kpi(cols[1], t("metric.satisfaction"), formatting.number(street["satisfaction"], ctx.lang, 2))
+kpi(
+    cols[2],
+    t("performance.col.patrols"),
+    formatting.share(street["patrol_compliance"]),
+    against=goal(ctx, "patrol_compliance", street["patrol_compliance"]),
+)
+st.caption(t("performance.baseline_note") + " " + staff_review.weeks_text(ctx, figures))
+
+
+def judgements(frame: pd.DataFrame, metrics: tuple) -> dict[str, list]:
+    """Every figure a target exists for, judged per row (app/targets.py)."""
+    return {
+        t(m.label_key): [targets.judge(m.target, v) for v in frame[m.column]] for m in metrics if m.target is not None
+    }
+
+
+def legend() -> None:
+    map_legend([(charts.JUDGED[j], t(f"target.judgements.{j}"), "") for j in ("met", "near", "below")])
+
 
 st.subheader(t("performance.officers"))
+people = figures.officers
 handled = people[people["received"].fillna(0) > 0].copy()
 handled["vs_street"] = handled["on_time_share"] - street["on_time_share"]
-handled = handled.sort_values(["on_time_share", "received"], ascending=[False, False])
-area_names = {**ctx.community_names, **ctx.grid_names}
+handled = handled.sort_values(["on_time_share", "received"], ascending=[False, False], na_position="last")
+names = [staff_review.officer_label(ctx, i, n) for i, n in zip(handled["officer_id"], handled["name"], strict=True)]
 officer_table = pd.DataFrame(
     {
-        t("patrols.col.officer"): handled["name"],
+        t("patrols.col.officer"): names,
         t("patrols.col.role"): [ctx.label("role.", r) for r in handled["role"]],
         t("performance.col.area"): [
-            formatting.name_of(area_names, a) for a in handled["grid_id"].fillna(handled["community_id"])
+            staff_review.area_label(ctx, g, c) for g, c in zip(handled["grid_id"], handled["community_id"], strict=True)
         ],
-        t("performance.col.handled"): handled["received"].astype(int),
-        t("metric.median_time"): [formatting.hours(v, ctx.lang) for v in handled["median_hours"]],
-        t("metric.on_time_share"): [formatting.share(v) for v in handled["on_time_share"]],
-        t("performance.col.vs_street"): [
-            formatting.change(v, 0, True) or formatting.MISSING for v in handled["vs_street"]
-        ],
-        t("performance.col.reopen"): [formatting.share(v) for v in handled["reopen_rate"]],
-        t("metric.satisfaction"): [formatting.number(v, ctx.lang, 2) for v in handled["satisfaction"]],
-        t("performance.col.patrols"): [formatting.share(v) for v in handled["patrol_compliance"]],
     }
 )
-targets = ctx.settings.targets
-judged_table(
-    officer_table,
-    {
-        t("metric.on_time_share"): [targets.judge("on_time_share", v) for v in handled["on_time_share"]],
-        t("performance.col.patrols"): [targets.judge("patrol_compliance", v) for v in handled["patrol_compliance"]],
-    },
-)
-map_legend([(charts.JUDGED[j], t(f"target.judgements.{j}"), "") for j in ("met", "near", "below")])
-table_downloads(ctx, officer_table, "staff_performance_officers", {"period": period})
+for metric in METRICS:
+    officer_table[t(metric.label_key)] = [staff_review.table_value(metric, v, ctx.lang) for v in handled[metric.column]]
+    if metric.column == "on_time_share":
+        officer_table[t("performance.col.vs_street")] = [
+            formatting.change(v, 0, True) or formatting.MISSING for v in handled["vs_street"]
+        ]
+judged_table(officer_table, judgements(handled, METRICS))
+legend()
+st.caption(staff_review.targets_line(ctx))
+idle = len(people) - len(handled)
+for note in (
+    staff_review.gaps_note(ctx, figures),
+    t("performance.idle", count=idle) if idle else None,
+):
+    if note:
+        st.caption(note)
+table_downloads(ctx, officer_table, "staff_performance_officers", shown_period)
 
 st.subheader(t("performance.trend"))
-choices = dict(zip(handled["officer_id"].astype(int), handled["name"], strict=True))
+choices = dict(zip(handled["officer_id"].astype(int), names, strict=True))
 picked = st.selectbox(t("performance.pick"), list(choices), format_func=choices.get, key="perf_officer")
 twelve = periods.period("12m", as_of, ctx.zone)
 year = IssueFilters(since=twelve.since, until=twelve.until)
@@ -104,27 +141,113 @@ if picked is not None:
             t("transparency.baseline"),
             choices[picked],
             t("metric.on_time_share"),
-            ctx.settings.targets.on_time_share,
-            t("target.line", target=formatting.share(ctx.settings.targets.on_time_share, 0)),
+            targets.on_time_share,
+            t("target.line", target=formatting.share(targets.on_time_share, 0)),
         ),
         "perf_trend",
     )
 
 st.subheader(t("performance.departments"))
+departments = figures.departments
 department_table = pd.DataFrame(
-    {
-        t("performance.col.department"): [ctx.department_name(d) for d in departments["department"]],
-        t("performance.col.handled"): departments["received"],
-        t("metric.median_time"): [formatting.hours(v, ctx.lang) for v in departments["median_hours"]],
-        t("metric.on_time_share"): [formatting.share(v) for v in departments["on_time_share"]],
-        t("performance.col.reopen"): [formatting.share(v) for v in departments["reopen_rate"]],
-        t("metric.satisfaction"): [formatting.number(v, ctx.lang, 2) for v in departments["satisfaction"]],
+    {t("performance.col.department"): [staff_review.department_label(ctx, d) for d in departments["department"]]}
+)
+for metric in DEPARTMENT_METRICS:
+    department_table[t(metric.label_key)] = [
+        staff_review.table_value(metric, v, ctx.lang) for v in departments[metric.column]
+    ]
+judged_table(department_table, judgements(departments, DEPARTMENT_METRICS))
+legend()
+note = staff_review.departmentless_note(ctx, figures)
+if note:
+    st.caption(note)
+table_downloads(ctx, department_table, "staff_performance_departments", shown_period)
+
+# The monthly report: the same figures, for one month and one officer or department. -------------------
+st.subheader(t("performance.report.heading"))
+st.caption(t("performance.report.about"))
+if period == MONTH:
+    report_figures = figures
+    st.caption(t("performance.report.same_month", month=staff_review.month_label(ctx, span)))
+    report_row = st.container(horizontal=True, wrap=True, vertical_alignment="bottom")
+else:
+    report_row = st.container(horizontal=True, wrap=True, vertical_alignment="bottom")
+    report_month = report_row.selectbox(
+        t("performance.month"),
+        month_keys,
+        index=min(1, len(month_keys) - 1),
+        key="perf_report_month",
+        format_func=lambda k: staff_review.month_label(ctx, months[k]),
+    )
+    report_figures = staff_review.figures_for(ctx, months[report_month], monthly=True)
+kind = (
+    report_row.segmented_control(
+        t("performance.report.kind"),
+        ["officer", "department"],
+        default="officer",
+        key="perf_report_kind",
+        format_func=lambda k: t("performance.report.kinds." + k),
+    )
+    or "officer"
+)
+report = None
+if kind == "officer":
+    staff_list = report_figures.officers
+    labels = {
+        int(i): staff_review.officer_label(ctx, i, n)
+        for i, n in zip(staff_list["officer_id"], staff_list["name"], strict=True)
     }
-)
-judged_table(
-    department_table,
-    {t("metric.on_time_share"): [targets.judge("on_time_share", v) for v in departments["on_time_share"]]},
-)
-table_downloads(ctx, department_table, "staff_performance_departments", {"period": period})
+    handled_in_month = dict(zip(staff_list["officer_id"].astype(int), staff_list["received"].fillna(0), strict=True))
+    ordered = sorted(labels, key=lambda i: (-handled_in_month[i], labels[i]))  # the busiest first
+    officer_id = report_row.selectbox(t("performance.pick"), ordered, format_func=labels.get, key="perf_report_officer")
+    if officer_id is not None:
+        report = staff_review.officer_report(ctx, report_figures, int(officer_id))
+        audit_filters = {"month": staff_review.month_key(report_figures.span), "officer_id": int(officer_id)}
+        name = staff_review.file_name(report_figures.span, "officer", int(officer_id))
+else:
+    named = [d for d in report_figures.departments["department"] if isinstance(d, str) and d.strip()]
+    options = [staff_review.ALL_DEPARTMENTS, *named]
+    department = report_row.selectbox(
+        t("performance.report.kinds.department"),
+        options,
+        format_func=lambda d: (
+            t("performance.report.all_departments")
+            if d == staff_review.ALL_DEPARTMENTS
+            else staff_review.department_label(ctx, d)
+        ),
+        key="perf_report_department",
+    )
+    if department == staff_review.ALL_DEPARTMENTS or department is None:
+        report = staff_review.all_departments_report(ctx, report_figures)
+        choice = "all"
+    else:
+        report = staff_review.department_report(ctx, report_figures, department)
+        choice = str(options.index(department))
+    audit_filters = {"month": staff_review.month_key(report_figures.span), "department": department or "all"}
+    name = staff_review.file_name(report_figures.span, "department", choice)
+
+if report is None:
+    st.info(t("performance.report.nobody"))
+else:
+    preview = report.tables[0]
+    frame = pd.DataFrame([[cell.text for cell in row] for row in preview.rows], columns=list(preview.columns))
+    judged_table(
+        frame,
+        {column: [row[i].judgement for row in preview.rows] for i, column in enumerate(preview.columns)},
+    )
+    st.caption(" · ".join(t("performance.report.meta_item", label=label, value=value) for label, value in report.meta))
+    document = monthly_report.build_html(report)
+    st.container(horizontal=True).download_button(
+        t("performance.report.download"),
+        document.encode("utf-8"),
+        file_name=name,
+        mime="text/html",
+        icon=":material/print:",
+        key="perf_report_download",
+        on_click=audit_export if ctx.audience.audited else "ignore",
+        args=(ctx, "monthly_report", "html", report.rows, audit_filters) if ctx.audience.audited else None,
+    )
+    st.caption(t("performance.report.print_hint"))
+
 with st.expander(t("transparency.definitions")):
     st.markdown(t("performance.definitions"))
