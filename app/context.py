@@ -116,9 +116,10 @@ class PageContext:
         return name_of(self.category_names, code, self.t("names.unknown_category"))
 
     def department_name(self, department: object) -> str:
-        """A department (named in Chinese in the data) in the page's language; "Unknown" when none."""
+        """A department (named in Chinese in the data) in the page's language; "no department on
+        record" (未登记部门) when the category names none (the 考核 page says how many issues that is)."""
         if department is None or department != department or not str(department).strip():
-            return self.t("transparency.unknown")
+            return self.t("performance.no_department")
         if self.lang == "zh":
             return str(department)
         return self._departments_en.get(department) or english_name(str(department))

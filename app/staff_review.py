@@ -180,10 +180,8 @@ def officer_label(ctx: PageContext, officer_id: object, name: object) -> str:
 
 
 def department_label(ctx: PageContext, department: object) -> str:
-    """A department's name (ctx.department_name); the explicit "no department on record" for the
-    row of issues whose category has none."""
-    if not isinstance(department, str) or not department.strip():
-        return ctx.t("performance.no_department")
+    """A department's name; "no department on record" for the row of issues whose category has
+    none (both decided by ctx.department_name)."""
     return ctx.department_name(department)
 
 

@@ -44,11 +44,11 @@ from data_access.scope import Scope
 from data_access.sqlfuncs import hours_between
 
 
-def residents_in_scope(scope: Scope) -> Select:
+def residents_in_scope(scope: Scope, area: IssueFilters = EVERYWHERE) -> Select:
     return (
         select(residents.c.resident_id)
         .join(buildings, buildings.c.building_id == residents.c.building_id)
-        .where(scope.on_grid(buildings.c.grid_id))
+        .where(scope.on_grid(buildings.c.grid_id), area.on_grid(buildings.c.grid_id))
     )
 
 
@@ -60,7 +60,7 @@ def _active_members(at_param) -> object:  # noqa: ANN001
 
 
 @declare("staff")
-def category_counts(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
+def category_counts(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> pd.DataFrame:
     at_param = bindparam("at", at, type_=DateTime)
     query = (
         select(
@@ -76,7 +76,7 @@ def category_counts(engine: Engine, scope: Scope, at: datetime) -> pd.DataFrame:
                 and_(
                     special_population.c.category_code == special_categories.c.code,
                     _active_members(at_param),
-                    special_population.c.resident_id.in_(residents_in_scope(scope).scalar_subquery()),
+                    special_population.c.resident_id.in_(residents_in_scope(scope, area).scalar_subquery()),
                 ),
             )
         )
@@ -98,7 +98,7 @@ def _mask(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
     return frame
 
 
-def _worklist_select(scope: Scope, at_param) -> Select:  # noqa: ANN001
+def _worklist_select(scope: Scope, at_param, area: IssueFilters = EVERYWHERE) -> Select:  # noqa: ANN001
     last_visit = (
         select(welfare_visits.c.resident_id, func.max(welfare_visits.c.visited_at).label("last_visit_at"))
         .where(welfare_visits.c.visited_at <= at_param)
@@ -128,17 +128,23 @@ def _worklist_select(scope: Scope, at_param) -> Select:  # noqa: ANN001
             .join(special_categories, special_categories.c.code == special_population.c.category_code)
             .outerjoin(last_visit, last_visit.c.resident_id == special_population.c.resident_id)
         )
-        .where(_active_members(at_param), scope.on_grid(buildings.c.grid_id))
+        .where(_active_members(at_param), scope.on_grid(buildings.c.grid_id), area.on_grid(buildings.c.grid_id))
     )
 
 
 @declare("staff")
 def visit_worklist(
-    engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500, overdue_only: bool = False
+    engine: Engine,
+    scope: Scope,
+    at: datetime,
+    reveal: bool = False,
+    limit: int = 500,
+    overdue_only: bool = False,
+    area: IssueFilters = EVERYWHERE,
 ) -> pd.DataFrame:
-    """Members in scope with days since their last visit and days overdue, most overdue first;
-    `overdue_only`: just the overdue ones, the rows `overdue_visit_count` counts."""
-    base = _worklist_select(scope, bindparam("at", at, type_=DateTime))
+    """Members in scope (and `area`) with days since their last visit and days overdue, most overdue
+    first; `overdue_only`: just the overdue ones, the rows `overdue_visit_count` counts."""
+    base = _worklist_select(scope, bindparam("at", at, type_=DateTime), area)
     overdue = base.selected_columns.days_overdue
     if overdue_only:
         base = base.where(overdue > 0)
@@ -153,18 +159,26 @@ def visit_worklist(
 
 
 @declare("staff")
-def overdue_visit_count(engine: Engine, scope: Scope, at: datetime) -> int:
-    """Memberships in scope whose last visit is older than the category's interval."""
-    worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime)).subquery("worklist")
+def overdue_visit_count(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> int:
+    """Memberships in scope (and `area`) whose last visit is older than the category's interval."""
+    worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime), area).subquery("worklist")
     query = select(func.count()).select_from(worklist).where(worklist.c.days_overdue > 0)
     with engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
 
 
 @declare("staff")
-def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False, limit: int = 500) -> pd.DataFrame:
+def open_alerts(
+    engine: Engine,
+    scope: Scope,
+    at: datetime,
+    reveal: bool = False,
+    limit: int = 500,
+    area: IssueFilters = EVERYWHERE,
+) -> pd.DataFrame:
     """Alerts raised by `at` and not resolved by then, the most pressing first: highest severity, then
-    those nobody has been dispatched to (by `at`), then the longest waiting."""
+    those nobody has been dispatched to (by `at`), then the longest waiting. `area` narrows to a
+    community or grid (the grid summary page)."""
     at_param = bindparam("at", at, type_=DateTime)
     a = welfare_alerts
     dispatched = and_(a.c.dispatched_at.is_not(None), a.c.dispatched_at <= at_param)
@@ -194,6 +208,7 @@ def open_alerts(engine: Engine, scope: Scope, at: datetime, reveal: bool = False
             a.c.raised_at <= at_param,
             or_(a.c.resolved_at.is_(None), a.c.resolved_at > at_param),
             scope.on_grid(buildings.c.grid_id),
+            area.on_grid(buildings.c.grid_id),
         )
         .order_by(a.c.severity.desc(), case((dispatched, 1), else_=0), a.c.raised_at, a.c.alert_id)
         .limit(limit)
@@ -226,13 +241,14 @@ def dispatch_states(alerts: pd.DataFrame, target_minutes: float) -> list[str]:
 
 
 @declare("staff")
-def open_alert_count(engine: Engine, scope: Scope, at: datetime) -> int:
+def open_alert_count(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> int:
+    """Alerts in scope (and `area`) raised by `at` and not resolved by then (open_alerts' rows)."""
     at_param = bindparam("at", at, type_=DateTime)
     a = welfare_alerts
     query = select(func.count()).where(
         a.c.raised_at <= at_param,
         or_(a.c.resolved_at.is_(None), a.c.resolved_at > at_param),
-        a.c.resident_id.in_(residents_in_scope(scope).scalar_subquery()),
+        a.c.resident_id.in_(residents_in_scope(scope, area).scalar_subquery()),
     )
     with engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
@@ -243,10 +259,10 @@ def open_work_by_grid(engine: Engine, scope: Scope, at: datetime, area: IssueFil
     """Per grid in scope that has any: overdue visits and open alerts (overdue_visit_count and
     open_alert_count, by the grid of the person's building)."""
     at_param = bindparam("at", at, type_=DateTime)
-    worklist = _worklist_select(scope, at_param).subquery("worklist")
+    worklist = _worklist_select(scope, at_param, area).subquery("worklist")
     visits = (
         select(worklist.c.grid_id, func.count().label("overdue_visits"))
-        .where(worklist.c.days_overdue > 0, area.on_grid(worklist.c.grid_id))
+        .where(worklist.c.days_overdue > 0)
         .group_by(worklist.c.grid_id)
     )
     a = welfare_alerts

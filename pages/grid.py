@@ -79,9 +79,17 @@ todo_card(
     "issue_map",
     {"grid": grid_id, "community": str(row["community_id"]), "show": "overdue", "period": "all"},
 )
-todo_card(ctx, cols[2], t("todo.open_alerts"), int(row["open_alerts"]), "watchlist", {"list": "alerts"})
-todo_card(ctx, cols[3], t("todo.overdue_visits"), int(row["overdue_visits"]), "watchlist", {"list": "overdue"})
-st.caption(t("grid.watchlist_note"))
+todo_card(
+    ctx, cols[2], t("todo.open_alerts"), int(row["open_alerts"]), "watchlist", {"list": "alerts", "grid": grid_id}
+)
+todo_card(
+    ctx,
+    cols[3],
+    t("todo.overdue_visits"),
+    int(row["overdue_visits"]),
+    "watchlist",
+    {"list": "overdue", "grid": grid_id},
+)
 
 # Patrols: this week so far, the last complete weeks, the last patrol.
 st.subheader(t("grid.patrols"))
@@ -169,8 +177,7 @@ else:
 
 # Open welfare alerts of this grid (masked, as on the watchlist).
 st.subheader(t("watchlist.alerts"))
-alerts = ctx.query(population.open_alerts, as_of, False, 500)
-alerts = alerts[alerts["grid_id"] == grid_id]
+alerts = ctx.query(population.open_alerts, as_of, False, 500, here)
 if alerts.empty:
     st.success(t("watchlist.no_alerts"))
 else:

@@ -14,6 +14,8 @@ From a number to the case:
 - ``?list=overdue`` / ``?list=alerts`` (the overview's to-do cards) put that list first: all overdue
   visits (only those; as many rows as population.overdue_visit_count, the card's figure) or all open
   alerts (population.open_alert_count).
+- ``?grid=<id>`` (the grid summary page's cards) narrows both lists and their counts to one grid of
+  the visitor's scope; a grid outside it is refused like any bad parameter.
 
 Open alerts are ordered most pressing first: highest severity, then those nobody has been dispatched
 to, then the longest waiting (population.open_alerts). Their waiting time is coloured against the
@@ -34,6 +36,7 @@ from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.widgets import TABLE_COLORS, fitted_map, goal, kpi, map_legend, page_header, text_table
 from data_access import geometry, periods, population
+from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.reference import community_list, grid_list, special_category_list
 
 LISTS = ("overdue", "alerts")  # ?list=: the list shown first
@@ -56,6 +59,8 @@ special = ctx.query(special_category_list)
 category_names = dict(zip(special["code"], special[name_col], strict=True))
 first = url_state.choice("list", LISTS, "")
 visit_table = "watch_visit_rows_overdue" if first == "overdue" else "watch_visit_rows"
+grid = url_state.choice("grid", list(ctx.query(grid_list)["grid_id"]), "")
+area = IssueFilters(grid_ids=(grid,)) if grid else EVERYWHERE
 
 
 def person_in_url() -> int | None:
@@ -67,14 +72,14 @@ def person_in_url() -> int | None:
     return int(found) if float(found).is_integer() else 0
 
 
-counts = ctx.query(population.category_counts, as_of)
-overdue_count = ctx.query(population.overdue_visit_count, as_of)
-alert_count = ctx.query(population.open_alert_count, as_of)
+counts = ctx.query(population.category_counts, as_of, area)
+overdue_count = ctx.query(population.overdue_visit_count, as_of, area)
+alert_count = ctx.query(population.open_alert_count, as_of, area)
 if first == "overdue":
-    worklist = ctx.query(population.visit_worklist, as_of, False, MAX_ROWS, True)
+    worklist = ctx.query(population.visit_worklist, as_of, False, MAX_ROWS, True, area)
 else:
-    worklist = ctx.query(population.visit_worklist, as_of, False, WORKLIST_ROWS)
-alerts = ctx.query(population.open_alerts, as_of, False, MAX_ROWS)
+    worklist = ctx.query(population.visit_worklist, as_of, False, WORKLIST_ROWS, False, area)
+alerts = ctx.query(population.open_alerts, as_of, False, MAX_ROWS, area)
 targets = ctx.settings.targets
 last_90 = periods.period("90d", as_of, ctx.zone)
 response = ctx.query(population.alert_response, last_90.since, last_90.until, targets.alert_dispatch_minutes)
@@ -139,7 +144,17 @@ if source != "picker" and now["picker"] is not None:
     now["picker"] = None
 now["url"] = opened if opened else None
 st.session_state[SEEN] = now | {"person": opened, "source": source}
-url_state.write({"lang": ctx.lang} | ({"list": first} if first else {}) | ({"person": str(opened)} if opened else {}))
+url_state.write(
+    {"lang": ctx.lang}
+    | ({"list": first} if first else {})
+    | ({"grid": grid} if grid else {})
+    | ({"person": str(opened)} if opened else {})
+)
+if grid:  # one grid only: say so, with the way back to the whole scope
+    narrowed = st.columns([4, 1], vertical_alignment="center")
+    narrowed[0].info(t("watchlist.one_grid", grid=ctx.grid_name(grid)))
+    with narrowed[1]:
+        ctx.link("watchlist", t("watchlist.all_grids"), ":material/close:", {"list": first} if first else {})
 
 
 # Pieces. --------------------------------------------------------------------------------------

@@ -267,3 +267,46 @@ def test_the_grid_page_adds_up_to_the_priority(raw) -> None:
     assert page.query_params["grid"] in ([grid], grid)
     english = open_page("grid", {"grid": grid}, user, lang="en")
     assert "Today's patrol priority" in texts(english)
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_grid_pages_cards_open_that_grids_lists(raw) -> None:
+    user = USERS["street_official"]
+    page = open_page("grid", {}, user)
+    grid = page.selectbox[0].value
+    links = {(link.proto.page, dict(parse_qsl(link.proto.query_string)).get("list")
+              or dict(parse_qsl(link.proto.query_string)).get("show")): dict(parse_qsl(link.proto.query_string))
+             for link in page.get("page_link") if "grid=" in link.proto.query_string}
+    assert set(links) == {("issue_map", "open"), ("issue_map", "overdue"), ("watchlist", "alerts"),
+                          ("watchlist", "overdue")}
+    assert all(params["grid"] == grid for params in links.values())
+    cards = {
+        ("issue_map", "open"): "未办结问题",
+        ("issue_map", "overdue"): "超时未办结问题",
+        ("watchlist", "alerts"): "未处置预警",
+        ("watchlist", "overdue"): "逾期未走访",
+    }
+    for (target, kind), label in cards.items():
+        card = metric_value(page, label)
+        opened = open_page(target, links[(target, kind)], user)
+        if target == "issue_map":
+            assert metric_value(opened, "问题数") == card, kind
+            assert set(opened.dataframe[-1].value["网格"]) <= {names_of(raw)[grid]}
+        else:
+            assert metric_value(opened, label) == card, kind
+    # The hand count of this grid's overdue issues.
+    assert metric_value(page, "超时未办结问题") == int((overdue_by_hand(raw)["grid_id"] == grid).sum())
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_grid_officer_cannot_narrow_the_watchlist_to_another_grid(raw) -> None:
+    user = USERS["grid_officer"]
+    other = next(g for g in raw["grids"]["grid_id"] if g not in user.grid_ids)
+    whole = open_page("watchlist", {"list": "alerts"}, user)
+    page = open_page("watchlist", {"list": "alerts", "grid": other}, user)
+    assert metric_value(page, "未处置预警") == metric_value(whole, "未处置预警")  # refused: their own area
+    assert names_of(raw)[other] not in texts(page)
+
+
+def names_of(raw: dict[str, pd.DataFrame]) -> dict[str, str]:
+    return dict(zip(raw["grids"]["grid_id"], raw["grids"]["name"], strict=True))
