@@ -207,16 +207,16 @@ def patrol_panel(snap: big_screen_data.Snapshot, names: dict) -> str:
     chart = svg.trend(
         [formatting.month_day(date.fromisoformat(w), ctx.lang) for w in weekly["week"]],
         [svg.Series(t("bigscreen.patrolled"), weekly["value"].tolist(), "#3b78c4")],
-        74, 27, share=True, target=target, target_label=t("target.line", target=formatting.share(target, 0)),
+        74, 24, share=True, target=target, target_label=t("target.line", target=formatting.share(target, 0)),
     )
-    online = ui.wall(
-        [ui.Tile(t("bigscreen.devices_online", kind=t(f"device.{r.kind}")),
-                 f"{formatting.number(r.devices - r.offline, ctx.lang)}/{formatting.number(r.devices, ctx.lang)}",
-                 t("bigscreen.street_wide"))
-         for r in snap.device_totals.itertuples() if r.devices],
-        columns=2,
-        small=True,
-    )
+    totals = snap.device_totals
+    online = (
+        f'<div class="bs-progress">{ui.esc(t("bigscreen.devices_online"))} '
+        f'<b>{formatting.number(int(totals["devices"].sum() - totals["offline"].sum()), ctx.lang)}'
+        f'/{formatting.number(int(totals["devices"].sum()), ctx.lang)}</b></div>'
+        if int(totals["devices"].sum())
+        else ""
+    )  # the whole street's gates and cameras: a total, never a place
     side = progress + states + online + f"<h3>{ui.esc(t('bigscreen.patrol_trend'))}</h3>{chart}"
     return ui.split(bars + judged_keys(extra), side)
 

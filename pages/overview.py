@@ -103,7 +103,7 @@ if ctx.audience.is_staff:
     st.subheader(t("overview.todo", scope=ctx.t("scope.yours")))
     behind = ctx.query(patrols.grid_weeks, last_monday, 1)
     offline = ctx.query(devices.device_totals)
-    cols = st.columns(5)
+    cols = [*st.columns(3), *st.columns(3)[:2]]  # five cards, wide enough for their English labels
     todo_card(
         ctx,
         cols[0],

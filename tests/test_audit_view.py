@@ -178,3 +178,43 @@ def test_its_export_stays_audited(log, monkeypatch, app_env) -> None:
     exported = again[again[zh("audit.columns.filters")].str.contains("表格：审计日志")]
     assert list(exported[zh("audit.columns.filters")]) == ["时间范围：近 7 天 · 表格：审计日志 · 格式：CSV"]
     assert list(exported[zh("audit.columns.page")]) == [zh("page.audit")]
+
+
+def _audited_tables() -> set[str]:
+    """Every table name a page passes to shown_table or table_downloads (what export entries name)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = set()
+    for path in [*root.glob("pages/*.py"), *root.glob("app/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            called = getattr(node, "func", None)
+            name = getattr(called, "id", getattr(called, "attr", None))
+            if isinstance(node, ast.Call) and name in ("shown_table", "table_downloads") and len(node.args) >= 3:
+                table = node.args[2]
+                if isinstance(table, ast.Constant) and isinstance(table.value, str):
+                    names.add(table.value)
+    return names
+
+
+def test_every_audited_query_and_table_has_a_name_in_both_languages() -> None:
+    """The log names what was read in words: every person-level query function and every table a
+    page exports has a catalogue entry (a new one without it would show its code)."""
+    import importlib
+    import pkgutil
+
+    import data_access
+
+    queries = set()
+    for module in pkgutil.iter_modules(data_access.__path__):
+        for value in vars(importlib.import_module(f"data_access.{module.name}")).values():
+            access = getattr(value, "__access__", None)
+            if access is not None and access.person_level:
+                queries.add(value.__name__)
+    tables = _audited_tables()
+    assert {"grid_signals", "visit_worklist"} <= queries and {"devices_offline", "issues"} <= tables
+    for lang in ("zh", "en"):
+        missing = [q for q in queries if translate(lang, f"audit.queries.{q}") == f"audit.queries.{q}"]
+        missing += [n for n in tables if translate(lang, f"audit.tables.{n}") == f"audit.tables.{n}"]
+        assert not missing, (lang, sorted(missing))

@@ -154,7 +154,7 @@ def test_performance_names_departments_in_english(raw) -> None:
     column = translate("en", "performance.col.department")
     table = next(frame.value for frame in at.dataframe if column in frame.value.columns)
     english = set(raw["issue_categories"]["department_en"])
-    assert set(table[column]) - {translate("en", "transparency.unknown")} <= english
+    assert set(table[column]) - {translate("en", "performance.no_department")} <= english
     assert not any(HAN.search(str(v)) for v in table[column])
 
 
