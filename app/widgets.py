@@ -186,9 +186,10 @@ def text_table(frame: pd.DataFrame, column_labels: dict[str, str], **kwargs) -> 
 TABLE_COLORS = {"met": "#1e7d6f", "near": "#b8651f", "below": "#b03a2e"}
 
 
-def judged_table(frame: pd.DataFrame, judged: dict[str, list]) -> None:
+def judged_table(frame: pd.DataFrame, judged: dict[str, list], links: dict[str, str] | None = None) -> None:
     """A text table whose rate cells are coloured by their judgement against the target
-    (`judged`: column -> one judgement or None per row)."""
+    (`judged`: column -> one judgement or None per row); `links`: column -> the text its link cells
+    show (the column holds each row's relative URL)."""
 
     def colours(column: pd.Series) -> list[str]:
         marks = judged.get(column.name)
@@ -196,7 +197,8 @@ def judged_table(frame: pd.DataFrame, judged: dict[str, list]) -> None:
             return [""] * len(column)
         return [f"color: {TABLE_COLORS[m]}; font-weight: 600" if m else "" for m in marks]
 
-    st.dataframe(frame.style.apply(colours), hide_index=True, width="stretch")
+    config = {column: st.column_config.LinkColumn(display_text=text) for column, text in (links or {}).items()}
+    st.dataframe(frame.style.apply(colours), hide_index=True, width="stretch", column_config=config)
 
 
 def first_row(frame: pd.DataFrame) -> pd.Series:

@@ -39,16 +39,19 @@ filters = view.filters
 # Staff choose one issue (a map point, a table row or ?issue= in a shared link) and one building
 # (its map dot, its row, or ?building=); both live in the URL beside the filters. A link to an issue
 # or a building outside the visitor's scope shows nothing of it: the data layer answers in scope only.
-PICKED, BUILDING = "map_picked_issue", "map_building"
+PICKED, BUILDING, OFFICER = "map_picked_issue", "map_building", "map_officer"
 ID_RANGE = (1, 2**53)
 if staff:
     url_state.seed(PICKED, int(url_state.number("issue", 0, 0, ID_RANGE[1])) or None)
     url_state.seed(BUILDING, int(url_state.number("building", 0, 0, ID_RANGE[1])) or None)
-    building = st.session_state.get(BUILDING)
+    url_state.seed(OFFICER, int(url_state.number("officer", 0, 0, ID_RANGE[1])) or None)
+    building, officer = st.session_state.get(BUILDING), st.session_state.get(OFFICER)
     if building:
         filters = replace(filters, building_ids=(int(building),))
+    if officer:  # an officer's issues (the 考核 page's links); the scope still decides which
+        filters = replace(filters, officer_ids=(int(officer),))
 else:
-    building = None
+    building = officer = None
 
 
 def pick_from_map() -> None:
@@ -82,6 +85,7 @@ url_state.write(
     view.url_params(ctx.lang)
     | ({"issue": str(st.session_state[PICKED])} if staff and st.session_state.get(PICKED) else {})
     | ({"building": str(building)} if building else {})
+    | ({"officer": str(officer)} if officer else {})
 )
 name_col = ctx.name_column
 category_names = ctx.category_names
@@ -347,8 +351,9 @@ if staff and per_building is not None and "buildings" in (extra or []):
         st.session_state["building_table_ids"] = list(busiest["building_id"])
         shown = busiest.assign(grid_id=[ctx.grid_name(g) for g in busiest["grid_id"]])  # names, not codes
         columns = ("address", "grid_id", "households", "reports", "open")
+        labelled = shown[list(columns)].rename(columns={c: t("map.columns." + c) for c in columns})
         st.dataframe(
-            shown[list(columns)].rename(columns={c: t("map.columns." + c) for c in columns}),
+            labelled,
             hide_index=True,
             width="stretch",
             on_select=pick_building,
@@ -356,6 +361,7 @@ if staff and per_building is not None and "buildings" in (extra or []):
             key="building_table",
         )
         st.caption(t("map.per_building_note"))
+        table_downloads(ctx, labelled, "issues_per_building", view.as_dict())
 
 # The matching table, with export.
 st.subheader(t("map.table"))
@@ -366,6 +372,11 @@ if building:
     chip[0].text(t("map.building_chosen", address=label))
     chip[1].button(t("map.building_clear"), key="clear_building", on_click=forget, args=(BUILDING,))
 rows = ctx.query(issue_map.issue_table, filters, view.show)
+if officer:
+    names = rows["officer"].dropna()
+    chip = st.columns([4, 1], vertical_alignment="center")
+    chip[0].text(t("map.officer_chosen", name=str(names.iloc[0]) if len(names) else f"#{officer}"))
+    chip[1].button(t("map.building_clear"), key="clear_officer", on_click=forget, args=(OFFICER,))
 community_names = ctx.community_names
 grid_names = ctx.grid_names
 table = rows.assign(
@@ -395,6 +406,5 @@ else:
 number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
 st.caption(t("map.table_note", total=number(reports), count=number(len(table))))
 requests = open311_requests(rows, category_names, {**community_names, **grid_names}, staff, ctx.zone)
-table_downloads(
-    ctx, table.rename(columns=labels), "issues", view.as_dict() | {"building": str(building or "")}, open311=requests
-)
+chosen = {"building": str(building or ""), "officer": str(officer or "")}
+table_downloads(ctx, table.rename(columns=labels), "issues", view.as_dict() | chosen, open311=requests)

@@ -110,7 +110,17 @@ for metric in METRICS:
         officer_table[t("performance.col.vs_street")] = [
             formatting.change(v, 0, True) or formatting.MISSING for v in handled["vs_street"]
         ]
-judged_table(officer_table, judgements(handled, METRICS))
+# Each officer's count opens their issues of the same period on the map (a shareable link).
+issues_column = t("performance.col.issues")
+officer_links = officer_table.assign(
+    **{
+        issues_column: [
+            f"issue_map?lang={ctx.lang}&officer={int(o)}&period=custom&from={span.first_day}&to={span.last_day}"
+            for o in handled["officer_id"]
+        ]
+    }
+)
+judged_table(officer_links, judgements(handled, METRICS), {issues_column: t("performance.open_issues")})
 legend()
 st.caption(staff_review.targets_line(ctx))
 idle = len(people) - len(handled)

@@ -173,7 +173,7 @@ def metric_value(at, label: str) -> int:  # noqa: ANN001
 
 
 @pytest.mark.usefixtures("app_env")
-@pytest.mark.parametrize("role", ["street_official", "grid_officer"])
+@pytest.mark.parametrize("role", ["street_official", "community_staff", "grid_officer"])
 def test_each_to_do_card_opens_a_list_of_its_count(role: str) -> None:
     user = USERS[role]
     overview = open_page("overview", user=user)
@@ -310,3 +310,17 @@ def test_a_grid_officer_cannot_narrow_the_watchlist_to_another_grid(raw) -> None
 
 def names_of(raw: dict[str, pd.DataFrame]) -> dict[str, str]:
     return dict(zip(raw["grids"]["grid_id"], raw["grids"]["name"], strict=True))
+
+
+@pytest.mark.usefixtures("app_env")
+def test_an_officers_count_on_the_performance_page_opens_their_issues() -> None:
+    user = USERS["street_official"]
+    page = open_page("performance", {}, user)
+    table = next(f.value for f in page.dataframe if "问题清单" in getattr(f.value, "columns", []))
+    handled = "办理件数"
+    for _, row in table.head(3).iterrows():
+        params = dict(parse_qsl(row["问题清单"].split("?", 1)[1]))
+        assert params["officer"] and params["period"] == "custom"
+        opened = open_page("issue_map", params, user)
+        assert metric_value(opened, "问题数") == int(row[handled]), row[handled]
+        assert set(opened.dataframe[-1].value["责任人"]) == {row["人员"]}
