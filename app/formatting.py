@@ -123,3 +123,8 @@ def change_hours(current: object, previous: object, lang: str = "zh") -> str | N
         return None
     diff = float(current) - float(previous)  # type: ignore[arg-type]
     return ("+" if diff >= 0 else "-") + hours(abs(diff), lang)
+
+
+def listing(items: list[str], lang: str) -> str:
+    """Names in a sentence: 甲、乙、丙 in Chinese, "a, b, c" in English."""
+    return ("、" if lang == "zh" else ", ").join(items)

@@ -248,7 +248,7 @@ kpi(
 )
 uncovered = current.loc[current["officer_id"].isna(), "grid_id"]
 if len(uncovered):  # the count's list: the grids themselves
-    st.caption(t("patrols.no_officer_list", grids="、".join(ctx.grid_name(g) for g in uncovered)))
+    st.caption(t("patrols.no_officer_list", grids=formatting.listing([ctx.grid_name(g) for g in uncovered], ctx.lang)))
 
 # Map of grids coloured by this week's state; over more grids than a map can show, of communities
 # coloured by their worst grid, with how many of their grids are done.
