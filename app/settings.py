@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.setting_tables import table_of
 from app.targets import Targets, parse_targets
 from data_access import localtime
 from data_access.engine import PROJECT_ROOT, demo_database_url
-from data_access.priority import Weights, parse_weights
+from data_access.priority import SIGNALS, Weights
 
 log = logging.getLogger("app.settings")
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -95,6 +96,16 @@ def tile_template(value: object) -> str:
     if "{z}" not in template or "{x}" not in template or ("{y}" not in template and "{-y}" not in template):
         raise ValueError("a tile URL needs {z}, {x} and {y}")
     return template
+
+
+def parse_weights(raw: object) -> Weights:
+    """The patrol priority's weights: any of data_access.priority.SIGNALS = a number from 0 to 100."""
+    values: dict[str, float] = {}
+    for name, value in table_of(raw, "signals", SIGNALS).items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+            raise ValueError(f"{name}: not a weight from 0 to 100: {value!r}")
+        values[str(name)] = float(value)
+    return Weights(**values)
 
 
 def setting(default: Any, env: str, help: str, parse: Any = text) -> Any:  # noqa: A002 - the field's help text

@@ -16,10 +16,11 @@ or the same as JSON in SYL_TARGETS. Shares are fractions (0.85 for 85 %).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Literal
+
+from app.setting_tables import table_of
 
 Judgement = Literal["met", "near", "below"]
 NEAR = 0.05  # within 5 percentage points below the target: "near", not yet "below"
@@ -72,17 +73,7 @@ def _share(name: str, value: object) -> float:
 def parse_targets(raw: object) -> Targets:
     """A [app.targets] table, or its JSON text (SYL_TARGETS). Unknown names are refused, so a typo
     is reported instead of silently leaving the default in place."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw) if raw.strip() else {}
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not JSON: {exc.msg}") from exc
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"not a table of targets: {raw!r}")
-    known = {f.name for f in fields(Targets)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ValueError(f"unknown target(s): {', '.join(map(str, unknown))}")
+    raw = table_of(raw, "targets", {f.name for f in fields(Targets)})
     values: dict[str, object] = {}
     for name in SHARES:
         if name in raw:

@@ -26,7 +26,7 @@ _offline = devices.c.status == "offline"
 
 
 @declare("anyone")
-def device_totals(engine: Engine, scope: Scope) -> pd.DataFrame:
+def device_totals(engine: Engine, scope: Scope, area: IssueFilters = EVERYWHERE) -> pd.DataFrame:
     """Per kind: devices and how many are offline (every kind in KINDS, zero where there are none)."""
     query = (
         select(
@@ -34,7 +34,7 @@ def device_totals(engine: Engine, scope: Scope) -> pd.DataFrame:
             func.count().label("devices"),
             func.sum(case((_offline, 1), else_=0)).label("offline"),
         )
-        .where(scope.on_grid(devices.c.grid_id))
+        .where(scope.on_grid(devices.c.grid_id), area.on_grid(devices.c.grid_id))
         .group_by(devices.c.kind)
     )
     found = read_frame(engine, query).set_index("kind")

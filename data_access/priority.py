@@ -7,7 +7,7 @@ A grid's score is a weighted sum of four signals counted at one instant, each in
           + w_visits  x overdue care visits (last visit older than the category's interval)
           + w_devices x offline devices (face gates and cameras the feed reports offline)
 
-The weights are a setting (`patrol_priority`, app/settings.py; defaults below). Every signal is the
+The weights are a setting (`patrol_priority`, read by app/settings.parse_weights; defaults below). Every signal is the
 same count the to-do cards show (data_access.issues.open_overdue_count, population's counts,
 devices.offline_devices), split by grid, so the reasons listed beside a grid add up to the cards.
 Grids are ranked by score, then by the most urgent single signal in the order above, then by id.
@@ -15,7 +15,6 @@ Grids are ranked by score, then by the most urgent single signal in the order ab
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,27 +43,6 @@ class Weights:
 
     def of(self, signal: str) -> float:
         return float(getattr(self, signal))
-
-
-def parse_weights(raw: object) -> Weights:
-    """A [app.patrol_priority] table or its JSON text: any of SIGNALS = a weight from 0 to 100.
-    Unknown names are refused so a typo is reported, not silently ignored."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw) if raw.strip() else {}
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not JSON: {exc.msg}") from exc
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"not a table of weights: {raw!r}")
-    unknown = sorted(set(map(str, raw)) - set(SIGNALS))
-    if unknown:
-        raise ValueError(f"unknown signal(s): {', '.join(unknown)}")
-    values: dict[str, float] = {}
-    for name, value in raw.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-            raise ValueError(f"{name}: not a weight from 0 to 100: {value!r}")
-        values[str(name)] = float(value)
-    return Weights(**values)
 
 
 def score(signals: pd.DataFrame, weights: Weights) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from app import formatting, url_state
 from app.context import page_context
+from app.device_views import offline_section
 from app.exports import shown_table
 from app.widgets import kpi, page_header, todo_card
 from data_access import devices, issues, patrols, periods, population, priority
@@ -139,41 +140,12 @@ shown_table(
 
 # Devices of this grid: the offline ones, longest silent first.
 st.subheader(t("patrols.devices"))
-health = ctx.query(devices.device_health, as_of, here)
-offline = ctx.query(devices.offline_devices, as_of, here)
-if health.empty:
-    st.info(t("patrols.no_devices"))
+totals = ctx.query(devices.device_totals, here)
+if totals["devices"].sum():
+    offline = ctx.query(devices.offline_devices, as_of, here)
+    offline_section(ctx, totals, offline, "grid_devices_offline", {"grid": grid_id}, with_grid=False)
 else:
-    cols = st.columns(len(health))
-    for col, kind in zip(cols, health.itertuples(), strict=True):
-        kpi(
-            col,
-            t("patrols.offline_of_kind", kind=t("device." + kind.kind)),
-            f"{number(kind.devices - kind.online)} / {number(kind.devices)}",
-            inverse=True,
-        )
-    if offline.empty:
-        st.success(t("patrols.all_online"))
-    else:
-        shown_table(
-            ctx,
-            pd.DataFrame(
-                {
-                    t("patrols.col.device"): [f"#{d}" for d in offline["device_id"]],
-                    t("patrols.col.kind"): [t("device." + k) for k in offline["kind"]],
-                    t("patrols.col.last_seen"): [
-                        t("patrols.never_seen") if pd.isna(v) else formatting.local_datetime(v, ctx.lang)
-                        for v in offline["last_seen_at"]
-                    ],
-                    t("patrols.col.days_offline"): [
-                        t("patrols.unknown_days") if pd.isna(d) else formatting.number(d, ctx.lang, 1)
-                        for d in offline["days_offline"]
-                    ],
-                }
-            ),
-            "grid_devices_offline",
-            {"grid": grid_id},
-        )
+    st.info(t("patrols.no_devices"))
 
 # Open welfare alerts of this grid (masked, as on the watchlist).
 st.subheader(t("watchlist.alerts"))

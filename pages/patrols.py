@@ -13,6 +13,7 @@ import streamlit as st
 
 from app import formatting, maps, url_state
 from app.context import page_context
+from app.device_views import offline_section
 from app.exports import shown_table, table_downloads
 from app.widgets import fitted_map, goal, kpi, map_legend, page_header, text_table
 from data_access import devices, geometry, patrols, periods, priority
@@ -116,43 +117,8 @@ def priority_section() -> None:
 def devices_section() -> None:
     """Offline gates and cameras by kind, then each offline device, the longest silent first."""
     st.subheader(t("patrols.devices"))
-    totals = ctx.query(devices.device_totals)
-    cols = st.columns(len(totals) or 1)
-    for col, row in zip(cols, totals.itertuples(), strict=False):
-        kpi(
-            col,
-            t("patrols.offline_of_kind", kind=t("device." + row.kind)),
-            f"{formatting.number(row.offline, ctx.lang)} / {formatting.number(row.devices, ctx.lang)}",
-            help_text=t("todo.offline_help"),
-            inverse=True,
-        )
-    offline = ctx.query(devices.offline_devices, as_of, area)
-    if offline.empty:
-        st.success(t("patrols.all_online"))
-    else:
-        shown_table(
-            ctx,
-            pd.DataFrame(
-                {
-                    t("patrols.col.device"): [f"#{d}" for d in offline["device_id"]],
-                    t("patrols.col.kind"): [t("device." + k) for k in offline["kind"]],
-                    t("patrols.col.grid"): [ctx.grid_name(g) for g in offline["grid_id"]],
-                    t("patrols.col.last_seen"): [
-                        t("patrols.never_seen") if pd.isna(v) else formatting.local_datetime(v, ctx.lang)
-                        for v in offline["last_seen_at"]
-                    ],
-                    t("patrols.col.days_offline"): [
-                        t("patrols.unknown_days") if pd.isna(d) else formatting.number(d, ctx.lang, 1)
-                        for d in offline["days_offline"]
-                    ],
-                }
-            ),
-            "devices_offline",
-        )
-        st.caption(t("patrols.offline_note"))
-        never = int(offline["last_seen_at"].isna().sum())
-        if never:
-            st.warning(t("patrols.never_seen_warning", count=never))
+    totals = ctx.query(devices.device_totals, area)
+    offline_section(ctx, totals, ctx.query(devices.offline_devices, as_of, area), "devices_offline")
     health = ctx.query(devices.device_health, as_of, area)
     if health.empty:
         st.info(t("patrols.no_devices"))

@@ -191,8 +191,9 @@ def _audited_tables() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             called = getattr(node, "func", None)
             name = getattr(called, "id", getattr(called, "attr", None))
-            if isinstance(node, ast.Call) and name in ("shown_table", "table_downloads") and len(node.args) >= 3:
-                table = node.args[2]
+            at = {"shown_table": 2, "table_downloads": 2, "offline_section": 3}.get(name or "")
+            if isinstance(node, ast.Call) and at is not None and len(node.args) > at:
+                table = node.args[at]
                 if isinstance(table, ast.Constant) and isinstance(table.value, str):
                     names.add(table.value)
     return names

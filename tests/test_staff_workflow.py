@@ -106,8 +106,10 @@ def test_the_priority_score_of_a_hand_built_example() -> None:
     ['{"overdue_issue": 2}', '{"open_alerts": -1}', '{"open_alerts": true}', "[1, 2]", "{not json", '{"open_alerts": 1e9}'],
 )
 def test_bad_priority_weights_are_refused(raw_weights: str) -> None:
+    from app.settings import parse_weights
+
     with pytest.raises(ValueError):
-        priority.parse_weights(raw_weights)
+        parse_weights(raw_weights)
 
 
 def test_priority_weights_from_settings(monkeypatch) -> None:
