@@ -15,6 +15,7 @@ from app import formatting, maps, url_state
 from app.context import page_context
 from app.device_views import offline_section
 from app.exports import shown_table, table_downloads
+from app.safe_text import md
 from app.widgets import fitted_map, goal, kpi, map_legend, page_header, text_table
 from data_access import devices, geometry, patrols, periods, priority
 from data_access.filters import EVERYWHERE, IssueFilters
@@ -214,7 +215,8 @@ kpi(
 )
 uncovered = current.loc[current["officer_id"].isna(), "grid_id"]
 if len(uncovered):  # the count's list: the grids themselves
-    st.caption(t("patrols.no_officer_list", grids=formatting.listing([ctx.grid_name(g) for g in uncovered], ctx.lang)))
+    names = formatting.listing([ctx.grid_name(g) for g in uncovered], ctx.lang)
+    st.caption(t("patrols.no_officer_list", grids=md(names)))  # names from the feed: Markdown-escaped
 
 # Map of grids coloured by this week's state; over more grids than a map can show, of communities
 # coloured by their worst grid, with how many of their grids are done.

@@ -34,6 +34,7 @@ import streamlit as st
 from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
+from app.safe_text import md
 from app.widgets import TABLE_COLORS, fitted_map, goal, kpi, map_legend, page_header, text_table
 from data_access import geometry, periods, population
 from data_access.filters import EVERYWHERE, IssueFilters
@@ -152,7 +153,7 @@ url_state.write(
 )
 if grid:  # one grid only: say so, with the way back to the whole scope
     narrowed = st.columns([4, 1], vertical_alignment="center")
-    narrowed[0].info(t("watchlist.one_grid", grid=ctx.grid_name(grid)))
+    narrowed[0].info(t("watchlist.one_grid", grid=md(ctx.grid_name(grid))))  # a name from the feed: escaped
     with narrowed[1]:
         ctx.link("watchlist", t("watchlist.all_grids"), ":material/close:", {"list": first} if first else {})
 

@@ -46,6 +46,8 @@ def _run(page: str, role: str) -> AppTest:
     if USERS[role] is not None:
         at.session_state[state._LOGIN] = signed_in(USERS[role])  # noqa: SLF001
     at.query_params["period"] = "12m"
+    if page == "watchlist" and role == "grid_officer":  # narrowed to one grid, named in a notice
+        at.query_params["grid"] = USERS[role].grid_ids[0]
     at.run()
     if page != "overview":
         open_url_path(at, page).run()
@@ -53,6 +55,11 @@ def _run(page: str, role: str) -> AppTest:
         picker = at.selectbox(key="watch_person")
         picker.set_value(picker.options[1]).run()
         at.toggle(key=f"reveal_{picker.value}").set_value(True).run()
+    if page == "patrols" and role == "grid_officer":  # the map by officer and its legend (one community: no
+        # community box, whose "" option AppTest cannot send back)
+        at.button_group(key="patrol_color").set_value("officer")
+        at.run()
+        assert at.button_group(key="patrol_color").value == "officer"
     if page == "issue_map" and role in ("grid_officer", "street_official"):  # buildings, shops and facilities on
         at.button_group(key="map_layers").set_value(["buildings", "shop", "facility"]).run()
     return at
