@@ -13,7 +13,8 @@ from tests.apptest_helpers import ROOT, USERS, open_url_path, signed_in, texts
 pytestmark = pytest.mark.usefixtures("app_env")
 
 PARAMETERS = ("lang", "period", "cat", "channel", "show", "community", "grid", "from", "to",
-              "rotate", "refresh", "panel", "week", "list", "person", "issue", "building", "no_such_parameter")
+              "rotate", "refresh", "panel", "week", "list", "person", "issue", "building", "officer",
+              "no_such_parameter")
 JUNK = {
     "nan": "nan", "inf": "inf", "minus-inf": "-inf", "negative": "-1", "huge": "1e308",
     "big-int": "99999999999999999999", "unknown-code": "ZZZ", "ten-kb": "x" * 10_240,
