@@ -56,13 +56,13 @@ communities = ctx.query(community_list, True)
 communities = communities[communities["community_id"].isin(ctx.query(grid_list)["community_id"])]
 area = EVERYWHERE
 if len(communities) > 1:
-    names = dict(zip(communities["community_id"], communities[name_col], strict=True))
-    url_state.seed("patrol_community", url_state.choice("community", names, ""))
+    community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
+    url_state.seed("patrol_community", url_state.choice("community", community_names, ""))
     chosen = st.selectbox(
         t("filter.community"),
-        ["", *names],
+        ["", *community_names],
         key="patrol_community",
-        format_func=lambda c: names.get(c, t("filter.all")),
+        format_func=lambda c: community_names.get(c, t("filter.all")),
     )
     if chosen:
         area = IssueFilters(community_ids=(chosen,))
@@ -215,8 +215,8 @@ kpi(
 )
 uncovered = current.loc[current["officer_id"].isna(), "grid_id"]
 if len(uncovered):  # the count's list: the grids themselves
-    names = formatting.listing([ctx.grid_name(g) for g in uncovered], ctx.lang)
-    st.caption(t("patrols.no_officer_list", grids=md(names)))  # names from the feed: Markdown-escaped
+    uncovered_names = formatting.listing([ctx.grid_name(g) for g in uncovered], ctx.lang)
+    st.caption(t("patrols.no_officer_list", grids=md(uncovered_names)))  # names from the feed: Markdown-escaped
 
 # Map of grids coloured by this week's state; over more grids than a map can show, of communities
 # coloured by their worst grid, with how many of their grids are done.
@@ -281,13 +281,17 @@ if color_by == "officer":
     behind_now = now_week.assign(state=now_states).merge(officers, on="grid_id", how="left")
     behind_now = behind_now[behind_now["state"] == "behind"].groupby("officer_id").size()
     missed_last = missed.groupby("officer_id").size()
-    names = current.drop_duplicates("officer_id").set_index("officer_id")["officer"]
+    officer_names = current.drop_duplicates("officer_id").set_index("officer_id")["officer"]
     items = []
     for officer_id, color in officer_colors.items():
         marks = [t("patrols.officer_behind", count=int(n)) for n in [behind_now.get(officer_id, 0)] if n]
         marks += [t("patrols.officer_missed", count=int(n)) for n in [missed_last.get(officer_id, 0)] if n]
         items.append(
-            (color, formatting.name_of({}, names.get(officer_id)), " · ".join(marks) or t("patrols.officer_fine"))
+            (
+                color,
+                formatting.name_of({}, officer_names.get(officer_id)),
+                " · ".join(marks) or t("patrols.officer_fine"),
+            )
         )
     if current["officer_id"].isna().any():
         items.append((maps.NO_OFFICER, t("patrols.none"), t("patrols.no_officer_help")))

@@ -55,10 +55,8 @@ def _run(page: str, role: str) -> AppTest:
         picker = at.selectbox(key="watch_person")
         picker.set_value(picker.options[1]).run()
         at.toggle(key=f"reveal_{picker.value}").set_value(True).run()
-    if page == "patrols" and role == "grid_officer":  # the map by officer and its legend (one community: no
-        # community box, whose "" option AppTest cannot send back)
-        at.button_group(key="patrol_color").set_value("officer")
-        at.run()
+    if page == "patrols" and role in ("grid_officer", "street_official"):  # the map by officer, its legend
+        at.button_group(key="patrol_color").set_value("officer").run()
         assert at.button_group(key="patrol_color").value == "officer"
     if page == "issue_map" and role in ("grid_officer", "street_official"):  # buildings, shops and facilities on
         at.button_group(key="map_layers").set_value(["buildings", "shop", "facility"]).run()
