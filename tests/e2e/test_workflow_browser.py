@@ -57,3 +57,39 @@ def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     assert f"问题 #{issue} 的办理经过" in main_text(colleague)
     other.close()
     context.close()
+
+
+def test_a_click_on_a_map_point_opens_that_issue(server, browser) -> None:
+    """The map's own click: find an open issue's orange dot in the drawn map and click it."""
+    import io
+
+    from PIL import Image
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    login(page, server, "street", "street-demo-2026")
+    page.goto(url_of(server, "issue_map") + "&show=overdue&period=all")
+    wait_ready(page)
+    deck = page.locator("[data-testid='stDeckGlJsonChart']").first
+    deck.scroll_into_view_if_needed()
+    page.wait_for_timeout(2000)  # deck.gl draws after the run
+    box = deck.bounding_box()
+    drawn = Image.open(io.BytesIO(deck.screenshot())).convert("RGB")
+    dot = next(
+        (
+            (x, y)
+            for y in range(6, drawn.height - 6, 2)
+            for x in range(6, drawn.width - 6, 2)
+            if all(abs(a - b) < 25 for a, b in zip(drawn.getpixel((x, y)), (224, 128, 58), strict=True))
+        ),
+        None,
+    )
+    assert box is not None and dot is not None, "no open issue drawn on the map"
+    assert "issue=" not in page.url
+    page.mouse.click(box["x"] + dot[0], box["y"] + dot[1])
+    page.wait_for_url(re.compile(r"[?&]issue=\d+"), timeout=30_000)
+    wait_ready(page)
+    issue = re.search(r"[?&]issue=(\d+)", page.url).group(1)
+    assert f"问题 #{issue} 的办理经过" in main_text(page)
+    assert page.locator(EXCEPTION).count() == 0
+    context.close()
