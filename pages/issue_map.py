@@ -41,10 +41,14 @@ filters = view.filters
 # or a building outside the visitor's scope shows nothing of it: the data layer answers in scope only.
 PICKED, BUILDING, OFFICER = "map_picked_issue", "map_building", "map_officer"
 ID_RANGE = (1, 2**53)
+WRITTEN = "map_url_written"  # the query string this page last wrote
 if staff:
-    url_state.seed(PICKED, int(url_state.number("issue", 0, 0, ID_RANGE[1])) or None)
-    url_state.seed(BUILDING, int(url_state.number("building", 0, 0, ID_RANGE[1])) or None)
-    url_state.seed(OFFICER, int(url_state.number("officer", 0, 0, ID_RANGE[1])) or None)
+    # These are not widgets, so they outlive a visit to another page: a link followed (a URL this page
+    # did not write) decides them afresh, a rerun of the page keeps what was clicked.
+    followed = st.query_params.to_dict() != st.session_state.get(WRITTEN)
+    for key, name in ((PICKED, "issue"), (BUILDING, "building"), (OFFICER, "officer")):
+        if followed or key not in st.session_state:
+            st.session_state[key] = int(url_state.number(name, 0, 0, ID_RANGE[1])) or None
     building, officer = st.session_state.get(BUILDING), st.session_state.get(OFFICER)
     if building:
         filters = replace(filters, building_ids=(int(building),))
@@ -81,12 +85,14 @@ def forget(key: str) -> None:
     st.session_state[key] = None
 
 
-url_state.write(
+written = (
     view.url_params(ctx.lang)
     | ({"issue": str(st.session_state[PICKED])} if staff and st.session_state.get(PICKED) else {})
     | ({"building": str(building)} if building else {})
     | ({"officer": str(officer)} if officer else {})
 )
+url_state.write(written)
+st.session_state[WRITTEN] = written
 name_col = ctx.name_column
 category_names = ctx.category_names
 k = ctx.settings.small_cell_k

@@ -23,7 +23,12 @@ def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
     login(page, server, "street", "street-demo-2026")
-    page.goto(url_of(server, "overview"))
+    # A session that has used the map already (one officer's issues, one issue open): a link followed
+    # later must open its own list, not what the map kept from before.
+    page.goto(url_of(server, "issue_map") + "&officer=5&period=90d&issue=1")
+    wait_ready(page)
+    page.get_by_role("link", name="总览").first.click()  # within the same session, as a user would
+    page.wait_for_url(lambda url: "issue_map" not in url)
     wait_ready(page)
     overdue = card_count(main_text(page), "超时未办结问题")
     page.locator("a[href*='show=overdue']", has_text="查看清单").click()  # the card's own link
@@ -31,6 +36,7 @@ def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     wait_ready(page)
     text = main_text(page)
     assert card_count(text, "问题数") == overdue
+    assert "officer=" not in page.url and "issue=" not in page.url and "问题 #" not in text
     assert f"共 {overdue:,} 条" in text
     assert page.locator(EXCEPTION).count() == 0
 
