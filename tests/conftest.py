@@ -139,3 +139,19 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_sqlite_url: st
     monkeypatch.setenv("SYL_AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
     monkeypatch.setenv("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
     return tmp_path
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Every download button a run drew: (file name, data, on_click, args)."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    drawn: list[tuple] = []
+    real = DeltaGenerator.download_button
+
+    def spy(self, label, data, file_name=None, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        drawn.append((file_name, data, kwargs.get("on_click"), kwargs.get("args")))
+        return real(self, label, data, file_name, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return drawn

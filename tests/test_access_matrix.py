@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from app import audit, registry
 from app.i18n import translate
@@ -24,20 +23,6 @@ def _audit(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every download button a run drew: (file name, on_click, args)."""
-    drawn: list[tuple] = []
-    real = DeltaGenerator.download_button
-
-    def spy(self, label, data, file_name=None, *args, **kwargs):
-        drawn.append((file_name, kwargs.get("on_click"), kwargs.get("args")))
-        return real(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return drawn
-
-
 MATRIX = [(role, spec.id) for role in USERS for spec in registry.PAGES
           if (role == "public" and "public" in spec.roles) or role in spec.roles]
 
@@ -46,7 +31,7 @@ MATRIX = [(role, spec.id) for role in USERS for spec in registry.PAGES
 def test_every_download_is_audited_for_staff_and_never_for_the_public(role, page, downloads, app_env) -> None:
     at = run_app(page, USERS[role])
     assert not at.exception
-    for file_name, on_click, args in downloads:
+    for file_name, _, on_click, args in downloads:
         if role == "public":
             assert on_click == "ignore", file_name
             continue

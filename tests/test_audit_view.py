@@ -7,7 +7,6 @@ import json
 from datetime import date, datetime
 
 import pytest
-from streamlit.delta_generator import DeltaGenerator
 
 from app import audit, registry
 from app.i18n import translate
@@ -154,15 +153,8 @@ def test_without_the_database_codes_are_shown_and_nothing_breaks(log, monkeypatc
     assert "None" not in frame.to_csv(index=False)
 
 
-def test_its_export_stays_audited(log, monkeypatch, app_env) -> None:
-    drawn: list[tuple] = []
-    real = DeltaGenerator.download_button
-
-    def spy(self, label, data, file_name=None, *args, **kwargs):
-        drawn.append((file_name, data, kwargs.get("on_click"), kwargs.get("args")))
-        return real(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+def test_its_export_stays_audited(log, downloads, app_env) -> None:
+    drawn = downloads
     at = run_app("audit_log", USERS["admin"])
     frame = table_of(at)
     csv = next(d for d in drawn if d[0] == "audit_log.csv")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.delta_generator import DeltaGenerator
 
 from app import monthly_report, staff_review
 from app.i18n import translate
@@ -36,20 +35,6 @@ TARGETS = Targets()  # the app's defaults: the tests run without a targets setti
 
 def zh(key: str, **params: object) -> str:
     return translate("zh", key, **params)
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every download button a run drew: (file name, data, on_click, args)."""
-    drawn: list[tuple] = []
-    real = DeltaGenerator.download_button
-
-    def spy(self, label, data, file_name=None, *args, **kwargs):
-        drawn.append((file_name, data, kwargs.get("on_click"), kwargs.get("args")))
-        return real(self, label, data, file_name, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return drawn
 
 
 def report_html(drawn: list[tuple]) -> str:
