@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from data_access.engine import check_reachable
 from data_access.errors import EmptyDatabase, SchemaMismatch
-from data_access.schema import CONTENT_TABLES, SCHEMA_VERSION, meta, metadata
+from data_access.schema import ACCEPTED_VERSIONS, CONTENT_TABLES, SCHEMA_VERSION, meta, metadata
 
 # What contract version 2 added to version 1 (docs/schema.md, "From version 1").
 V2_COLUMNS = (
@@ -28,6 +28,20 @@ V2_COLUMNS = (
     "patrols.source",
     "patrols.source_ref",
 )
+
+
+# What contract version 3 added (docs/schema.md, "Version 3"): 社区E家. A version 2 database lacks them
+# and still works; the 社区E家 pages then name what is missing (`lacks_ehome`).
+V3_TABLES = (
+    "parking_bookings",
+    "parking_unmet_requests",
+    "consultation_topics",
+    "consultations",
+    "service_types",
+    "service_applications",
+    "gate_traffic",
+)
+V3_COLUMNS = ("parking_shares.owner_resident_id",)
 
 
 # Columns a database may lack: the app reads them when present and falls back without them.
@@ -56,6 +70,7 @@ class ContractReport:
     schema_version: str | None = None
     empty_tables: tuple[str, ...] = field(default=())
     missing_optional: tuple[str, ...] = ()  # OPTIONAL_COLUMNS the database lacks (shown on Data health)
+    missing_v3: tuple[str, ...] = ()  # V3_TABLES and V3_COLUMNS a version 2 database lacks
 
     @property
     def matches(self) -> bool:
@@ -68,6 +83,8 @@ def check_contract(engine: Engine) -> ContractReport:
     inspector = inspect(engine)
     present = set(inspector.get_table_names())
     missing_tables = tuple(name for name in metadata.tables if name not in present)
+    missing_v3 = tuple(name for name in missing_tables if name in V3_TABLES)
+    missing_tables = tuple(name for name in missing_tables if name not in V3_TABLES)
     missing_columns: list[str] = []
     for name, table in metadata.tables.items():
         if name not in present:
@@ -75,7 +92,8 @@ def check_contract(engine: Engine) -> ContractReport:
         have = {col["name"] for col in inspector.get_columns(name)}
         missing_columns += [f"{name}.{col.name}" for col in table.columns if col.name not in have]
     optional = tuple(c for c in missing_columns if c in OPTIONAL_COLUMNS)
-    missing_columns = [c for c in missing_columns if c not in OPTIONAL_COLUMNS]
+    missing_v3 += tuple(c for c in missing_columns if c in V3_COLUMNS)
+    missing_columns = [c for c in missing_columns if c not in OPTIONAL_COLUMNS and c not in V3_COLUMNS]
     version = None
     empty: list[str] = []
     if not missing_tables and not missing_columns:
@@ -85,17 +103,17 @@ def check_contract(engine: Engine) -> ContractReport:
                 table = metadata.tables[name]
                 if conn.execute(select(func.count()).select_from(table).limit(1)).scalar() == 0:
                     empty.append(name)
-    return ContractReport(tuple(missing_tables), tuple(missing_columns), version, tuple(empty), optional)
+    return ContractReport(tuple(missing_tables), tuple(missing_columns), version, tuple(empty), optional, missing_v3)
 
 
 def ensure_usable(engine: Engine) -> ContractReport:
     """Raise the typed error a page should show, or return the passing report."""
     check_reachable(engine)
     report = check_contract(engine)
-    if len(report.missing_tables) == len(metadata.tables):
+    if len(report.missing_tables) + len(report.missing_v3) >= len(metadata.tables):
         raise SchemaMismatch(
             "This database holds none of the suite's tables: is it the right database?",
-            missing=", ".join(report.missing_tables[:5]) + " ...",
+            missing=", ".join((report.missing_tables + report.missing_v3)[:5]) + " ...",
         )
     if report.missing_columns and set(report.missing_columns) <= set(V2_COLUMNS) and not report.missing_tables:
         raise SchemaMismatch(
@@ -114,9 +132,22 @@ def ensure_usable(engine: Engine) -> ContractReport:
             "The database has the right tables but no data in: " + ", ".join(report.empty_tables),
             tables=", ".join(report.empty_tables),
         )
-    if report.schema_version != SCHEMA_VERSION:
+    if report.schema_version not in ACCEPTED_VERSIONS:
         raise SchemaMismatch(
-            f"Schema version {report.schema_version!r} found, {SCHEMA_VERSION!r} expected",
+            f"Schema version {report.schema_version!r} found, {SCHEMA_VERSION!r} expected (or 2)",
             missing=f"meta.schema_version = {SCHEMA_VERSION}",
         )
     return report
+
+
+def lacks_ehome(engine: Engine) -> tuple[str, ...]:
+    """The 社区E家 tables and columns (contract version 3) this database lacks; () when it has them all.
+    Asked of the catalogue once per engine."""
+    engine = getattr(engine, "row_engine", engine)
+    cache = engine.__dict__.setdefault("_syl_lacks_ehome", [])
+    if not cache:
+        present = set(inspect(engine).get_table_names())
+        missing = [name for name in V3_TABLES if name not in present]
+        missing += [c for c in V3_COLUMNS if c.split(".")[0] in present and not has_column(engine, c)]
+        cache.append(tuple(missing))
+    return cache[0]

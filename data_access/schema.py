@@ -27,7 +27,8 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "2"  # docs/schema.md: what changed, and how to migrate a version 1 database
+SCHEMA_VERSION = "3"  # docs/schema.md: what changed, and how to migrate a version 1 or 2 database
+ACCEPTED_VERSIONS = ("2", "3")  # a version 2 database works; the 社区E家 pages then say what it lacks
 
 ISSUE_STATUSES = (
     "submitted",
@@ -291,6 +292,101 @@ parking_shares = Table(
     Column("available_from", DateTime, nullable=False),
     Column("available_to", DateTime, nullable=False),
     Column("booked_minutes", Integer, nullable=False, default=0),
+    Column("owner_resident_id", Integer),  # v3: who offers the space (staff see it masked, never the public)
+)
+
+# v3: 社区E家, the street's WeChat service. Parking bookings and the requests that found no space,
+# online consultations, government service applications, and hourly gate counts. A version 2
+# database lacks these; the pages that read them then say so (data_access/contract.py, V3_TABLES).
+PARKING_BOOKING_STATUSES = ("booked", "completed", "no_show", "cancelled", "disputed")
+
+parking_bookings = Table(
+    "parking_bookings",
+    metadata,
+    Column("booking_id", Integer, primary_key=True),
+    Column("share_id", Integer, nullable=False),
+    Column("requester_resident_id", Integer),
+    Column("plate", String(16)),  # never copied, never shown
+    Column("requested_at", DateTime, nullable=False),
+    Column("starts_at", DateTime, nullable=False),
+    Column("ends_at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # PARKING_BOOKING_STATUSES
+)
+
+parking_unmet_requests = Table(  # a resident asked for a space near here and none was free
+    "parking_unmet_requests",
+    metadata,
+    Column("request_id", Integer, primary_key=True),
+    Column("grid_id", String(32)),
+    Column("requester_resident_id", Integer),
+    Column("plate", String(16)),  # never copied, never shown
+    Column("requested_at", DateTime, nullable=False),
+    Column("wanted_from", DateTime, nullable=False),
+    Column("wanted_to", DateTime, nullable=False),
+)
+
+consultation_topics = Table(
+    "consultation_topics",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name_zh", String(128), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("target_hours", Float),  # first answer expected within; NULL: no target
+    Column("staff_complaint", Boolean, nullable=False, default=False),  # street officials only
+)
+
+consultations = Table(  # a question or conversation in 在线对话 / 智慧石油路, not an issue (it may become one)
+    "consultations",
+    metadata,
+    Column("consultation_id", Integer, primary_key=True),
+    Column("asked_at", DateTime, nullable=False),
+    Column("channel", String(32)),  # wechat, app, hotline, counter
+    Column("topic_code", String(64)),
+    Column("question", Text),  # the resident's words: never copied, shown masked to staff only
+    Column("resident_id", Integer),
+    Column("community_id", String(32)),
+    Column("grid_id", String(32)),
+    Column("first_answered_at", DateTime),
+    Column("closed_at", DateTime),
+    Column("answering_office", String(128)),
+    Column("satisfaction", Integer),  # 1..5, NULL when not rated
+    Column("issue_id", Integer),  # the issue it became, if any
+)
+
+service_types = Table(
+    "service_types",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name_zh", String(128), nullable=False),
+    Column("name_en", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),  # certificate, subsidy, elderly_care, social_security, ...
+    Column("target_days", Float),  # decided within; NULL: no target
+)
+
+SERVICE_CHANNELS = ("online", "counter")
+SERVICE_OUTCOMES = ("approved", "refused", "withdrawn")  # NULL while pending
+
+service_applications = Table(  # 政务办理: an application for a certificate, subsidy or service
+    "service_applications",
+    metadata,
+    Column("application_id", Integer, primary_key=True),
+    Column("service_code", String(64), nullable=False),
+    Column("resident_id", Integer),
+    Column("community_id", String(32)),
+    Column("channel", String(16), nullable=False),  # SERVICE_CHANNELS
+    Column("submitted_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("outcome", String(16)),  # SERVICE_OUTCOMES; NULL while pending
+    Column("returned_count", Integer, nullable=False, default=0),  # sent back for corrections
+)
+
+gate_traffic = Table(  # counts per face gate and hour, as the gate system exports them: no person, face or plate
+    "gate_traffic",
+    metadata,
+    Column("device_id", Integer, primary_key=True),
+    Column("hour_start", DateTime, primary_key=True),  # UTC, on the hour
+    Column("entries", Integer, nullable=False),
+    Column("exits", Integer, nullable=False),
 )
 
 # Indexes the dashboards' queries rely on (time ranges, scope filters, joins).
@@ -321,6 +417,11 @@ Index("ix_activities_starts", activities.c.starts_at)
 Index("ix_devices_grid", devices.c.grid_id)
 Index("ix_places_grid", places.c.grid_id)
 Index("ix_officers_grid", officers.c.grid_id)
+Index("ix_parking_bookings_share", parking_bookings.c.share_id, parking_bookings.c.starts_at)
+Index("ix_parking_unmet_requested", parking_unmet_requests.c.requested_at)
+Index("ix_consultations_asked", consultations.c.asked_at)
+Index("ix_service_applications_submitted", service_applications.c.submitted_at)
+Index("ix_gate_traffic_hour", gate_traffic.c.hour_start)
 
 # When all of these are empty the database holds nothing to show yet. (An imported hotline export has
 # issues and areas but no grids; a freshly set-up street may have grids before its first issue.)

@@ -79,7 +79,7 @@ def test_url_resolution_order(monkeypatch) -> None:
 
 def test_contract_matches_generated_database(engine) -> None:
     report = ensure_usable(engine)
-    assert report.matches and report.schema_version == "2"
+    assert report.matches and report.schema_version == "3" and report.missing_v3 == ()
 
 
 def test_database_of_another_application(tmp_path: Path) -> None:
@@ -128,6 +128,41 @@ def test_version_1_database_is_told_how_to_migrate(sqlite_copy: Path) -> None:
             "UPDATE meta SET value = '2' WHERE key = 'schema_version';"
         )
     assert ensure_usable(make_readonly_engine(f"sqlite:///{sqlite_copy}")).matches
+
+
+def _make_version_2(path: Path) -> None:
+    """Take a generated database back to contract version 2: no 社区E家 tables, no parking owner."""
+    from data_access.contract import V3_TABLES
+
+    with sqlite3.connect(path) as conn:
+        for table in V3_TABLES:
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE parking_shares DROP COLUMN owner_resident_id")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+
+def test_version_2_database_works_and_says_what_ehome_lacks(sqlite_copy: Path) -> None:
+    from data_access.contract import V3_TABLES, lacks_ehome
+
+    _make_version_2(sqlite_copy)
+    engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    report = ensure_usable(engine)
+    assert report.matches and report.schema_version == "2"
+    assert set(report.missing_v3) == {*V3_TABLES, "parking_shares.owner_resident_id"}
+    assert set(lacks_ehome(engine)) == set(report.missing_v3)
+
+
+def test_version_2_database_migrated_by_the_documented_statements(sqlite_copy: Path) -> None:
+    from data_access.contract import lacks_ehome
+
+    _make_version_2(sqlite_copy)
+    statements = (Path(__file__).resolve().parents[1] / "docs" / "schema.md").read_text(encoding="utf-8")
+    block = statements.split("### From version 2")[1].split("```sql")[1].split("```")[0]
+    with sqlite3.connect(sqlite_copy) as conn:
+        conn.executescript(block)
+    engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    report = ensure_usable(engine)
+    assert report.schema_version == "3" and report.missing_v3 == () and lacks_ehome(engine) == ()
 
 
 def test_wrong_schema_version_is_reported(sqlite_copy: Path) -> None:

@@ -267,7 +267,7 @@ def test_a_database_refusal_mid_import_changes_nothing(export, sqlite_copy, tmp_
     assert "Traceback" not in said and _digest(sqlite_copy) == before
 
 
-def test_a_version_1_database_is_brought_to_version_2(export, sqlite_copy, tmp_path) -> None:
+def test_a_version_1_database_is_brought_to_version_3(export, sqlite_copy, tmp_path) -> None:
     with sqlite3.connect(sqlite_copy) as conn:
         for table in ("places", "devices", "residents", "patrols"):
             conn.execute(f"DROP INDEX ux_{table}_source_ref")
@@ -281,7 +281,22 @@ def test_a_version_1_database_is_brought_to_version_2(export, sqlite_copy, tmp_p
     from data_access.contract import ensure_usable
     from data_access.engine import make_readonly_engine
 
-    assert ensure_usable(make_readonly_engine(f"sqlite:///{sqlite_copy}")).schema_version == "2"
+    assert ensure_usable(make_readonly_engine(f"sqlite:///{sqlite_copy}")).schema_version == "3"
+
+
+def test_a_version_2_database_is_brought_to_version_3(export, sqlite_copy, tmp_path) -> None:
+    from data_access.contract import V3_TABLES, ensure_usable, lacks_ehome
+    from data_access.engine import make_readonly_engine
+
+    with sqlite3.connect(sqlite_copy) as conn:
+        for table in V3_TABLES:
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE parking_shares DROP COLUMN owner_resident_id")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    source = _csv(None)(tmp_path, export)
+    assert importer.main(["--db", f"sqlite:///{sqlite_copy}", "--mapping", str(MAPPING), str(source)]) == 0
+    engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    assert ensure_usable(engine).schema_version == "3" and lacks_ehome(engine) == ()
 
 
 def test_postgresql_import_failure_leaves_the_schema_as_it_was(
