@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, String, literal_column
+from sqlalchemy import Float, Integer, String, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -203,3 +203,96 @@ def _floor_duckdb(element: floor_, compiler: Any, **kw: Any) -> str:
 def _week_duckdb(element: _local_week_start, compiler: Any, **kw: Any) -> str:
     ts, where = _zone_of(element)
     return f"strftime(date_trunc('week', {_duckdb_local(compiler.process(ts, **kw), where)}), '%Y-%m-%d')"
+
+
+# Hour of day and day of week on the local clock; the minutes past the hour. Parking and gate traffic
+# are grouped by these (a zone whose offset is whole hours, as China's is, keeps the minutes).
+
+
+class _local_hour(FunctionElement):  # noqa: N801
+    type = Integer()
+    inherit_cache = True
+    name = "local_hour"
+
+
+def local_hour(ts: Any, where: Zone) -> _local_hour:
+    """The local hour of day (0-23) of a UTC timestamp."""
+    return _local_hour(ts, _zone_argument(where))
+
+
+class _local_weekday(FunctionElement):  # noqa: N801
+    type = Integer()
+    inherit_cache = True
+    name = "local_weekday"
+
+
+def local_weekday(ts: Any, where: Zone) -> _local_weekday:
+    """The local day of the week of a UTC timestamp, 0 = Monday .. 6 = Sunday."""
+    return _local_weekday(ts, _zone_argument(where))
+
+
+class hour_fraction(FunctionElement):  # noqa: N801
+    """How far into its (UTC) hour a timestamp lies, in hours: 08:45 -> 0.75."""
+
+    type = Float()
+    inherit_cache = True
+    name = "hour_fraction"
+
+
+@compiles(_local_hour, "sqlite")
+def _hour_sqlite(element: _local_hour, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    sql = compiler.process(ts, **kw)
+    return f"CAST(strftime('%H', {sql}, {_sqlite_modifier(sql, where)}) AS INTEGER)"
+
+
+@compiles(_local_hour, "postgresql")
+def _hour_pg(element: _local_hour, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"CAST(EXTRACT(HOUR FROM {_pg_local(compiler.process(ts, **kw), where)}) AS INTEGER)"
+
+
+@compiles(_local_hour, "duckdb")
+def _hour_duckdb(element: _local_hour, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"CAST(hour({_duckdb_local(compiler.process(ts, **kw), where)}) AS INTEGER)"
+
+
+@compiles(_local_weekday, "sqlite")
+def _weekday_sqlite(element: _local_weekday, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    sql = compiler.process(ts, **kw)
+    return f"((CAST(strftime('%w', {sql}, {_sqlite_modifier(sql, where)}) AS INTEGER) + 6) % 7)"
+
+
+@compiles(_local_weekday, "postgresql")
+def _weekday_pg(element: _local_weekday, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"(CAST(EXTRACT(ISODOW FROM {_pg_local(compiler.process(ts, **kw), where)}) AS INTEGER) - 1)"
+
+
+@compiles(_local_weekday, "duckdb")
+def _weekday_duckdb(element: _local_weekday, compiler: Any, **kw: Any) -> str:
+    ts, where = _zone_of(element)
+    return f"(CAST(isodow({_duckdb_local(compiler.process(ts, **kw), where)}) AS INTEGER) - 1)"
+
+
+@compiles(hour_fraction, "sqlite")
+def _fraction_sqlite(element: hour_fraction, compiler: Any, **kw: Any) -> str:
+    (ts,) = list(element.clauses)
+    sql = compiler.process(ts, **kw)
+    return f"(CAST(strftime('%M', {sql}) AS REAL) / 60.0 + CAST(strftime('%S', {sql}) AS REAL) / 3600.0)"
+
+
+@compiles(hour_fraction, "postgresql")
+def _fraction_pg(element: hour_fraction, compiler: Any, **kw: Any) -> str:
+    (ts,) = list(element.clauses)
+    sql = compiler.process(ts, **kw)
+    return f"(EXTRACT(EPOCH FROM ({sql} - date_trunc('hour', {sql}))) / 3600.0)"
+
+
+@compiles(hour_fraction, "duckdb")
+def _fraction_duckdb(element: hour_fraction, compiler: Any, **kw: Any) -> str:
+    (ts,) = list(element.clauses)
+    sql = compiler.process(ts, **kw)
+    return f"((epoch_ms({sql}) - epoch_ms(date_trunc('hour', {sql}))) / 3600000.0)"
