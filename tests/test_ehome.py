@@ -1,0 +1,206 @@
+"""社区E家: shared parking and online consultations, on SQLite, PostgreSQL and the analytical copy,
+against the independent computations in tests/reference.py; who may see what."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from data_access import consultations, parking
+from data_access.errors import AccessDenied
+from data_access.filters import IssueFilters
+from data_access.scope import Scope
+from tests import reference
+
+AT = datetime(2026, 11, 29)
+PERIODS = {
+    "120 days": (datetime(2026, 8, 1), AT),
+    "everything": (datetime(2020, 1, 1), AT),
+    "nothing": (datetime(2030, 1, 1), datetime(2030, 2, 1)),
+}
+STREET = Scope.street()
+
+
+def close(a, b, tol=1e-6) -> bool:  # noqa: ANN001
+    if a is None or (isinstance(a, float) and math.isnan(a)):
+        return b is None or (isinstance(b, float) and math.isnan(b))
+    return b is not None and abs(float(a) - float(b)) <= tol * max(1.0, abs(float(b)))
+
+
+def grids_of(raw, community_id: str) -> list[str]:  # noqa: ANN001
+    return list(raw["grids"].loc[raw["grids"]["community_id"] == community_id, "grid_id"])
+
+
+# --- parking -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_parking_figures_equal_the_reference(engine, raw, period) -> None:
+    since, until = PERIODS[period]
+    expected = reference.parking(raw, since, until)
+    found = parking.parking_figures(engine, STREET, since, until)
+    for key, value in expected.items():
+        assert close(found[key], value), (key, found[key], value)
+    if period != "nothing":
+        assert expected["bookings"] > 0 and expected["unmet"] > 0 and expected["no_shows"] > 0
+
+
+def test_parking_in_a_community_and_a_grid(engine, raw) -> None:
+    since, until = PERIODS["everything"]
+    community = grids_of(raw, "C02")
+    expected = reference.parking(raw, since, until, community)
+    found = parking.parking_figures(engine, Scope.community("C02"), since, until)
+    assert all(close(found[k], v) for k, v in expected.items())
+    one = community[:1]
+    assert close(parking.parking_figures(engine, Scope.grids(*one), since, until)["offered_hours"],
+                 reference.parking(raw, since, until, one)["offered_hours"])
+    narrowed = parking.parking_figures(engine, STREET, since, until, IssueFilters(community_ids=("C02",)))
+    assert close(narrowed["booked_hours"], expected["booked_hours"])
+
+
+def test_parking_by_community_adds_up_and_matches(engine, raw) -> None:
+    since, until = PERIODS["120 days"]
+    frame = parking.parking_by_community(engine, STREET, since, until).set_index("community_id")
+    for community_id in raw["communities"]["community_id"]:
+        expected = reference.parking(raw, since, until, grids_of(raw, community_id))
+        if community_id not in frame.index:
+            assert expected["windows"] == 0 and expected["unmet"] == 0
+            continue
+        row = frame.loc[community_id]
+        for key in ("spaces", "offered_hours", "booked_hours", "bookings", "unmet", "utilisation", "unmet_share"):
+            assert close(row[key], expected[key]), (community_id, key)
+
+
+def test_demand_by_grid_puts_unmet_demand_first(engine, raw) -> None:
+    since, until = PERIODS["everything"]
+    frame = parking.demand_by_grid(engine, STREET, since, until).set_index("grid_id")
+    for grid_id in raw["grids"]["grid_id"]:
+        expected = reference.parking(raw, since, until, [grid_id])
+        requests = expected["bookings"] + expected["unmet"]
+        if requests == 0:
+            assert grid_id not in frame.index
+            continue
+        row = frame.loc[grid_id]
+        assert (row["requests"], row["unmet"], row["spaces"]) == (requests, expected["unmet"], expected["spaces"])
+        assert close(row["unmet_share"], expected["unmet_share"])
+    assert list(frame["unmet"]) == sorted(frame["unmet"], reverse=True)
+    assert (frame.loc[frame["spaces"] == 0, "unmet_share"] == 1.0).all()
+    assert (frame["spaces"] == 0).any()  # the demo has grids where residents ask and nobody offers
+
+
+def test_parking_by_hour_cuts_at_the_local_hour_marks(engine, raw) -> None:
+    since, until = PERIODS["120 days"]
+    shares = raw["parking_shares"]
+    windows = shares[(shares["available_from"] >= since) & (shares["available_from"] < until)]
+    bookings = raw["parking_bookings"]
+    held = bookings[bookings["share_id"].isin(windows["share_id"]) & (bookings["status"] != "cancelled")]
+    offered = reference.hours_by_local_slot(windows["available_from"], windows["available_to"])
+    booked = reference.hours_by_local_slot(held["starts_at"], held["ends_at"])
+    frame = parking.parking_by_hour(engine, STREET, since, until).set_index(["weekday", "hour"])
+    assert len(frame) == 7 * 24
+    for (weekday, hour), value in offered.items():
+        assert close(frame.loc[(weekday, hour), "offered_hours"], value), (weekday, hour)
+    for (weekday, hour), value in booked.items():
+        assert close(frame.loc[(weekday, hour), "booked_hours"], value), (weekday, hour)
+    assert close(frame["offered_hours"].sum(), reference.parking(raw, since, until)["offered_hours"])
+    # The demo's commuters' spaces are offered on weekday daytimes only: nothing at 03:00 on a Sunday
+    # but the night spaces, and more offered at 10:00 on a Tuesday than at 10:00 on a Sunday.
+    assert frame.loc[(1, 10), "offered_hours"] > frame.loc[(6, 10), "offered_hours"]
+
+
+def test_new_spaces_by_month_count_each_space_once(engine, raw) -> None:
+    frame = parking.new_spaces_by_month(engine, STREET, None, None)
+    assert frame["new_spaces"].sum() == raw["parking_shares"]["space_ref"].nunique()
+    first = reference.local(raw["parking_shares"].groupby("space_ref")["available_from"].min())
+    expected = first.dt.strftime("%Y-%m").value_counts().sort_index()
+    assert dict(zip(frame["month"], frame["new_spaces"])) == expected.to_dict()
+
+
+def test_staff_see_spaces_and_owners_masked_the_public_cannot_ask(engine, raw) -> None:
+    since, until = PERIODS["everything"]
+    spaces = parking.parking_spaces(engine, STREET, since, until)
+    assert len(spaces) == raw["parking_shares"]["space_ref"].nunique()
+    names = set(raw["residents"]["name"])
+    assert not set(spaces["owner"]) & names  # masked, never a whole name
+    assert spaces["owner"].str.contains(r"\*").all()
+    owners = parking.parking_owners(engine, STREET, since, until)
+    assert owners["spaces"].sum() == raw["parking_shares"].dropna(subset=["owner_resident_id"])["space_ref"].nunique()
+    assert "plate" not in spaces.columns and "owner_resident_id" not in spaces.columns
+    for function in (parking.parking_spaces, parking.parking_owners):
+        with pytest.raises(AccessDenied):
+            function(engine, Scope.public_visitor(), since, until)
+    theirs = parking.parking_spaces(engine, Scope.community("C02"), since, until)
+    assert set(theirs["grid_id"]) <= set(grids_of(raw, "C02"))
+
+
+# --- consultations -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_consultation_figures_equal_the_reference(engine, raw, period) -> None:
+    since, until = PERIODS[period]
+    expected = reference.consultation_figures(raw, since, until)
+    found = consultations.consultation_figures(engine, STREET, since, until)
+    for key, value in expected.items():
+        assert close(found[key], value), (key, found[key], value)
+
+
+def test_response_by_topic_leaves_complaints_about_staff_out(engine, raw) -> None:
+    since, until = PERIODS["everything"]
+    frame = consultations.response_by_topic(engine, STREET, since, until)
+    assert "complaint_staff" not in set(frame["topic_code"])
+    for _, row in frame.iterrows():
+        part = {"consultations": raw["consultations"][raw["consultations"]["topic_code"] == row["topic_code"]],
+                "consultation_topics": raw["consultation_topics"]}
+        expected = reference.consultation_figures(part, since, until)
+        for key in ("asked", "answered", "within_target_share", "median_hours", "p90_hours"):
+            assert close(row[key], expected[key]), (row["topic_code"], key)
+
+
+def test_complaints_about_staff_for_street_officials_only(engine, raw) -> None:
+    since, until = PERIODS["everything"]
+    found = consultations.staff_complaints(engine, STREET, since, until, AT)
+    expected = reference.consultation_figures(raw, since, until, complaints=True)
+    assert found["figures"]["asked"] == expected["asked"] == len(found["rows"]) > 0
+    assert close(found["figures"]["median_hours"], expected["median_hours"])
+    for scope in (Scope.public_visitor(), Scope.community("C02"), Scope.grids("C02-G1")):
+        with pytest.raises(AccessDenied):
+            consultations.staff_complaints(engine, scope, since, until, AT)
+    assert "question" not in found["rows"].columns and "resident_id" not in found["rows"].columns
+
+
+def test_backlog_by_age_and_the_waiting_list(engine, raw) -> None:
+    expected = reference.consultation_backlog(raw, AT)
+    frame = consultations.backlog_by_age(engine, STREET, AT)
+    assert dict(zip(frame["bucket"], frame["waiting"])) == {k: expected.get(k, 0) for k in frame["bucket"]}
+    waiting = consultations.waiting_consultations(engine, STREET, AT, limit=10_000)
+    assert len(waiting) == frame["waiting"].sum() > 0
+    assert list(waiting["waiting_hours"]) == sorted(waiting["waiting_hours"], reverse=True)
+    assert "question" not in waiting.columns
+    with pytest.raises(AccessDenied):
+        consultations.waiting_consultations(engine, Scope.public_visitor(), AT)
+    assert consultations.backlog_by_age(engine, STREET, datetime(2000, 1, 1))["waiting"].sum() == 0
+
+
+def test_topics_by_month_add_up_to_the_figures(engine, raw) -> None:
+    since, until = PERIODS["120 days"]
+    frame = consultations.topics_by_month(engine, STREET, since, until)
+    assert frame["asked"].sum() == reference.consultation_figures(raw, since, until)["asked"]
+    community = consultations.topics_by_month(engine, Scope.community("C03"), since, until)
+    rows = raw["consultations"]
+    mine = rows[rows["grid_id"].isin(grids_of(raw, "C03")) & (rows["asked_at"] >= since) & (rows["asked_at"] < until)
+                & (rows["topic_code"] != "complaint_staff")]
+    assert community["asked"].sum() == len(mine)
+
+
+def test_a_community_never_sees_another_communitys_consultations(engine, raw) -> None:
+    since, until = PERIODS["everything"]
+    theirs = consultations.waiting_consultations(engine, Scope.community("C02"), AT, limit=10_000)
+    assert set(theirs["grid_id"].dropna()) <= set(grids_of(raw, "C02"))
+    mine = consultations.consultation_figures(engine, Scope.community("C02"), since, until)
+    part = raw | {"consultations": raw["consultations"][raw["consultations"]["grid_id"].isin(grids_of(raw, "C02"))]}
+    assert mine["asked"] == reference.consultation_figures(part, since, until)["asked"]
+    assert pd.notna(mine["median_hours"])
