@@ -72,6 +72,8 @@ _NOT_GIVEN = (
 _D = "[0-9０-９]"
 _SEP = r"[ \-－—]?"
 _SURNAME = f"(?:{'|'.join(DOUBLE_SURNAMES)}|[{SURNAMES}])"
+# Before a title, 谢 after 谢 is thanks, not a name (谢谢老师).
+_SURNAME_TITLED = f"(?:{'|'.join(DOUBLE_SURNAMES)}|(?<!谢)谢|[{SURNAMES.replace('谢', '')}])"
 _GIVEN = f"(?:[\u4e00-\u9fff](?<![{_NOT_GIVEN}]))"
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
@@ -98,7 +100,7 @@ _ADDRESS = re.compile(
     rf"|(?<![0-9０-９\-]){_D}{{1,3}}-{_D}{{1,3}}-{_D}{{1,4}}(?![0-9０-９\-])"  # 3-2-501
 )
 _INTRODUCED = re.compile(rf"({'|'.join(INTRODUCERS)})([:：是]?\s*)({_SURNAME}{_GIVEN}{{1,2}})")
-_TITLED = re.compile(rf"(?<!谢){_SURNAME}{_GIVEN}{{0,2}}(?=(?:{'|'.join(TITLES)}))")
+_TITLED = re.compile(rf"{_SURNAME_TITLED}{_GIVEN}{{0,2}}(?=(?:{'|'.join(TITLES)}))")
 _LAO = re.compile(rf"老[{SURNAMES}](?!客|历|湖|牛|干|病|法)")  # not 老顾客, 老黄历, 老江湖, 老毛病
 
 

@@ -86,7 +86,7 @@ def _build() -> jieba.Tokenizer:
     from data_access.themes import theme_words  # the theme lexicon's words are kept whole too
 
     for word in sorted(theme_words()):
-        if word not in tokenizer.FREQ or len(word) > 2:
+        if len(word) > 2 or tokenizer.lcut(word, HMM=False) != [word]:
             _add(tokenizer, word, "n")
     for word in _places:
         _add(tokenizer, word, PLACE_TAG)
