@@ -156,7 +156,7 @@ def is_term(word: str, stop: frozenset[str], places: frozenset[str] | set[str]) 
 def terms(text: object) -> list[str]:
     """The content words of a text in order, repeats kept (Latin words lower-cased).
 
-    terms("石油路菜市场门口的路灯不亮，老人晚上摔倒了") -> ["路灯", "不亮", "老人", "晚上", "摔倒"]"""
+    terms("石油路菜市场门口的路灯不亮，老人晚上摔倒了") -> ["路灯不亮", "老人", "摔倒"]"""
     found = words(text)
     stop = stopwords()
     places = _places  # read without the lock: a set only grows, and a name added meanwhile is rare

@@ -148,6 +148,7 @@ def test_stop_words_digits_punctuation_and_single_characters_never_terms() -> No
 
 
 def test_terms_drop_markup_and_keep_the_words() -> None:
+    assert segment.terms("石油路菜市场门口的路灯不亮，老人晚上摔倒了") == ["路灯不亮", "老人", "摔倒"]
     assert segment.terms("<script>alert(1)</script>楼下垃圾没人管") == ["垃圾"]
     assert segment.terms("<b>紧急</b>：<a href='javascript:alert(1)'>点这里</a> 消防通道被堵") == segment.terms(
         "紧急：点这里 消防通道被堵"
@@ -292,6 +293,7 @@ MASK_SAMPLES = [
     ("我住石油路12号3栋2单元501，楼道灯坏了", ["12号", "3栋2单元501"], ["石油路" + masking.ADDRESS], ["楼道灯坏了"]),
     ("地址是大坪正街5号楼2单元302室", ["5号楼", "302室"], ["大坪正街" + masking.ADDRESS], ["地址是"]),
     ("家在虎头岩村8幢1-3-2，水管漏水", ["8幢", "1-3-2"], [masking.ADDRESS], ["虎头岩村", "水管漏水"]),
+    ("三单元五楼的窗户掉了", ["三单元五楼"], [masking.ADDRESS], ["的窗户掉了"]),
     ("7楼5号的住户天天装修", ["7楼5号"], [masking.ADDRESS], ["的住户天天装修"]),
     ("车牌渝A12345的车天天停这里", ["渝A12345"], [masking.PLATE], ["车牌", "的车天天停这里"]),
     ("是一辆渝A·D12345的新能源车", ["渝A·D12345", "D12345"], [masking.PLATE], ["新能源车"]),
@@ -313,6 +315,8 @@ UNCHANGED = [
     "广场舞大妈音响开得太大",
     "老房子没有电梯",
     "100多户人家",
+    "20260312那天一栋楼都停电了",
+    "两栋楼之间的路灯坏了",
 ]
 
 
