@@ -229,3 +229,41 @@ def officer_trend(
     figure.update_yaxes(tickformat=".0%", range=[0, 1.05], title=axis)
     figure.update_xaxes(type="category")
     return styled(figure)
+
+
+def week_hour_heatmap(frame: pd.DataFrame, value: str, day_names: list[str], label: str) -> go.Figure:
+    """A local weekday × hour grid of `value` (0 .. 1 shares, NaN where nothing was offered)."""
+    grid = frame.pivot(index="weekday", columns="hour", values=value).reindex(index=range(7), columns=range(24))
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(dtype=float),
+            x=[f"{h:02d}" for h in range(24)],
+            y=day_names,
+            colorscale=[[0, "#f1f5fb"], [1, BLUE]],
+            zmin=0,
+            zmax=1,
+            colorbar={"title": label, "tickformat": ".0%"},
+            hovertemplate="%{y} %{x}:00 · %{z:.0%}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(autorange="reversed")
+    return styled(figure, height=300, legend=False)
+
+
+def stacked_by_month(frame: pd.DataFrame, month: str, group: str, value: str, names: dict[str, str]) -> go.Figure:
+    """Bars per month, one colour per group (topics, kinds), largest groups at the bottom."""
+    order = frame.groupby(group)[value].sum().sort_values(ascending=False).index
+    figure = go.Figure()
+    for code in order:
+        part = frame[frame[group] == code]
+        figure.add_bar(x=part[month], y=part[value], name=names.get(code, str(code)))
+    figure.update_layout(barmode="stack")
+    return styled(figure, height=340)
+
+
+def bars(labels: list[str], values: list[float], color: str = BLUE, number_format: str = ",.0f") -> go.Figure:
+    """Plain vertical bars with their values on top."""
+    figure = go.Figure(
+        go.Bar(x=labels, y=values, marker_color=color, texttemplate=f"%{{y:{number_format}}}", textposition="outside")
+    )
+    return styled(figure, height=300, legend=False)

@@ -13,7 +13,7 @@ from data_access.contract import has_column
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame
 from data_access.names import english_or_given
-from data_access.schema import communities, grids, issue_categories, meta, special_categories
+from data_access.schema import communities, consultation_topics, grids, issue_categories, meta, special_categories
 from data_access.scope import Scope
 
 
@@ -89,3 +89,9 @@ def data_as_of(engine: Engine) -> datetime | None:
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.to_pydatetime()
+
+
+@declare("public")
+def consultation_topic_list(engine: Engine) -> pd.DataFrame:
+    """Consultation topics (社区E家, contract version 3) with their names and targets."""
+    return read_frame(engine, select(consultation_topics).order_by(consultation_topics.c.code))

@@ -133,3 +133,27 @@ def consultation_backlog(raw: dict[str, pd.DataFrame], at) -> dict[str, int]:  #
     labels = ["lt_1d", "1_3d", "3_7d", "7_30d", "gt_30d"]
     buckets = pd.cut(age, [-np.inf, 24, 72, 168, 720, np.inf], right=False, labels=labels)
     return {str(k): int(v) for k, v in buckets.value_counts().items()}
+
+
+def theme_texts(raw: dict[str, pd.DataFrame], since, until, chars: int = 400) -> pd.DataFrame:  # noqa: ANN001
+    """The texts themed for "what residents ask for": issue title + description and consultation
+    questions in [since, until), complaints about staff left out, each cut to `chars` characters."""
+    issues = raw["issues"]
+    issues = issues[(issues["reported_at"] >= since) & (issues["reported_at"] < until)
+                    & (issues["category_code"].fillna("") != "staff_complaint")]
+    topics = raw["consultation_topics"]
+    complaints = set(topics.loc[topics["staff_complaint"].astype(bool), "code"])
+    questions = raw["consultations"]
+    questions = questions[(questions["asked_at"] >= since) & (questions["asked_at"] < until)
+                          & ~questions["topic_code"].isin(complaints)]
+    return pd.concat(
+        [
+            pd.DataFrame({"source": "issue", "at": issues["reported_at"], "community_id": issues["community_id"],
+                          "group": issues["category_code"],
+                          "text": (issues["title"].fillna("") + " " + issues["description"].fillna("")).str[:chars]}),
+            pd.DataFrame({"source": "consultation", "at": questions["asked_at"],
+                          "community_id": questions["community_id"], "group": questions["topic_code"],
+                          "text": questions["question"].fillna("").str[:chars]}),
+        ],
+        ignore_index=True,
+    )

@@ -204,3 +204,83 @@ def test_a_community_never_sees_another_communitys_consultations(engine, raw) ->
     part = raw | {"consultations": raw["consultations"][raw["consultations"]["grid_id"].isin(grids_of(raw, "C02"))]}
     assert mine["asked"] == reference.consultation_figures(part, since, until)["asked"]
     assert pd.notna(mine["median_hours"])
+
+
+# --- what residents ask for ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def themed(raw) -> pd.DataFrame:  # noqa: ANN001
+    from data_access.themes import themes_of
+
+    since, until = PERIODS["120 days"]
+    texts = reference.theme_texts(raw, since, until)
+    texts["themes"] = [themes_of(t) for t in texts["text"]]
+    return texts
+
+
+def test_theme_table_counts_each_text_once_per_theme(engine, raw, themed) -> None:
+    from data_access import feedback
+
+    since, until = PERIODS["120 days"]
+    table = feedback.theme_table(engine, STREET, since, until).set_index("theme")
+    expected = themed.assign(theme=[sorted(t) for t in themed["themes"]]).explode("theme").dropna(subset=["theme"])
+    counts = expected.groupby("theme").size()
+    assert dict(table["texts"]) == counts.to_dict()
+    assert dict(table["issues"]) == expected[expected["source"] == "issue"].groupby("theme").size().reindex(
+        counts.index, fill_value=0).to_dict()
+    assert dict(table["groups"]) == expected.groupby("theme")["group"].nunique().to_dict()
+    # Themes cut across categories: several are raised by reports of three or more categories, and
+    # the theme counts are not the category counts under other names.
+    by_category = expected[expected["source"] == "issue"].groupby("theme")["group"].nunique()
+    assert (by_category >= 3).sum() >= 3
+    category_counts = set(themed[themed["source"] == "issue"]["group"].value_counts())
+    assert set(table["texts"]) - category_counts
+    assert list(table["score"]) == sorted(table["score"], reverse=True)
+
+
+def test_activities_held_are_set_beside_the_themes(engine, raw) -> None:
+    from data_access import feedback
+    from data_access.themes import themes_of
+
+    since, until = PERIODS["120 days"]
+    table = feedback.theme_table(engine, STREET, since, until).set_index("theme")
+    held = raw["activities"][(raw["activities"]["starts_at"] >= since) & (raw["activities"]["starts_at"] < until)]
+    expected: dict[str, int] = {}
+    for title in held["title"]:
+        for code in themes_of(title):
+            expected[code] = expected.get(code, 0) + 1
+    assert expected, "the demo's activities raise themes"
+    for code, count in expected.items():
+        if code in table.index:
+            assert table.loc[code, "activities"] == count, code
+
+
+def test_theme_by_community_and_month_add_up(engine, themed) -> None:
+    from data_access import feedback
+
+    since, until = PERIODS["120 days"]
+    table = feedback.theme_table(engine, STREET, since, until).set_index("theme")
+    by_community = feedback.theme_by_community(engine, STREET, since, until)
+    assert by_community.groupby("theme")["texts"].sum().to_dict() == dict(table["texts"])
+    by_month = feedback.theme_months(engine, STREET, since, until)
+    assert by_month.groupby("theme")["texts"].sum().to_dict() == dict(table["texts"])
+    mine = feedback.theme_by_community(engine, Scope.community("C03"), since, until)
+    assert set(mine["community_id"]) == {"C03"}
+
+
+def test_theme_samples_are_masked_and_staff_only(engine, raw) -> None:
+    from data_access import feedback
+    from fixtures.resident_text import PLANTED
+
+    since, until = PERIODS["everything"]
+    table = feedback.theme_table(engine, STREET, since, until)
+    seen = []
+    for code in table["theme"]:
+        samples = feedback.theme_samples(engine, STREET, since, until, code, limit=200)
+        seen += list(samples["text"])
+    assert len(seen) > 500
+    assert not [value for value in PLANTED for text in seen if value in text]
+    assert any(marker in text for text in seen for marker in ("[电话]", "[地址]", "某某", "[证件号]", "[车牌]"))
+    with pytest.raises(AccessDenied):
+        feedback.theme_samples(engine, Scope.public_visitor(), since, until, table["theme"].iat[0])

@@ -1,0 +1,242 @@
+"""What residents ask for: the themes of their issue reports and online questions, beside the
+activities the street held, and the activities to hold next.
+
+A text raises a theme when the segmenter finds one of the theme's words in it (data_access/themes.py;
+a text counts once per theme). Texts are issue reports (title and description) and consultations
+(the question) asked in the period, within the caller's scope; complaints about staff are not
+needs and are left out. Themes are found in Python, as no database can segment Chinese: the text
+is read in SQL, newest first, at most MAX_TEXTS per call, and each distinct text is themed once
+per process. A theme is rising when its texts in the RECENT_DAYS before the end of the period
+outnumber those in the RECENT_DAYS before that.
+
+The public sees themes with at least k texts (smaller ones are dropped, app/audience.py); staff see
+sample sentences, masked (data_access/masking.py) with the writer's own name among those hidden.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+import pandas as pd
+from sqlalchemy import Text, and_, cast, func, literal, or_, select, true
+from sqlalchemy.engine import Engine
+
+from data_access.access import declare
+from data_access.filters import EVERYWHERE, IssueFilters
+from data_access.frames import read_frame
+from data_access.localtime import zone_of
+from data_access.masking import mask
+from data_access.schema import (
+    activities,
+    consultation_topics,
+    consultations,
+    issues,
+    participations,
+    residents,
+)
+from data_access.scope import Scope
+from data_access.sqlfuncs import local_month
+from data_access.themes import themes, themes_of
+
+MAX_TEXTS = 20_000
+RECENT_DAYS = 90
+TEXT_CHARS = 400  # of a description: a resident's point is made early; some run to thousands
+STAFF_COMPLAINT_CATEGORY = "staff_complaint"
+
+
+@lru_cache(maxsize=200_000)
+def _themes(text: str) -> frozenset[str]:
+    return themes_of(text)
+
+
+def _texts(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters, with_writer: bool = False
+) -> pd.DataFrame:
+    """Issue and consultation texts in [since, until), newest first (MAX_TEXTS of each at most)."""
+    zone = zone_of(engine)
+    issue_text = func.substr(
+        func.coalesce(issues.c.title, "") + literal(" ", Text) + func.coalesce(cast(issues.c.description, Text), ""),
+        1,
+        TEXT_CHARS,
+    )
+    issue_parts = [
+        scope.on_issue(issues),
+        area.clause(issues),
+        issues.c.reported_at < until,
+        or_(issues.c.category_code.is_(None), issues.c.category_code != STAFF_COMPLAINT_CATEGORY),
+    ]
+    consultation_parts = [
+        scope.on_grid(consultations.c.grid_id),
+        area.on_grid(consultations.c.grid_id),
+        consultations.c.asked_at < until,
+        or_(
+            consultations.c.topic_code.is_(None),
+            consultations.c.topic_code.not_in(
+                select(consultation_topics.c.code).where(consultation_topics.c.staff_complaint.is_(True))
+            ),
+        ),
+    ]
+    if since is not None:
+        issue_parts.append(issues.c.reported_at >= since)
+        consultation_parts.append(consultations.c.asked_at >= since)
+    writer_i = [issues.c.reporter_resident_id.label("writer")] if with_writer else []
+    writer_c = [consultations.c.resident_id.label("writer")] if with_writer else []
+    from_issues = read_frame(
+        engine,
+        select(
+            literal("issue").label("source"),
+            issues.c.issue_id.label("id"),
+            issues.c.reported_at.label("at"),
+            local_month(issues.c.reported_at, zone).label("month"),
+            issues.c.community_id,
+            issues.c.category_code.label("group"),
+            issue_text.label("text"),
+            *writer_i,
+        )
+        .where(and_(true(), *issue_parts))
+        .order_by(issues.c.reported_at.desc())
+        .limit(MAX_TEXTS),
+    )
+    from_questions = read_frame(
+        engine,
+        select(
+            literal("consultation").label("source"),
+            consultations.c.consultation_id.label("id"),
+            consultations.c.asked_at.label("at"),
+            local_month(consultations.c.asked_at, zone).label("month"),
+            consultations.c.community_id,
+            consultations.c.topic_code.label("group"),
+            func.substr(func.coalesce(consultations.c.question, ""), 1, TEXT_CHARS).label("text"),
+            *writer_c,
+        )
+        .where(and_(true(), *consultation_parts))
+        .order_by(consultations.c.asked_at.desc())
+        .limit(MAX_TEXTS),
+    )
+    frame = pd.concat([f for f in (from_issues, from_questions) if len(f)], ignore_index=True)
+    if frame.empty:
+        return pd.DataFrame(columns=["source", "id", "at", "month", "community_id", "group", "text", "themes"])
+    frame["at"] = pd.to_datetime(frame["at"])
+    frame["themes"] = [_themes(str(text)) for text in frame["text"]]
+    return frame
+
+
+def _exploded(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per text and theme it raises."""
+    rows = frame.assign(theme=[sorted(t) for t in frame["themes"]]).explode("theme")
+    return rows.dropna(subset=["theme"])
+
+
+@declare("anyone", count="texts", drop_small=True)
+def theme_table(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
+) -> pd.DataFrame:
+    """Per theme raised in the period: texts, of which issues and consultations, how many categories
+    or topics it spans, its texts in the last RECENT_DAYS and the RECENT_DAYS before (rising when
+    more), the activities of its kind held in the period and their participants, and a score that
+    ranks what to hold next: texts × (1 + growth) ÷ (1 + activities held). Highest score first."""
+    start = until - timedelta(days=2 * RECENT_DAYS)
+    frame = _texts(engine, scope, min(since, start) if since is not None else None, until, area)
+    rows = _exploded(frame)
+    in_period = rows if since is None else rows[rows["at"] >= pd.Timestamp(since)]
+    recent_from = pd.Timestamp(until - timedelta(days=RECENT_DAYS))
+    table = pd.DataFrame({"theme": [t.code for t in themes()]}).set_index("theme")
+    grouped = in_period.groupby("theme")
+    table["texts"] = grouped.size()
+    table["issues"] = grouped["source"].apply(lambda s: int((s == "issue").sum()))
+    table["consultations"] = table["texts"] - table["issues"]
+    table["groups"] = grouped["group"].nunique()
+    table["recent"] = rows[rows["at"] >= recent_from].groupby("theme").size()
+    table["previous"] = rows[(rows["at"] < recent_from) & (rows["at"] >= pd.Timestamp(start))].groupby("theme").size()
+    supply = _activity_supply(engine, scope, since, until, area)
+    table = table.join(supply)
+    table = table.fillna(0).astype(int)
+    table = table[table["texts"] > 0]
+    table["growth"] = [(r - p) / p if p else (1.0 if r else 0.0) for r, p in zip(table["recent"], table["previous"])]
+    table["rising"] = table["recent"] > table["previous"]
+    table["score"] = table["texts"] * (1 + table["growth"].clip(lower=-0.5)) / (1 + table["activities"])
+    return table.reset_index().sort_values(["score", "theme"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _activity_supply(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters
+) -> pd.DataFrame:
+    """Per theme: activities held in the period whose title raises it, and their check-ins."""
+    parts = [activities.c.starts_at < until]
+    if since is not None:
+        parts.append(activities.c.starts_at >= since)
+    if scope.community_id is not None:
+        parts.append(activities.c.community_id == scope.community_id)
+    if area.community_ids:
+        parts.append(activities.c.community_id.in_(area.community_ids))
+    checked_in = (
+        select(func.count())
+        .where(participations.c.activity_id == activities.c.activity_id)
+        .correlate(activities)
+        .scalar_subquery()
+    )
+    query = (
+        select(activities.c.title, func.count().label("activities"), func.sum(checked_in).label("participants"))
+        .where(*parts)
+        .group_by(activities.c.title)
+    )
+    held = read_frame(engine, query)
+    columns = ["activities", "participants"]
+    if held.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="theme"))
+    held["theme"] = [sorted(_themes(str(title))) for title in held["title"]]
+    rows = held.explode("theme").dropna(subset=["theme"])
+    return rows.groupby("theme")[columns].sum()
+
+
+@declare("anyone")
+def theme_months(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
+) -> pd.DataFrame:
+    """Per local month and theme: texts raising it (the month of the text's report or question)."""
+    frame = _texts(engine, scope, since, until, area)
+    rows = _exploded(frame)
+    if rows.empty:
+        return pd.DataFrame(columns=["month", "theme", "texts"])
+    return rows.groupby(["month", "theme"]).size().rename("texts").reset_index()
+
+
+@declare("anyone", count="texts", drop_small=True)
+def theme_by_community(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
+) -> pd.DataFrame:
+    """Per community and theme: texts raising it in the period."""
+    rows = _exploded(_texts(engine, scope, since, until, area))
+    if rows.empty:
+        return pd.DataFrame(columns=["community_id", "theme", "texts"])
+    return rows.groupby(["community_id", "theme"]).size().rename("texts").reset_index()
+
+
+@declare("staff")
+def theme_samples(
+    engine: Engine,
+    scope: Scope,
+    since: datetime | None,
+    until: datetime,
+    theme: str,
+    area: IssueFilters = EVERYWHERE,
+    limit: int = 5,
+) -> pd.DataFrame:
+    """The newest texts raising `theme`, masked: every name, phone, ID number, door address, plate,
+    e-mail and WeChat id replaced by a marker, the writer's own name among the names hidden."""
+    frame = _texts(engine, scope, since, until, area, with_writer=True)
+    if frame.empty:
+        return pd.DataFrame(columns=["source", "id", "at", "text"])
+    chosen = frame[[theme in t for t in frame["themes"]]].sort_values("at", ascending=False).head(limit)
+    writers = pd.to_numeric(chosen["writer"], errors="coerce").dropna().astype(int).tolist()
+    names = (
+        dict(read_frame(engine, select(residents.c.resident_id, residents.c.name)
+                        .where(residents.c.resident_id.in_(writers))).itertuples(index=False))
+        if writers
+        else {}
+    )
+    known = [n for n in names.values() if isinstance(n, str) and n]
+    chosen = chosen.assign(text=[mask(text, known) for text in chosen["text"]])
+    return chosen[["source", "id", "at", "text"]].reset_index(drop=True)
+
