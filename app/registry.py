@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("issue_map", "page.issue_map", ":material/map:", EVERYONE, "public"),
     PageSpec("transparency", "page.transparency", ":material/fact_check:", EVERYONE, "public"),
     PageSpec("volunteers", "page.volunteers", ":material/volunteer_activism:", EVERYONE, "public"),
+    PageSpec("ehome", "page.ehome", ":material/forum:", EVERYONE, "public"),
     PageSpec("big_screen", "page.big_screen", ":material/tv:", EVERYONE, "public", needs_database=False),
     PageSpec("patrols", "page.patrols", ":material/directions_walk:", STAFF, "staff"),
     PageSpec("grid", "page.grid", ":material/grid_view:", STAFF, "staff"),

@@ -16,12 +16,14 @@ from data_access.filters import IssueFilters
 from data_access.scope import Scope
 from tests.apptest_helpers import USERS, payload, signed_in, texts
 
-PUBLIC_PAGES = ("overview", "issue_map", "transparency", "volunteers")
+PUBLIC_PAGES = ("overview", "issue_map", "transparency", "volunteers", "ehome")
 PAGE_URLS = {
     "issue_map": ["period=7d", "period=12m&community=C02", "period=90d&cat=garbage,noise&show=open",
                   "period=custom&from=2026-01-01&to=2026-03-31&grid=C03-G2&channel=app"],
     "transparency": ["period=30d", "period=12m&community=C04", "period=7d&grid=C01-G1"],
     "volunteers": ["period=week", "period=year&community=C05", "period=all"],
+    "ehome": ["tab=parking&period=12m", "tab=dialogue&period=90d&community=C02", "tab=services&period=12m",
+              "tab=needs&period=12m", "tab=gates&period=30d"],
 }
 
 
@@ -128,6 +130,28 @@ def test_public_output_names_no_resident_and_no_phone(public_payloads, raw) -> N
         found_names = {n for n in long_names if n in text} | set(short_names.findall(text))
         assert not found_names, (key, sorted(found_names)[:5])
         assert not (set(re.findall(r"\d{11}", text)) & phones), key
+
+
+def test_public_ehome_shows_no_plate_owner_space_or_words(public_payloads, raw) -> None:
+    """社区E家 in public: aggregates only. No plate, no space number, no owner (masked or not), no
+    resident's own question or report, no single consultation or application number."""
+    plates = set(raw["parking_bookings"]["plate"]) | set(raw["parking_unmet_requests"]["plate"])
+    spaces = set(raw["parking_shares"]["space_ref"])
+    questions = {q[:12] for q in raw["consultations"]["question"].dropna() if len(q) >= 12}
+    from data_access.privacy import mask_name
+
+    owner_ids = set(raw["parking_shares"]["owner_resident_id"].dropna().astype(int))
+    residents = raw["residents"]
+    owners = {mask_name(n) for n in residents.loc[residents["resident_id"].isin(owner_ids), "name"]}
+    ehome = {key: text for key, (text, _) in public_payloads.items() if key[0] == "ehome"}
+    assert len(ehome) >= 10
+    for key, text in ehome.items():
+        assert not {p for p in plates if p in text}, key
+        assert not {s for s in spaces if s in text}, key
+        assert not {q for q in questions if q in text}, key
+        assert not {o for o in owners if f'"{o}"' in text or f"\\n{o}" in text}, key  # not even masked
+        for hidden in ("车主", "Owner", "等待答复的咨询", "对工作人员的投诉", "Complaints about staff"):
+            assert hidden not in text, (key, hidden)
 
 
 def _pairs(node, found: set) -> set:

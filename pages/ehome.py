@@ -1,0 +1,392 @@
+"""社区E家: the street's WeChat service — shared parking, online dialogue, government services online
+and gate traffic — for residents (aggregates, small groups withheld) and staff (their scope, each
+space and each waiting question; complaints about staff for street officials only).
+
+URL: `?period=` (month, 30d, 90d, 12m), `?community=` (street and public views), `?tab=` (parking,
+dialogue, services, needs, gates). The needs tab sets what residents ask for (themes of their reports
+and questions) beside the activities held, and ranks the activities to hold next. A database of contract version 2 lacks these tables: the page says which.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, formatting, url_state
+from app.context import page_context
+from app.data import engine_for
+from app.ehome_gates import render_gates
+from app.ehome_services import render_services
+from app.exports import shown_table
+from app.safe_text import md
+from app.widgets import chart, kpi, page_header, period_caption
+from data_access import consultations, feedback, parking, periods, themes
+from data_access.contract import lacks_ehome
+from data_access.filters import EVERYWHERE, IssueFilters
+from data_access.privacy import SUPPRESSED, count_text
+from data_access.reference import consultation_topic_list
+
+PERIODS = ("month", "30d", "90d", "12m")
+TABS = ("parking", "dialogue", "services", "needs", "gates")
+
+ctx = page_context("ehome")
+t = ctx.t
+page_header(ctx, "page.ehome", t("ehome.subtitle"))
+
+missing = lacks_ehome(engine_for(ctx.url))
+if missing:
+    st.info(t("ehome.lacks", tables=", ".join(missing)))
+    st.stop()
+
+as_of = ctx.as_of
+community_names = ctx.community_names
+staff = ctx.audience.is_staff
+street_wide = not staff or ctx.audience.scope.kind == "street"
+url_state.seed("eh_period", url_state.choice("period", PERIODS, "90d"))
+url_state.seed("eh_community", url_state.choice("community", community_names, "") if street_wide else "")
+url_state.seed("eh_tab", url_state.choice("tab", TABS, "parking"))
+row = st.columns([2, 1.4])
+period_key = (
+    row[0].segmented_control(
+        t("ehome.period"), PERIODS, key="eh_period", format_func=lambda p: t("ehome.periods." + p)
+    )
+    or "90d"
+)
+community = None
+if street_wide:
+    community = (
+        row[1].selectbox(
+            t("filter.community"),
+            ["", *community_names],
+            key="eh_community",
+            format_func=lambda c: community_names.get(c, t("filter.all")),
+        )
+        or None
+    )
+tab = st.segmented_control(
+    t("ehome.part"), TABS, key="eh_tab", format_func=lambda p: t("ehome.tabs." + p), label_visibility="collapsed"
+) or "parking"
+url_state.write(
+    {"lang": ctx.lang, "period": period_key, "tab": tab} | ({"community": community} if community else {})
+)
+span = periods.period(period_key, as_of, ctx.zone)
+since, until = span.since, min(span.until, as_of)
+area = IssueFilters(community_ids=(community,)) if community else EVERYWHERE
+period_caption(ctx, span)
+k = ctx.settings.small_cell_k
+number = lambda n, digits=0: formatting.number(n, ctx.lang, digits)  # noqa: E731
+
+
+def hours_text(hours: object) -> str:
+    return formatting.MISSING if hours is None or pd.isna(hours) else t("ehome.hours", hours=number(hours, 1))
+
+
+def show_parking() -> None:
+    figures = ctx.query(parking.parking_figures, since, until, area)
+    cols = st.columns(4)
+    kpi(cols[0], t("ehome.parking.spaces"), number(figures["spaces"]), help_text=t("ehome.parking.spaces_help"))
+    kpi(cols[1], t("ehome.parking.offered"), t("ehome.hours", hours=number(figures["offered_hours"])))
+    kpi(
+        cols[2],
+        t("ehome.parking.utilisation"),
+        formatting.share(figures["utilisation"]),
+        help_text=t("ehome.parking.utilisation_help"),
+    )
+    kpi(
+        cols[3],
+        t("ehome.parking.unmet"),
+        number(figures["unmet"]),
+        help_text=t("ehome.parking.unmet_help", share=formatting.share(figures["unmet_share"])),
+    )
+    if not figures["windows"] and not figures["unmet"]:
+        st.info(t("ehome.parking.empty"))
+        return
+    left, right = st.columns([1.5, 1])
+    with left:
+        st.subheader(t("ehome.parking.by_hour"))
+        by_hour = ctx.query(parking.parking_by_hour, since, until, area)
+        days = [t(f"ehome.weekdays.{d}") for d in range(7)]
+        chart(charts.week_hour_heatmap(by_hour, "utilisation", days, t("ehome.parking.utilisation")), "eh_heat")
+        unmet_hours = by_hour.groupby("hour")["unmet"].sum()
+        st.caption(
+            t("ehome.parking.peak", hour=f"{int(unmet_hours.idxmax()):02d}:00", count=number(unmet_hours.max()))
+            if unmet_hours.max() > 0
+            else t("ehome.parking.no_unmet")
+        )
+    with right:
+        st.subheader(t("ehome.parking.new_spaces"))
+        months = periods.months(periods.today(as_of, ctx.zone), ctx.zone, 12)
+        new = ctx.query(parking.new_spaces_by_month, months.since, months.until, area)
+        if new.empty:
+            st.info(t("ehome.parking.no_new"))
+        else:
+            chart(charts.bars(list(new["month"]), list(new["new_spaces"]), charts.TEAL), "eh_new")
+    st.subheader(t("ehome.parking.by_community"))
+    frame = ctx.query(parking.parking_by_community, since, until, area)
+    hidden = frame[SUPPRESSED] if SUPPRESSED in frame else pd.Series(False, index=frame.index)
+    table = pd.DataFrame(
+        {
+            t("filter.community"): [ctx.community_name(c) for c in frame["community_id"]],
+            t("ehome.parking.spaces"): count_text(frame["spaces"], hidden, k),
+            t("ehome.parking.offered"): ["" if h else number(v) for v, h in zip(frame["offered_hours"], hidden)],
+            t("ehome.parking.utilisation"): [
+                "" if h else formatting.share(v) for v, h in zip(frame["utilisation"], hidden)
+            ],
+            t("ehome.parking.bookings"): ["" if h else number(v) for v, h in zip(frame["bookings"], hidden)],
+            t("ehome.parking.unmet"): ["" if h else number(v) for v, h in zip(frame["unmet"], hidden)],
+            t("ehome.parking.unmet_share"): [
+                "" if h else formatting.share(v) for v, h in zip(frame["unmet_share"], hidden)
+            ],
+        }
+    )
+    shown_table(ctx, table, "ehome_parking_by_community", {"period": period_key, "community": community})
+    if hidden.any():
+        st.caption(t("ehome.small_groups", k=k))
+    st.subheader(t("ehome.parking.demand"))
+    st.caption(t("ehome.parking.demand_help"))
+    demand = ctx.query(parking.demand_by_grid, since, until, area)
+    if SUPPRESSED in demand:
+        demand = demand[~demand[SUPPRESSED]]
+    demand = demand[demand["unmet"] > 0].head(10)
+    if demand.empty:
+        st.info(t("ehome.parking.no_unmet"))
+    else:
+        shown_table(
+            ctx,
+            pd.DataFrame(
+                {
+                    t("filter.grid"): [ctx.grid_name(g) for g in demand["grid_id"]],
+                    t("ehome.parking.requests"): [number(v) for v in demand["requests"]],
+                    t("ehome.parking.unmet"): [number(v) for v in demand["unmet"]],
+                    t("ehome.parking.unmet_share"): [formatting.share(v) for v in demand["unmet_share"]],
+                    t("ehome.parking.spaces"): [number(v) for v in demand["spaces"]],
+                }
+            ),
+            "ehome_parking_demand",
+            {"period": period_key, "community": community},
+        )
+    if not staff:
+        return
+    st.subheader(t("ehome.parking.per_space"))
+    st.caption(t("ehome.parking.per_space_help"))
+    spaces = ctx.query(parking.parking_spaces, since, until, area)
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("ehome.parking.space"): spaces["space_ref"],
+                t("filter.grid"): [ctx.grid_name(g) for g in spaces["grid_id"]],
+                t("ehome.parking.owner"): spaces["owner"],
+                t("ehome.parking.offered"): [number(v) for v in spaces["offered_hours"]],
+                t("ehome.parking.utilisation"): [formatting.share(v) for v in spaces["utilisation"]],
+                t("ehome.parking.bookings"): spaces["bookings"],
+                t("ehome.parking.no_shows"): spaces["no_shows"],
+                t("ehome.parking.disputes"): spaces["disputes"],
+                t("ehome.parking.cancelled"): spaces["cancelled"],
+            }
+        ),
+        "ehome_parking_spaces",
+        {"period": period_key, "community": community},
+    )
+    st.subheader(t("ehome.parking.per_owner"))
+    owners = ctx.query(parking.parking_owners, since, until, area)
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("ehome.parking.owner"): owners["owner"],
+                t("ehome.parking.spaces"): owners["spaces"],
+                t("ehome.parking.offered"): [number(v) for v in owners["offered_hours"]],
+                t("ehome.parking.utilisation"): [formatting.share(v) for v in owners["utilisation"]],
+                t("ehome.parking.no_shows"): owners["no_shows"],
+                t("ehome.parking.disputes"): owners["disputes"],
+            }
+        ),
+        "ehome_parking_owners",
+        {"period": period_key, "community": community},
+    )
+
+
+def show_dialogue() -> None:
+    topics = ctx.query(consultation_topic_list)
+    topic_names = dict(zip(topics["code"], topics[ctx.name_column]))
+    topic_name = lambda code: topic_names.get(code) or t("ehome.dialogue.no_topic")  # noqa: E731
+    figures = ctx.query(consultations.consultation_figures, since, until, area)
+    cols = st.columns(5)
+    kpi(cols[0], t("ehome.dialogue.asked"), number(figures["asked"]))
+    kpi(cols[1], t("ehome.dialogue.median"), hours_text(figures["median_hours"]),
+        help_text=t("ehome.dialogue.median_help"))
+    kpi(cols[2], t("ehome.dialogue.p90"), hours_text(figures["p90_hours"]))
+    kpi(cols[3], t("ehome.dialogue.within_target"), formatting.share(figures["within_target_share"]),
+        help_text=t("ehome.dialogue.within_target_help"))
+    kpi(cols[4], t("ehome.dialogue.became_issues"), number(figures["became_issues"]),
+        help_text=t("ehome.dialogue.became_issues_help"))
+    left, right = st.columns([1, 1.4])
+    with left:
+        st.subheader(t("ehome.dialogue.backlog"))
+        backlog = ctx.query(consultations.backlog_by_age, as_of, area)
+        chart(
+            charts.bars([t("ehome.ages." + b) for b in backlog["bucket"]], list(backlog["waiting"]), charts.ORANGE),
+            "eh_backlog",
+        )
+        st.caption(t("ehome.dialogue.backlog_help", count=number(backlog["waiting"].sum())))
+    with right:
+        st.subheader(t("ehome.dialogue.by_month"))
+        months = periods.months(periods.today(as_of, ctx.zone), ctx.zone, 12)
+        by_month = ctx.query(consultations.topics_by_month, months.since, months.until, area)
+        if by_month.empty:
+            st.info(t("ehome.dialogue.empty"))
+        else:
+            names = {code: topic_name(code) for code in by_month["topic_code"].unique()}
+            chart(charts.stacked_by_month(by_month, "month", "topic_code", "asked", names), "eh_topics")
+    st.subheader(t("ehome.dialogue.by_topic"))
+    frame = ctx.query(consultations.response_by_topic, since, until, area)
+    hidden = frame[SUPPRESSED] if SUPPRESSED in frame else pd.Series(False, index=frame.index)
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("ehome.dialogue.topic"): [topic_name(c) for c in frame["topic_code"]],
+                t("ehome.dialogue.asked"): count_text(frame["asked"], hidden, k),
+                t("ehome.dialogue.median"): ["" if h else hours_text(v) for v, h in zip(frame["median_hours"], hidden)],
+                t("ehome.dialogue.p90"): ["" if h else hours_text(v) for v, h in zip(frame["p90_hours"], hidden)],
+                t("ehome.dialogue.within_target"): [
+                    "" if h else formatting.share(v) for v, h in zip(frame["within_target_share"], hidden)
+                ],
+                t("ehome.dialogue.satisfaction"): [
+                    "" if h or pd.isna(v) else number(v, 2) for v, h in zip(frame["satisfaction"], hidden)
+                ],
+            }
+        ),
+        "ehome_dialogue_topics",
+        {"period": period_key, "community": community},
+    )
+    if not staff:
+        return
+    st.subheader(t("ehome.dialogue.waiting"))
+    waiting = ctx.query(consultations.waiting_consultations, as_of, area)
+    if waiting.empty:
+        st.success(t("ehome.dialogue.none_waiting"))
+    else:
+        shown_table(
+            ctx,
+            pd.DataFrame(
+                {
+                    t("ehome.dialogue.number"): waiting["consultation_id"],
+                    t("ehome.dialogue.topic"): [topic_name(c) for c in waiting["topic_code"]],
+                    t("filter.grid"): [ctx.grid_name(g) for g in waiting["grid_id"]],
+                    t("ehome.dialogue.asked_at"): [formatting.local_datetime(v, ctx.lang, ctx.zone)
+                                                   for v in waiting["asked_at"]],
+                    t("ehome.dialogue.waited"): [hours_text(v) for v in waiting["waiting_hours"]],
+                    t("ehome.dialogue.office"): [ctx.department_name(o) for o in waiting["answering_office"]],
+                    t("ehome.dialogue.past_target"): [t("ehome.yes") if p else "" for p in waiting["past_target"]],
+                }
+            ),
+            "ehome_dialogue_waiting",
+            {"community": community},
+        )
+    if ctx.audience.scope.kind != "street":
+        return
+    st.subheader(t("ehome.complaints.title"))
+    st.caption(t("ehome.complaints.help"))
+    complaints = ctx.query(consultations.staff_complaints, since, until, as_of)
+    numbers = complaints["figures"]
+    cols = st.columns(4)
+    kpi(cols[0], t("ehome.dialogue.asked"), number(numbers["asked"]))
+    kpi(cols[1], t("ehome.dialogue.median"), hours_text(numbers["median_hours"]))
+    kpi(cols[2], t("ehome.dialogue.within_target"), formatting.share(numbers["within_target_share"]))
+    kpi(cols[3], t("ehome.complaints.waiting"), number(numbers["waiting"]), inverse=True)
+    rows = complaints["rows"]
+    if len(rows):
+        shown_table(
+            ctx,
+            pd.DataFrame(
+                {
+                    t("ehome.dialogue.number"): rows["consultation_id"],
+                    t("filter.community"): [ctx.community_name(c) for c in rows["community_id"]],
+                    t("ehome.dialogue.asked_at"): [formatting.local_datetime(v, ctx.lang, ctx.zone)
+                                                   for v in rows["asked_at"]],
+                    t("ehome.complaints.answered_at"): [formatting.local_datetime(v, ctx.lang, ctx.zone)
+                                                        for v in rows["first_answered_at"]],
+                    t("ehome.dialogue.office"): [ctx.department_name(o) for o in rows["answering_office"]],
+                    t("ehome.dialogue.satisfaction"): [
+                        formatting.MISSING if pd.isna(v) else str(int(v)) for v in rows["satisfaction"]
+                    ],
+                }
+            ),
+            "ehome_staff_complaints",
+            {"period": period_key},
+        )
+
+
+def show_needs() -> None:
+    st.caption(t("ehome.needs.help", k=k))
+    table = ctx.query(feedback.theme_table, since, until, area)
+    if SUPPRESSED in table:
+        table = table[~table[SUPPRESSED]]
+    if table.empty:
+        st.info(t("ehome.needs.empty", k=k))
+        return
+    by_code = {theme.code: theme for theme in themes.themes()}
+    name = lambda code: by_code[code].name_zh if ctx.lang == "zh" else by_code[code].name_en  # noqa: E731
+    activity = lambda code: by_code[code].activity_zh if ctx.lang == "zh" else by_code[code].activity_en  # noqa: E731
+    st.subheader(t("ehome.needs.suggested"))
+    for rank, item in enumerate(table.head(3).itertuples(index=False), start=1):
+        with st.container(border=True):
+            st.markdown(f"**{rank}. {md(activity(item.theme))}**")
+            st.caption(
+                t(
+                    "ehome.needs.evidence",
+                    theme=name(item.theme),
+                    texts=number(item.texts),
+                    groups=number(item.groups),
+                    trend=t("ehome.needs.rising" if item.rising else "ehome.needs.steady"),
+                    recent=number(item.recent),
+                    previous=number(item.previous),
+                    held=number(item.activities),
+                )
+            )
+            if staff:
+                samples = ctx.query(feedback.theme_samples, since, until, item.theme, area, 3)
+                for text in samples["text"]:
+                    st.text("“" + str(text)[:160] + "”")
+    st.subheader(t("ehome.needs.themes"))
+    shown_table(
+        ctx,
+        pd.DataFrame(
+            {
+                t("ehome.needs.theme"): [name(c) for c in table["theme"]],
+                t("ehome.needs.texts"): [number(v) for v in table["texts"]],
+                t("ehome.needs.from_issues"): [number(v) for v in table["issues"]],
+                t("ehome.needs.from_questions"): [number(v) for v in table["consultations"]],
+                t("ehome.needs.trend"): [
+                    t("ehome.needs.rising") if r else t("ehome.needs.steady") for r in table["rising"]
+                ],
+                t("ehome.needs.held"): [number(v) for v in table["activities"]],
+                t("ehome.needs.participants"): [number(v) for v in table["participants"]],
+                t("ehome.needs.activity"): [activity(c) for c in table["theme"]],
+            }
+        ),
+        "ehome_needs_themes",
+        {"period": period_key, "community": community},
+    )
+    months = periods.months(periods.today(as_of, ctx.zone), ctx.zone, 12)
+    by_month = ctx.query(feedback.theme_months, months.since, months.until, area)
+    top = list(table["theme"].head(6))
+    by_month = by_month[by_month["theme"].isin(top)]
+    if len(by_month):
+        st.subheader(t("ehome.needs.by_month"))
+        chart(charts.stacked_by_month(by_month, "month", "theme", "texts", {c: name(c) for c in top}), "eh_themes")
+
+
+if tab == "parking":
+    show_parking()
+elif tab == "dialogue":
+    show_dialogue()
+elif tab == "services":
+    render_services(ctx, since, until, area)
+elif tab == "needs":
+    show_needs()
+else:
+    render_gates(ctx, since, until, area)
+st.caption(md(t("ehome.about")))
