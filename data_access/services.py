@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import DateTime, Integer, and_, bindparam, case, false, func, literal, select, true
+from sqlalchemy import DateTime, String, and_, bindparam, case, false, func, literal, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -150,7 +150,7 @@ def service_figures(
     decided and pending at `at`, median_days and p90_days of the decided ones, on_target_share
     (decided within the type's target_days, over decided applications of types with a target),
     returned_share (sent back at least once) and refused_share (refused among decided)."""
-    frame = _grouped(engine, literal(0, Integer).label("key"), _where(scope, since, until, area), at)
+    frame = _grouped(engine, literal("all", String).label("key"), _where(scope, since, until, area), at)
     if frame.empty:
         empty: dict[str, float | int | None] = dict.fromkeys(COUNTS, 0)
         return empty | dict.fromkeys(
