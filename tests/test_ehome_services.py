@@ -252,3 +252,112 @@ def test_gates_scopes_and_empty_periods(engine, raw) -> None:
     empty = gates.street_gate_totals(engine, STREET, *EMPTY, SHANGHAI)
     assert empty["days"] == 0 and empty["entries"] == 0 and len(empty["by_hour"]) == 24
     assert gates.gate_hourly(engine, STREET, *EMPTY, SHANGHAI).empty
+
+
+# --- section renderers ---------------------------------------------------------------------------
+
+
+def _sections(role: str, lang: str, community: str, grid: str) -> None:
+    """An AppTest script: both sections for `role`, as the 社区E家 page would call them."""
+    from datetime import datetime
+
+    from app import formatting
+    from app.audience import Audience
+    from app.context import PageContext
+    from app.ehome_gates import render_gates
+    from app.ehome_services import render_services
+    from app.settings import load_settings
+    from data_access.filters import IssueFilters
+    from tests.apptest_helpers import USERS
+
+    settings = load_settings()
+    ctx = PageContext(
+        lang=lang, audience=Audience(USERS[role], settings.small_cell_k), settings=settings, page_id="ehome"
+    )
+    formatting.use_zone(ctx.zone)
+    area = IssueFilters(community_ids=(community,) if community else (), grid_ids=(grid,) if grid else ())
+    since, until = datetime(2025, 11, 29), datetime(2026, 11, 29)
+    render_services(ctx, since, until, area)
+    render_gates(ctx, since, until, area)
+
+
+SECTION_SINCE, SECTION_UNTIL = YEAR_AGO, AT
+
+
+def run_sections(role: str, lang: str = "zh", community: str = "", grid: str = ""):  # noqa: ANN201
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_sections, args=(role, lang, community, grid), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label: str) -> str:  # noqa: ANN001
+    from tests.apptest_helpers import rendered
+
+    return rendered(next(m.value for m in at.metric if m.label == label))
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_public_sees_the_streets_figures_and_no_listing(raw) -> None:
+    from tests.apptest_helpers import payload, texts
+
+    at = run_sections("public")
+    shown = texts(at)
+    rows = reference.applications_in(raw["service_applications"], SECTION_SINCE, SECTION_UNTIL)
+    assert metric(at, "申请件数") == f"{len(rows):,}"
+    assert "全街道各时段日均进出人次" in shown
+    assert "退回补正或不予办理的申请" not in shown and "异常门禁" not in shown  # staff only
+    assert len(at.get("plotly_chart")) == 2  # the monthly trend and the street's hours
+    everything = payload(at)
+    assert "resident" not in everything
+    for name in raw["residents"]["name"].head(200):
+        assert name not in everything
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_street_official_sees_each_returned_application_and_the_planted_gates(raw, downloads) -> None:
+    from tests.apptest_helpers import texts
+
+    at = run_sections("street_official")
+    rows = reference.applications_in(raw["service_applications"], SECTION_SINCE, SECTION_UNTIL)
+    listed = next(f.value for f in at.dataframe if "退回次数" in f.value.columns)
+    assert set(listed["编号"]) == {f"#{i}" for i in reference.returned_or_refused(rows)}
+    flagged = next(f.value for f in at.dataframe if "原因" in f.value.columns)
+    expected = reference.gate_anomalies(raw["gate_traffic"], raw["devices"], AT)
+    expected = expected[expected["silent"] | expected["night_peak"]]
+    assert set(flagged["设备"]) == {f"#{d}" for d in expected.index} and len(expected) == 2
+    reasons = " ".join(flagged["原因"])
+    assert "无人进入" in reasons and "0–5 时" in reasons
+    assert metric(at, "异常门禁") == "2"
+    assert "各门禁各时段日均进入人次" in texts(at) and len(at.get("plotly_chart")) == 2
+    names = {name for name, *_ in downloads}
+    assert {"services_returned.csv", "gate_anomalies.csv", "services_by_type.csv"} <= names
+    assert all(on_click is not None and on_click != "ignore" for _, _, on_click, _ in downloads)
+
+
+@pytest.mark.usefixtures("app_env")
+def test_community_staff_see_their_community_only(raw) -> None:
+    at = run_sections("community_staff")
+    names = dict(zip(raw["communities"]["community_id"], raw["communities"]["name_zh"], strict=True))
+    listed = next(f.value for f in at.dataframe if "退回次数" in f.value.columns)
+    assert set(listed["社区"]) == {names["C01"]}
+    own_grids = set(raw["grids"].loc[raw["grids"]["community_id"] == "C01", "name"])
+    flagged = [f.value for f in at.dataframe if "原因" in f.value.columns]
+    assert not flagged or set(flagged[0]["网格"]) <= own_grids
+    rows = reference.applications_in(raw["service_applications"], SECTION_SINCE, SECTION_UNTIL, {"C01"})
+    assert metric(at, "申请件数") == f"{len(rows):,}"
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_sections_in_english_and_for_a_grid(raw) -> None:
+    from tests.apptest_helpers import texts
+
+    at = run_sections("street_official", "en", grid="C01-G1")
+    shown = texts(at)
+    assert "Government services" in shown and "Gate traffic" in shown
+    assert "for a grid, its community's applications are shown" in shown
+    assert "services." not in shown and "gates." not in shown  # no key without its text
+    rows = reference.applications_in(raw["service_applications"], SECTION_SINCE, SECTION_UNTIL, {"C01"})
+    assert metric(at, "Applications") == f"{len(rows):,}"
