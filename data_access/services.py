@@ -184,7 +184,7 @@ def services_by_type(
             service_types.c.name_en,
             service_types.c.kind,
             service_types.c.target_days,
-        ),
+        ).where(service_types.c.code.in_([str(code) for code in frame["key"].dropna()])),
     )
     frame = frame.rename(columns={"key": "code"}).merge(types, on="code", how="left")
     frame["target_days"] = pd.to_numeric(frame["target_days"]).astype(float)
