@@ -4,7 +4,8 @@ space and each waiting question; complaints about staff for street officials onl
 
 URL: `?period=` (month, 30d, 90d, 12m), `?community=` (street and public views), `?tab=` (parking,
 dialogue, services, needs, gates). The needs tab sets what residents ask for (themes of their reports
-and questions) beside the activities held, and ranks the activities to hold next. A database of contract version 2 lacks these tables: the page says which.
+and questions) beside the activities held, and ranks the activities to hold next.
+A database of contract version 2 lacks these tables: the page says which.
 """
 
 from __future__ import annotations

@@ -157,3 +157,135 @@ def theme_texts(raw: dict[str, pd.DataFrame], since, until, chars: int = 400) ->
         ],
         ignore_index=True,
     )
+# --- 政务办理 (docs/metrics.md) -------------------------------------------------------------------
+
+
+def applications_in(apps: pd.DataFrame, since, until, communities=None) -> pd.DataFrame:  # noqa: ANN001
+    """Applications submitted in [since, until), in the given communities (None: all, even none)."""
+    rows = apps[(apps["submitted_at"] >= pd.Timestamp(since)) & (apps["submitted_at"] < pd.Timestamp(until))]
+    if communities is not None:
+        rows = rows[rows["community_id"].isin(set(communities))]
+    return rows
+
+
+def service_figures(rows: pd.DataFrame, types: pd.DataFrame, at=None) -> dict:  # noqa: ANN001
+    """The 政务办理 figures of some applications; decided by `at` (None: decided at all)."""
+    target = rows["service_code"].map(dict(zip(types["code"], types["target_days"])))
+    decided = rows["decided_at"].notna()
+    if at is not None:
+        decided &= rows["decided_at"] <= pd.Timestamp(at)
+    days = (rows["decided_at"] - rows["submitted_at"]).dt.total_seconds() / 86400
+    timed = decided & (days >= 0)
+    with_target = timed & target.notna()
+    n, n_decided = len(rows), int(decided.sum())
+
+    def share(part: int, whole: int) -> float:
+        return part / whole if whole else np.nan
+
+    online = int((rows["channel"] == "online").sum())
+    returned = int((rows["returned_count"] > 0).sum())
+    refused = int((decided & (rows["outcome"] == "refused")).sum())
+    on_target = int((with_target & (days <= target)).sum())
+    return {
+        "applications": n,
+        "online": online,
+        "online_share": share(online, n),
+        "decided": n_decided,
+        "pending": n - n_decided,
+        "timed": int(timed.sum()),
+        "invalid_durations": int((decided & ~timed).sum()),
+        "median_days": days[timed].quantile(0.5) if timed.any() else np.nan,
+        "p90_days": days[timed].quantile(0.9) if timed.any() else np.nan,
+        "with_target": int(with_target.sum()),
+        "on_target": on_target,
+        "on_target_share": share(on_target, int(with_target.sum())),
+        "returned": returned,
+        "returned_share": share(returned, n),
+        "refused": refused,
+        "refused_share": share(refused, n_decided),
+    }
+
+
+def services_by_type(rows: pd.DataFrame, types: pd.DataFrame, at=None) -> dict[str, dict]:  # noqa: ANN001
+    return {code: service_figures(group, types, at) for code, group in rows.groupby("service_code")}
+
+
+def online_share_by_month(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per local month of submission: applications, online, online share, median days of the decided."""
+    month = local(rows["submitted_at"]).dt.strftime("%Y-%m")
+    days = (rows["decided_at"] - rows["submitted_at"]).dt.total_seconds() / 86400
+    out = []
+    for key, group in rows.groupby(month):
+        d = days[group.index][group["decided_at"].notna() & (days[group.index] >= 0)]
+        online = int((group["channel"] == "online").sum())
+        out.append((key, len(group), online, online / len(group), d.quantile(0.5) if len(d) else np.nan))
+    return pd.DataFrame(out, columns=["month", "applications", "online", "online_share", "median_days"])
+
+
+def returned_or_refused(rows: pd.DataFrame) -> set[int]:
+    return set(rows.loc[(rows["returned_count"] > 0) | (rows["outcome"] == "refused"), "application_id"])
+
+
+# --- 门禁通行 -------------------------------------------------------------------------------------
+
+
+def gate_rows(traffic: pd.DataFrame, devices: pd.DataFrame, since, until, grid_ids=None) -> pd.DataFrame:  # noqa: ANN001
+    """Counts in [since, until) with their gate's grid; only gates in `grid_ids` (None: every count)."""
+    rows = traffic[(traffic["hour_start"] >= pd.Timestamp(since)) & (traffic["hour_start"] < pd.Timestamp(until))]
+    rows = rows.merge(devices[["device_id", "grid_id"]], on="device_id", how="left")
+    if grid_ids is not None:
+        rows = rows[rows["grid_id"].isin(set(grid_ids))]
+    return rows
+
+
+def street_gate_totals(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Per local hour 0-23: entries and exits summed; and the local days with any count."""
+    at = local(rows["hour_start"])
+    sums = rows.groupby(at.dt.hour)[["entries", "exits"]].sum().reindex(range(24), fill_value=0)
+    return sums, at.dt.date.nunique()
+
+
+def gate_hourly(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per gate and local hour: entries per day over the local days the gate sent any count."""
+    at = local(rows["hour_start"])
+    frame = rows.assign(hour=at.dt.hour, day=at.dt.date)
+    days = frame.groupby("device_id")["day"].nunique()
+    sums = frame.groupby(["device_id", "hour"])["entries"].sum().reset_index()
+    sums["entries_per_day"] = sums["entries"] / sums["device_id"].map(days)
+    return sums
+
+
+def gate_anomalies(traffic: pd.DataFrame, devices: pd.DataFrame, at, grid_ids=None) -> pd.DataFrame:  # noqa: ANN001
+    """Per face gate: the last day, the 28-day baseline per day, nightly (local 0-5 h) averages over
+    the last 7 days and the 28 days before them (per hour counted), and the silent and night flags."""
+    at = pd.Timestamp(at)
+    gates = devices[devices["kind"] == "face_gate"]
+    if grid_ids is not None:
+        gates = gates[gates["grid_id"].isin(set(grid_ids))]
+    day, week = at - pd.Timedelta(hours=24), at - pd.Timedelta(days=7)
+    out = []
+    for gate in gates.itertuples():
+        mine = traffic[traffic["device_id"] == gate.device_id]
+        night = local(mine["hour_start"]).dt.hour < 5
+
+        last = _window(mine, day, at)
+        base = _window(mine, day - pd.Timedelta(days=28), day)
+        night_7 = _window(mine, week, at, night)
+        night_base = _window(mine, week - pd.Timedelta(days=28), week, night)
+        baseline = base.sum() / len(base) * 24 if len(base) else np.nan
+        n7 = night_7.sum() / len(night_7) * 5 if len(night_7) else np.nan
+        nb = night_base.sum() / len(night_base) * 5 if len(night_base) else np.nan
+        silent = (len(last) > 0 and last.sum() == 0 and baseline >= 20) or (len(last) == 0 and gate.status == "online")
+        peak = bool(n7 >= 3 * nb and n7 >= 10)
+        out.append((gate.device_id, int(last.sum()), len(last), baseline, n7, nb, bool(silent), peak))
+    columns = ["device_id", "entries_24h", "hours_24h", "baseline_per_day", "night_7d", "night_baseline", "silent",
+               "night_peak"]
+    return pd.DataFrame(out, columns=columns).set_index("device_id")
+
+
+def _window(rows: pd.DataFrame, start, end, only=None) -> pd.Series:  # noqa: ANN001
+    """Entries of the hours in [start, end) (and where `only`)."""
+    sel = (rows["hour_start"] >= start) & (rows["hour_start"] < end)
+    if only is not None:
+        sel &= only
+    return rows.loc[sel, "entries"]
