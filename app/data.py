@@ -9,6 +9,8 @@ data_access function; they never build SQL.
 from __future__ import annotations
 
 import importlib
+import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +20,14 @@ from sqlalchemy.engine import Engine
 
 from app.formatting import local_datetime, number
 from app.settings import load_settings
+from data_access import feedback
 from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.contract import ContractReport, ensure_usable
 from data_access.engine import make_readonly_engine
 from data_access.localtime import Zone, zone_of
 
 _TTL = load_settings().cache_ttl_seconds
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,6 +37,7 @@ def engine_for(url: str) -> Engine | RoutedEngine:
     The copy starts loading in the background at once; until it is ready (and for
     what it does not hold) queries go to the read database."""
     engine = make_readonly_engine(url)
+    threading.Thread(target=_prepare_segmenter, args=(engine,), name="segmenter", daemon=True).start()
     settings = load_settings()
     if settings.analytical_copy == "off":
         return engine
@@ -44,6 +49,15 @@ def engine_for(url: str) -> Engine | RoutedEngine:
     )
     copy.start()
     return RoutedEngine(engine, copy)
+
+
+def _prepare_segmenter(engine: Engine) -> None:
+    """Load the Chinese segmenter and this database's place names while nobody waits (2 s of a
+    dictionary that the 社区E家 page's themes would otherwise load on its first visitor's time)."""
+    try:
+        feedback.prepare(engine)
+    except Exception:  # noqa: BLE001 - a database that cannot be read is reported by the page that asks
+        log.warning("the segmenter could not be prepared in the background", exc_info=True)
 
 
 def copy_state(url: str, t: Callable[..., str], lang: str) -> str:

@@ -29,13 +29,16 @@ from data_access.localtime import zone_of
 from data_access.masking import mask
 from data_access.schema import (
     activities,
+    communities,
     consultation_topics,
     consultations,
+    grids,
     issues,
     participations,
     residents,
 )
 from data_access.scope import Scope
+from data_access.segment import add_place_names
 from data_access.sqlfuncs import local_month
 from data_access.themes import themes, themes_of
 
@@ -50,10 +53,26 @@ def _themes(text: str) -> frozenset[str]:
     return themes_of(text)
 
 
+def prepare(engine: Engine) -> None:
+    """Teach the segmenter this database's community and grid names (kept whole, never a theme) and
+    load it; once per engine. The app calls it in the background when it opens the database, so the
+    first visitor does not wait for the dictionary."""
+    engine = getattr(engine, "row_engine", engine)
+    if engine.__dict__.get("_syl_places_known"):
+        return
+    names = read_frame(engine, select(communities.c.name_zh))["name_zh"].tolist()
+    names += read_frame(engine, select(grids.c.name))["name"].tolist()
+    add_place_names(names)
+    if _themes.cache_info().currsize:  # themed before these names were known: theme again
+        _themes.cache_clear()
+    engine.__dict__["_syl_places_known"] = True
+
+
 def _texts(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters, with_writer: bool = False
 ) -> pd.DataFrame:
     """Issue and consultation texts in [since, until), newest first (MAX_TEXTS of each at most)."""
+    prepare(engine)
     zone = zone_of(engine)
     issue_text = func.substr(
         func.coalesce(issues.c.title, "") + literal(" ", Text) + func.coalesce(cast(issues.c.description, Text), ""),

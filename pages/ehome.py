@@ -79,14 +79,24 @@ number = lambda n, digits=0: formatting.number(n, ctx.lang, digits)  # noqa: E73
 
 
 def hours_text(hours: object) -> str:
-    return formatting.MISSING if hours is None or pd.isna(hours) else t("ehome.hours", hours=number(hours, 1))
+    """Hours as hours up to two days, then as days (a question waiting 16,598 hours waits 692 days)."""
+    if hours is None or pd.isna(hours):
+        return formatting.MISSING
+    if float(hours) >= 48:
+        return t("ehome.days", days=number(float(hours) / 24, 1))
+    return t("ehome.hours", hours=number(hours, 1))
+
+
+def hours_number(hours: object) -> str:
+    """A KPI tile's hours, the unit in its label."""
+    return formatting.MISSING if hours is None or pd.isna(hours) else number(hours, 1)
 
 
 def show_parking() -> None:
     figures = ctx.query(parking.parking_figures, since, until, area)
     cols = st.columns(4)
     kpi(cols[0], t("ehome.parking.spaces"), number(figures["spaces"]), help_text=t("ehome.parking.spaces_help"))
-    kpi(cols[1], t("ehome.parking.offered"), t("ehome.hours", hours=number(figures["offered_hours"])))
+    kpi(cols[1], t("ehome.parking.offered_hours"), number(figures["offered_hours"]))
     kpi(
         cols[2],
         t("ehome.parking.utilisation"),
@@ -215,9 +225,9 @@ def show_dialogue() -> None:
     figures = ctx.query(consultations.consultation_figures, since, until, area)
     cols = st.columns(5)
     kpi(cols[0], t("ehome.dialogue.asked"), number(figures["asked"]))
-    kpi(cols[1], t("ehome.dialogue.median"), hours_text(figures["median_hours"]),
+    kpi(cols[1], t("ehome.dialogue.median_hours"), hours_number(figures["median_hours"]),
         help_text=t("ehome.dialogue.median_help"))
-    kpi(cols[2], t("ehome.dialogue.p90"), hours_text(figures["p90_hours"]))
+    kpi(cols[2], t("ehome.dialogue.p90_hours"), hours_number(figures["p90_hours"]))
     kpi(cols[3], t("ehome.dialogue.within_target"), formatting.share(figures["within_target_share"]),
         help_text=t("ehome.dialogue.within_target_help"))
     kpi(cols[4], t("ehome.dialogue.became_issues"), number(figures["became_issues"]),
@@ -276,11 +286,11 @@ def show_dialogue() -> None:
                     t("ehome.dialogue.number"): waiting["consultation_id"],
                     t("ehome.dialogue.topic"): [topic_name(c) for c in waiting["topic_code"]],
                     t("filter.grid"): [ctx.grid_name(g) for g in waiting["grid_id"]],
-                    t("ehome.dialogue.asked_at"): [formatting.local_datetime(v, ctx.lang, ctx.zone)
+                    t("ehome.dialogue.asked_at"): [formatting.local_datetime(v, ctx.lang)
                                                    for v in waiting["asked_at"]],
                     t("ehome.dialogue.waited"): [hours_text(v) for v in waiting["waiting_hours"]],
                     t("ehome.dialogue.office"): [ctx.department_name(o) for o in waiting["answering_office"]],
-                    t("ehome.dialogue.past_target"): [t("ehome.yes") if p else "" for p in waiting["past_target"]],
+                    t("ehome.dialogue.past_target"): [t("ehome.mark_yes") if p else "" for p in waiting["past_target"]],
                 }
             ),
             "ehome_dialogue_waiting",
@@ -294,7 +304,7 @@ def show_dialogue() -> None:
     numbers = complaints["figures"]
     cols = st.columns(4)
     kpi(cols[0], t("ehome.dialogue.asked"), number(numbers["asked"]))
-    kpi(cols[1], t("ehome.dialogue.median"), hours_text(numbers["median_hours"]))
+    kpi(cols[1], t("ehome.dialogue.median_hours"), hours_number(numbers["median_hours"]))
     kpi(cols[2], t("ehome.dialogue.within_target"), formatting.share(numbers["within_target_share"]))
     kpi(cols[3], t("ehome.complaints.waiting"), number(numbers["waiting"]), inverse=True)
     rows = complaints["rows"]
@@ -305,9 +315,9 @@ def show_dialogue() -> None:
                 {
                     t("ehome.dialogue.number"): rows["consultation_id"],
                     t("filter.community"): [ctx.community_name(c) for c in rows["community_id"]],
-                    t("ehome.dialogue.asked_at"): [formatting.local_datetime(v, ctx.lang, ctx.zone)
+                    t("ehome.dialogue.asked_at"): [formatting.local_datetime(v, ctx.lang)
                                                    for v in rows["asked_at"]],
-                    t("ehome.complaints.answered_at"): [formatting.local_datetime(v, ctx.lang, ctx.zone)
+                    t("ehome.complaints.answered_at"): [formatting.local_datetime(v, ctx.lang)
                                                         for v in rows["first_answered_at"]],
                     t("ehome.dialogue.office"): [ctx.department_name(o) for o in rows["answering_office"]],
                     t("ehome.dialogue.satisfaction"): [
@@ -322,7 +332,8 @@ def show_dialogue() -> None:
 
 def show_needs() -> None:
     st.caption(t("ehome.needs.help", k=k))
-    table = ctx.query(feedback.theme_table, since, until, area)
+    with st.spinner(t("ehome.needs.reading")):
+        table = ctx.query(feedback.theme_table, since, until, area)
     if SUPPRESSED in table:
         table = table[~table[SUPPRESSED]]
     if table.empty:

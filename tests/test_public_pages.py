@@ -150,7 +150,8 @@ def test_public_ehome_shows_no_plate_owner_space_or_words(public_payloads, raw) 
         assert not {s for s in spaces if s in text}, key
         assert not {q for q in questions if q in text}, key
         assert not {o for o in owners if f'"{o}"' in text or f"\\n{o}" in text}, key  # not even masked
-        for hidden in ("车主", "Owner", "等待答复的咨询", "对工作人员的投诉", "Complaints about staff"):
+        for hidden in ("每个车位（仅工作人员）", "每位车主（仅工作人员）", "等待答复的咨询", "对工作人员的投诉",
+                       "Each space (staff only)", "Each owner (staff only)", "Complaints about staff"):
             assert hidden not in text, (key, hidden)
 
 
