@@ -24,8 +24,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.audience import Audience
 from app.data import engine_for
-from data_access import devices, issue_map, issues, patrols, periods, volunteers
-from data_access.contract import ensure_usable
+from data_access import (
+    consultations,
+    devices,
+    feedback,
+    issue_map,
+    issues,
+    parking,
+    patrols,
+    periods,
+    services,
+    volunteers,
+)
+from data_access.contract import ensure_usable, lacks_ehome
 from data_access.errors import DataAccessError
 from data_access.filters import IssueFilters
 from data_access.localtime import SHANGHAI, Zone, zone_of
@@ -56,6 +67,7 @@ class Snapshot:
     volunteer_months: pd.DataFrame  # volunteers, hours and points per month
     patrol_weeks: pd.DataFrame  # each grid's last 12 complete weeks and the week in progress
     device_totals: pd.DataFrame  # gates and cameras per kind, the whole street's (never per place)
+    ehome: dict | None  # 社区E家 figures of the last 30 days and the top themes; None without version 3 tables
     week_progress: periods.WeekProgress
     periods: dict[str, periods.Period]  # the days each panel covers
     cell_size: tuple[float, float]  # (dlat, dlon) of the map's cells
@@ -162,11 +174,28 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
         volunteer_months=volunteers.monthly_participation(engine, year.since, year.until, community),
         patrol_weeks=published(patrols.grid_weeks, progress.monday, 13, area),
         device_totals=published(devices.device_totals),
+        ehome=None if lacks_ehome(engine) else _ehome(published, days_30, days_90, area, as_of),
         week_progress=progress,
         periods={"30d": days_30, "90d": days_90, "month": month, "last_week": last_week, "months": year},
         cell_size=(grid.dlat, grid.dlon) if grid else (0.0, 0.0),
         zone=local,
     )
+
+
+def _ehome(published: Any, days_30: periods.Period, days_90: periods.Period, area: IssueFilters,
+           as_of: datetime) -> dict:
+    """The 社区E家 panel: parking, dialogue and services of the last 30 days, and the three themes
+    residents raised most in the last 90 (themes under k withheld, like every published figure)."""
+    since, until = days_30.since, min(days_30.until, as_of)
+    themes = published(feedback.theme_table, days_90.since, min(days_90.until, as_of), area)
+    if SUPPRESSED in themes:
+        themes = themes[~themes[SUPPRESSED]]
+    return {
+        "parking": published(parking.parking_figures, since, until, area),
+        "dialogue": published(consultations.consultation_figures, since, until, area),
+        "services": published(services.service_figures, since, until, as_of, area),
+        "themes": themes.head(3).reset_index(drop=True),
+    }
 
 
 def first(frame: pd.DataFrame) -> pd.Series:

@@ -17,9 +17,10 @@ from app import big_screen_html as ui
 from app import big_screen_svg as svg
 from app.context import page_context
 from data_access import geometry, patrols
+from data_access import themes as ehome_themes
 from data_access.privacy import SUPPRESSED
 
-PANELS = ("wall", "map", "areas", "volunteers", "patrols")
+PANELS = ("wall", "map", "areas", "volunteers", "patrols", "ehome")  # ehome: only with 社区E家 data
 
 ctx = page_context("big_screen")
 t = ctx.t
@@ -221,6 +222,35 @@ def patrol_panel(snap: big_screen_data.Snapshot, names: dict) -> str:
     return ui.split(bars + judged_keys(extra), side)
 
 
+def ehome_panel(snap: big_screen_data.Snapshot) -> str:
+    """社区E家 in one screen: shared parking, online dialogue and services of the last 30 days, and the
+    three themes residents raised most in the last 90 with the activity each suggests."""
+    figures = snap.ehome or {}
+    parked, asked, applied = figures.get("parking", {}), figures.get("dialogue", {}), figures.get("services", {})
+    last_30 = t("bigscreen.last_30")
+    number = lambda n: formatting.number(n, ctx.lang)  # noqa: E731
+    tiles = [
+        tile(t("ehome.parking.spaces"), number(parked.get("spaces")), last_30),
+        tile(t("ehome.parking.utilisation"), formatting.share(parked.get("utilisation")), last_30),
+        tile(t("ehome.parking.unmet"), number(parked.get("unmet")), last_30),
+        tile(t("ehome.dialogue.asked"), number(asked.get("asked")), last_30),
+        tile(t("ehome.dialogue.median"), formatting.hours(asked.get("median_hours"), ctx.lang), last_30),
+        tile(t("bigscreen.online_share"), formatting.share(applied.get("online_share")), last_30),
+    ]
+    themes = figures.get("themes")
+    items = ""
+    if themes is not None and len(themes):
+        by_code = {theme.code: theme for theme in ehome_themes.themes()}
+        for rank, row in enumerate(themes.itertuples(index=False), start=1):
+            theme = by_code[row.theme]
+            zh = ctx.lang == "zh"
+            name, activity = (theme.name_zh, theme.activity_zh) if zh else (theme.name_en, theme.activity_en)
+            items += (f'<div class="bs-progress">{rank}. <b>{ui.esc(name)}</b> · '
+                      f'{ui.esc(t("bigscreen.texts", count=number(row.texts)))} → {ui.esc(activity)}</div>')
+    return ui.split(ui.wall(tiles, columns=2, small=True), f"<h3>{ui.esc(t('bigscreen.residents_ask'))}</h3>" + items,
+                    side_vh=80)
+
+
 def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> tuple[str, str]:
     """(the days the panel covers, its body)."""
     communities = dict(zip(snap.communities["community_id"], snap.communities[label_col], strict=True))
@@ -234,6 +264,8 @@ def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> tup
         return span(snap.periods["30d"]), areas(snap, names)
     if name == "volunteers":
         return span(snap.periods["month"]), volunteer_panel(snap)
+    if name == "ehome":
+        return span(snap.periods["30d"]), ehome_panel(snap)
     last = snap.periods["last_week"]
     return span(last), patrol_panel(snap, names)
 
@@ -249,8 +281,9 @@ def screen() -> None:
     snap, failed_since = big_screen_data.current(ctx.url, community, refresh_s, k)
     if snap is not None:  # a fragment rerun has a fresh context: the clock's zone again
         formatting.use_zone(snap.zone)
-    index = PANELS.index(pinned) if pinned in PANELS else int(time.time() // rotate) % len(PANELS)
-    name = PANELS[index]
+    shown = PANELS if snap is None or snap.ehome is not None else PANELS[:-1]  # no 社区E家 data: no panel
+    index = shown.index(pinned) if pinned in shown else int(time.time() // rotate) % len(shown)
+    name = shown[index]
     label_col = "name_zh" if ctx.lang == "zh" else "name_en"
     now_local = datetime.now(UTC).replace(tzinfo=None)
     scope_name = t("scope.street")
@@ -276,7 +309,7 @@ def screen() -> None:
     else:
         period, body = panel_html(name, snap, label_col)
     st.html(ui.panel(title_of(name), period, body))
-    st.html(ui.footer(index, len(PANELS), ctx.settings.public_url, t("bigscreen.qr")))
+    st.html(ui.footer(index, len(shown), ctx.settings.public_url, t("bigscreen.qr")))
 
 
 screen()
