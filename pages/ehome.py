@@ -21,7 +21,7 @@ from app.ehome_services import render_services
 from app.exports import shown_table
 from app.safe_text import md
 from app.widgets import chart, kpi, page_header, period_caption
-from data_access import consultations, feedback, parking, periods, themes
+from data_access import consultations, faq, feedback, parking, periods, themes
 from data_access.contract import lacks_ehome
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.privacy import SUPPRESSED, count_text
@@ -296,6 +296,26 @@ def show_dialogue() -> None:
             "ehome_dialogue_waiting",
             {"community": community},
         )
+    st.subheader(t("ehome.dialogue.faq"))
+    st.caption(t("ehome.dialogue.faq_help"))
+    asked_most = ctx.query(faq.frequent_questions, since, until, area)
+    if asked_most.empty:
+        st.info(t("ehome.dialogue.empty"))
+    else:
+        shown_table(
+            ctx,
+            pd.DataFrame(
+                {
+                    t("ehome.dialogue.question"): asked_most["question"],
+                    t("ehome.dialogue.times"): [number(v) for v in asked_most["asked"]],
+                    t("ehome.dialogue.topic"): [topic_name(c) for c in asked_most["topic_code"]],
+                    t("ehome.dialogue.last_asked"): [formatting.local_datetime(v, ctx.lang)
+                                                     for v in asked_most["last_asked"]],
+                }
+            ),
+            "ehome_dialogue_faq",
+            {"period": period_key, "community": community},
+        )
     if ctx.audience.scope.kind != "street":
         return
     st.subheader(t("ehome.complaints.title"))
@@ -382,9 +402,28 @@ def show_needs() -> None:
         "ehome_needs_themes",
         {"period": period_key, "community": community},
     )
+    top = list(table["theme"].head(6))
+    by_community = ctx.query(feedback.theme_by_community, since, until, area)
+    if SUPPRESSED in by_community:
+        by_community = by_community[~by_community[SUPPRESSED]]
+    by_community = by_community[by_community["theme"].isin(top)]
+    if len(by_community):
+        st.subheader(t("ehome.needs.by_community"))
+        grid = by_community.pivot_table(index="community_id", columns="theme", values="texts", aggfunc="sum")
+        grid = grid.reindex(columns=[c for c in top if c in grid.columns])
+        shown_table(
+            ctx,
+            pd.DataFrame(
+                {t("filter.community"): [ctx.community_name(c) for c in grid.index]}
+                | {name(c): [formatting.MISSING if pd.isna(v) else number(v) for v in grid[c]] for c in grid.columns}
+            ),
+            "ehome_needs_by_community",
+            {"period": period_key, "community": community},
+        )
+        if not staff:
+            st.caption(t("ehome.needs.by_community_help", k=k))
     months = periods.months(periods.today(as_of, ctx.zone), ctx.zone, 12)
     by_month = ctx.query(feedback.theme_months, months.since, months.until, area)
-    top = list(table["theme"].head(6))
     by_month = by_month[by_month["theme"].isin(top)]
     if len(by_month):
         st.subheader(t("ehome.needs.by_month"))

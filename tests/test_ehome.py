@@ -284,3 +284,43 @@ def test_theme_samples_are_masked_and_staff_only(engine, raw) -> None:
     assert any(marker in text for text in seen for marker in ("[电话]", "[地址]", "某某", "[证件号]", "[车牌]"))
     with pytest.raises(AccessDenied):
         feedback.theme_samples(engine, Scope.public_visitor(), since, until, table["theme"].iat[0])
+
+
+# --- questions asked most ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "core"),
+    [
+        ("我刚退休，您好，想咨询社保断缴了能补吗？", "社保断缴了能补吗"),
+        ("我一个人带孩子，问一下70岁以上老人高龄津贴怎么申请？需要带什么材料？", "70岁以上老人高龄津贴怎么申请"),
+        ("你好，请问临时救助能申请吗？", "临时救助能申请吗"),
+        ("小区能不能办个暑期托管班呢？", "小区能不能办个暑期托管班"),
+        ("<b>x</b>请问电梯加装补贴有多少？", "电梯加装补贴有多少"),
+        ("谢谢你们", ""),
+        (None, ""),
+    ],
+)
+def test_question_core(text, core) -> None:
+    from data_access.faq import question_core
+
+    assert question_core(text) == core
+
+
+def test_frequent_questions_count_the_same_question_in_other_words(engine, raw) -> None:
+    from data_access.faq import frequent_questions, question_core
+    from data_access.masking import mask
+
+    since, until = PERIODS["everything"]
+    rows = raw["consultations"]
+    rows = rows[(rows["asked_at"] >= since) & (rows["asked_at"] < until) & (rows["topic_code"] != "complaint_staff")]
+    cores = rows["question"].map(question_core)
+    expected = cores[cores != ""].value_counts()
+    found = frequent_questions(engine, STREET, since, until, limit=10)
+    assert len(found) == 10 and found["asked"].iat[0] == expected.iat[0] > 1
+    for question, asked in zip(found["question"], found["asked"]):
+        matching = [core for core, count in expected.items() if mask(core) == question]
+        assert matching and expected[matching[0]] == asked
+    assert list(found["asked"]) == sorted(found["asked"], reverse=True)
+    with pytest.raises(AccessDenied):
+        frequent_questions(engine, Scope.public_visitor(), since, until)

@@ -54,6 +54,7 @@ def test_street_official_sees_spaces_masked_and_complaints(tiny_sqlite_url, raw)
     assert not [p for p in raw["parking_bookings"]["plate"] if p in everything]
     at = open_page("ehome", {"tab": "dialogue", "period": "12m"}, USERS["street_official"])
     assert "对工作人员的投诉（仅街道领导可见）" in texts(at)
+    assert "问得最多的问题（可编入常见问题解答）" in texts(at)
     span = periods.period("12m", AS_OF, SHANGHAI)
     engine = make_readonly_engine(tiny_sqlite_url)
     figures = consultations.consultation_figures(engine, Scope.street(), span.since, min(span.until, AS_OF))
@@ -64,6 +65,7 @@ def test_street_official_sees_spaces_masked_and_complaints(tiny_sqlite_url, raw)
 def test_complaints_about_staff_stay_with_street_officials(role) -> None:
     at = open_page("ehome", {"tab": "dialogue", "period": "12m"}, USERS[role])
     assert "对工作人员的投诉" not in texts(at)
+    assert ("问得最多的问题（可编入常见问题解答）" in texts(at)) == (role != "public")  # residents' words: staff
 
 
 def test_grid_officer_sees_only_their_grids_waiting_questions(raw) -> None:
