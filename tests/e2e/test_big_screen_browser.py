@@ -9,7 +9,7 @@ from tests.e2e.helpers import EXCEPTION
 
 pytestmark = pytest.mark.e2e
 SIZES = {"1080p": (1920, 1080), "4k": (3840, 2160)}
-PANELS = ("wall", "map", "areas", "volunteers", "patrols")
+PANELS = ("wall", "map", "areas", "volunteers", "patrols", "ehome")
 
 
 def _open(browser, server, width, height, query):  # noqa: ANN001, ANN202
@@ -39,7 +39,7 @@ CUT_TEXT = """() => [...document.querySelectorAll('.bs *')]
 
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize(
-    ("panel", "scope"), [(p, "") for p in PANELS] + [(p, "C03") for p in ("map", "areas", "patrols")]
+    ("panel", "scope"), [(p, "") for p in PANELS] + [(p, "C03") for p in ("map", "areas", "patrols", "ehome")]
 )
 def test_panel_fills_the_screen_without_scrolling(panel, scope, size, server, browser) -> None:
     width, height = SIZES[size]

@@ -22,7 +22,7 @@ DAYS = {  # the street's local time is UTC+8
     "midweek": "2026-11-26T06:00",
 }
 SIZES = {"desktop": (1366, 768), "phone": (390, 844)}
-PUBLIC = ("overview", "issue_map", "transparency", "volunteers")
+PUBLIC = ("overview", "issue_map", "transparency", "volunteers", "ehome")
 STAFF = ("patrols", "watchlist", "performance")
 MAPS = {"issue_map": 40, "patrols": 500, "watchlist": 20}  # data pixels at least: staff see small dots
 
@@ -148,9 +148,9 @@ def test_big_screen_on_a_real_day(screen, day_server, browser) -> None:
     width, height = screen
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
-    for panel in ("wall", "patrols", "areas"):
+    for panel in ("wall", "patrols", "areas", "ehome"):
         page.goto(f"{base}/big_screen?panel={panel}&lang=zh")
-        page.wait_for_selector(".bs-panel .bs-split, .bs-panel .bs-wall", timeout=30_000)
+        page.wait_for_selector(".bs-panel .bs-split, .bs-panel .bs-wall", timeout=60_000)
         page.wait_for_timeout(800)
         text = page.inner_text(".bs-panel")
         assert not re.search(r"(?<![\d.])0\.0%", text), f"{panel} on {day}: a 0 % figure"
