@@ -40,7 +40,9 @@ _target = (
 _complaint_topics = select(consultation_topics.c.code).where(consultation_topics.c.staff_complaint.is_(True))
 
 
-def _not_complaint() -> ColumnElement:
+def not_staff_complaint() -> ColumnElement:
+    """Consultations that are not complaints about staff: the one rule every figure, theme and FAQ
+    of consultations uses (only `staff_complaints` reads the others)."""
     return or_(consultations.c.topic_code.is_(None), consultations.c.topic_code.not_in(_complaint_topics))
 
 
@@ -50,7 +52,7 @@ def _where(
     parts = [
         scope.on_grid(consultations.c.grid_id),
         area.on_grid(consultations.c.grid_id),
-        consultations.c.topic_code.in_(_complaint_topics) if complaints else _not_complaint(),
+        consultations.c.topic_code.in_(_complaint_topics) if complaints else not_staff_complaint(),
     ]
     if since is not None:
         parts.append(consultations.c.asked_at >= since)

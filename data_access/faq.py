@@ -15,14 +15,15 @@ import re
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.engine import Engine
 
 from data_access.access import declare
+from data_access.consultations import not_staff_complaint
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame
 from data_access.masking import mask
-from data_access.schema import consultation_topics, consultations
+from data_access.schema import consultations
 from data_access.scope import Scope
 from data_access.segment import clean
 
@@ -66,12 +67,7 @@ def frequent_questions(
         scope.on_grid(consultations.c.grid_id),
         area.on_grid(consultations.c.grid_id),
         consultations.c.question.is_not(None),
-        or_(
-            consultations.c.topic_code.is_(None),
-            consultations.c.topic_code.not_in(
-                select(consultation_topics.c.code).where(consultation_topics.c.staff_complaint.is_(True))
-            ),
-        ),
+        not_staff_complaint(),
     ]
     if since is not None:
         parts.append(consultations.c.asked_at >= since)

@@ -23,6 +23,7 @@ from sqlalchemy import Text, and_, cast, func, literal, or_, select, true
 from sqlalchemy.engine import Engine
 
 from data_access.access import declare
+from data_access.consultations import not_staff_complaint
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame
 from data_access.localtime import zone_of
@@ -30,7 +31,6 @@ from data_access.masking import mask
 from data_access.schema import (
     activities,
     communities,
-    consultation_topics,
     consultations,
     grids,
     issues,
@@ -89,12 +89,7 @@ def _texts(
         scope.on_grid(consultations.c.grid_id),
         area.on_grid(consultations.c.grid_id),
         consultations.c.asked_at < until,
-        or_(
-            consultations.c.topic_code.is_(None),
-            consultations.c.topic_code.not_in(
-                select(consultation_topics.c.code).where(consultation_topics.c.staff_complaint.is_(True))
-            ),
-        ),
+        not_staff_complaint(),
     ]
     if since is not None:
         issue_parts.append(issues.c.reported_at >= since)
