@@ -220,11 +220,12 @@ def theme_months(
 def theme_by_community(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
 ) -> pd.DataFrame:
-    """Per community and theme: texts raising it in the period."""
+    """Per community and theme: texts raising it in the period (texts without a community: None)."""
     rows = _exploded(_texts(engine, scope, since, until, area))
     if rows.empty:
         return pd.DataFrame(columns=["community_id", "theme", "texts"])
-    return rows.groupby(["community_id", "theme"]).size().rename("texts").reset_index()
+    # A report without a community (an incomplete feed row) is its own group, as in every breakdown.
+    return rows.groupby(["community_id", "theme"], dropna=False).size().rename("texts").reset_index()
 
 
 @declare("staff")
