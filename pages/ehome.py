@@ -94,6 +94,10 @@ def hours_number(hours: object) -> str:
 
 def show_parking() -> None:
     figures = ctx.query(parking.parking_figures, since, until, area)
+    if not staff and 0 < figures["spaces"] < k:  # one or two spaces: their use is their owners' use
+        kpi(st.columns(4)[0], t("ehome.parking.unmet"), number(figures["unmet"]))
+        st.info(t("ehome.parking.too_few", k=k))
+        return
     cols = st.columns(4)
     kpi(cols[0], t("ehome.parking.spaces"), number(figures["spaces"]), help_text=t("ehome.parking.spaces_help"))
     kpi(cols[1], t("ehome.parking.offered_hours"), number(figures["offered_hours"]))

@@ -111,3 +111,18 @@ def test_a_version_2_database_is_told_what_it_lacks(sqlite_copy, monkeypatch) ->
     assert "读库契约第3版" in texts(at) and "parking_bookings" in texts(at)
     overview = open_page("overview", {}, USERS["street_official"])  # every other page still works
     assert not overview.exception
+
+
+def test_a_community_with_one_shared_space_publishes_no_utilisation(sqlite_copy, monkeypatch) -> None:
+    """The public by-community table withholds a community of fewer than k spaces; choosing that
+    community must not show its owner's use either."""
+    with sqlite3.connect(sqlite_copy) as conn:
+        spaces = [r[0] for r in conn.execute(
+            "SELECT DISTINCT space_ref FROM parking_shares JOIN grids USING (grid_id) WHERE community_id = 'C03'")]
+        conn.executemany("DELETE FROM parking_shares WHERE space_ref = ?", [(s,) for s in spaces[1:]])
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{sqlite_copy}")
+    at = open_page("ehome", {"tab": "parking", "period": "12m", "community": "C03"})
+    assert "为保护车主隐私，不公开开放时长和利用率" in texts(at)
+    assert not [m for m in at.metric if m.label in ("利用率", "开放时长（小时）")]
+    staff = open_page("ehome", {"tab": "parking", "period": "12m", "community": "C03"}, USERS["street_official"])
+    assert [m for m in staff.metric if m.label == "利用率"]  # staff see their own scope whole
