@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from data_access.localtime import Zone
+
 EVENTS = ("login_success", "login_failure", "login_throttled", "logout", "view", "export", "reveal")
 COLUMNS = ["at", "user", "role", "event", "page", "filters", "rows", "success"]
 MAX_NAME = 64
@@ -57,7 +59,9 @@ def describe(function: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) 
     for name, value in bound.items():
         if name in ("engine", "scope") or value is None:
             continue
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if isinstance(value, Zone):  # the street's clock: its name, not its table of offsets
+            details[name] = value.name
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             for item in dataclasses.fields(value):
                 field_value = getattr(value, item.name)
                 if field_value not in (None, (), ""):

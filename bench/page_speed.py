@@ -31,6 +31,11 @@ PAGES = {
     "patrols": "",
     "watchlist": "",
     "performance": "",
+    "ehome#parking": "tab=parking&period=90d",  # page#label: one page's tabs timed apart
+    "ehome#dialogue": "tab=dialogue&period=90d",
+    "ehome#services": "tab=services&period=90d",
+    "ehome#needs": "tab=needs&period=90d",
+    "ehome#gates": "tab=gates&period=90d",
 }
 STAFF_ONLY = {"patrols", "watchlist", "performance"}
 
@@ -119,17 +124,17 @@ def main() -> None:
 
     print(f"database: {args.db}")
     wait_for_copy(args.db)
-    print(f"{'page':<14}{'as':<18}{'cold s':>8}{'warm s':>8}{'filter s':>9}{'map KB':>9}{'charts KB':>11}"
+    print(f"{'page':<16}{'as':<18}{'cold s':>8}{'warm s':>8}{'filter s':>9}{'map KB':>9}{'charts KB':>11}"
           f"{'tables KB':>11}")
     results = {}
     for page, query in ((p, PAGES[p]) for p in args.pages.split(",")):
         for role in ("street_official",) if page in STAFF_ONLY else ("public", "street_official"):
-            cold, warm, changed, deck, charts, tables = measure(page, query, args.runs, USERS[role])
+            cold, warm, changed, deck, charts, tables = measure(page.split("#")[0], query, args.runs, USERS[role])
             results[f"{page}/{role}"] = {"cold_s": round(cold, 3), "warm_s": round(warm, 3),
                                          "filter_s": None if changed is None else round(changed, 3),
                                          "map_bytes": deck, "chart_bytes": charts, "table_bytes": tables}
             shown = "-" if changed is None else f"{changed:.2f}"
-            print(f"{page:<14}{role:<18}{cold:>8.2f}{warm:>8.2f}{shown:>9}{deck / 1024:>9.1f}{charts / 1024:>11.1f}"
+            print(f"{page:<16}{role:<18}{cold:>8.2f}{warm:>8.2f}{shown:>9}{deck / 1024:>9.1f}{charts / 1024:>11.1f}"
                   f"{tables / 1024:>11.1f}", flush=True)
     print(json.dumps(results))
 
