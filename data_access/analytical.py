@@ -53,7 +53,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import TextClause
 
-from data_access.contract import OPTIONAL_COLUMNS, has_column
+from data_access.contract import OPTIONAL_COLUMNS, has_column, lacks_ehome
 from data_access.duckdb_sql import as_result, compile_for_duckdb
 from data_access.engine import PROJECT_ROOT, make_readonly_engine
 from data_access.percentiles import COLUMNAR_FORM
@@ -65,6 +65,9 @@ NOT_COPIED_TABLES = frozenset({"issue_events"})
 NOT_COPIED_COLUMNS = {
     "issues": frozenset({"title", "description"}),
     "residents": frozenset({"name", "phone"}),
+    "parking_bookings": frozenset({"plate"}),  # a plate is never needed for a figure: it stays in the database
+    "parking_unmet_requests": frozenset({"plate"}),
+    "consultations": frozenset({"question"}),  # residents' own words
 }
 PAGE_ROWS = 100_000
 SOURCE_ENV = "SYL_ANALYTICAL_SOURCE_URL"
@@ -79,12 +82,16 @@ def copied_columns(table: Table, engine: Engine | None = None) -> list[Column]:
     columns = [c for c in table.columns if c.name not in skip]
     if engine is not None:
         absent = {c for c in OPTIONAL_COLUMNS if c.startswith(f"{table.name}.") and not has_column(engine, c)}
+        absent |= {c for c in lacks_ehome(engine) if c.startswith(f"{table.name}.")}
         columns = [c for c in columns if f"{table.name}.{c.name}" not in absent]
     return columns
 
 
-def copied_tables() -> list[Table]:
-    return [t for t in metadata.sorted_tables if t.name not in NOT_COPIED_TABLES]
+def copied_tables(engine: Engine | None = None) -> list[Table]:
+    """The tables the copy holds: all but NOT_COPIED_TABLES, and without the 社区E家 tables a version 2
+    read database (`engine`) lacks."""
+    absent = set(lacks_ehome(engine)) if engine is not None else set()
+    return [t for t in metadata.sorted_tables if t.name not in NOT_COPIED_TABLES and t.name not in absent]
 
 
 def covers(query: Any) -> bool:
@@ -198,7 +205,7 @@ def build_copy(engine: Engine, path: Path, threads: int = 2) -> dict[str, int]:
     )
     rows: dict[str, int] = {}
     try:
-        for table in copied_tables():
+        for table in copied_tables(engine):
             columns = copied_columns(table, engine)
             typed = ", ".join(f'"{c.name}" {_duckdb_type(c)}' for c in columns)
             con.execute(f'CREATE TABLE "{table.name}" ({typed})')

@@ -148,6 +148,32 @@ def test_rows_with_impossible_values_load_as_missing(sqlite_copy) -> None:
     assert total == snapshot.rows["issues"] == snapshot.watermark[1]
 
 
+def test_plates_and_residents_words_never_enter_the_copy(tiny_sqlite_url) -> None:
+    snapshot = AnalyticalCopy(make_readonly_engine(tiny_sqlite_url), strict=True).load_now()
+    columns = {(t, c) for t, c in snapshot.connection.execute(
+        "SELECT table_name, column_name FROM information_schema.columns").fetchall()}
+    assert ("parking_bookings", "booking_id") in columns and ("consultations", "asked_at") in columns
+    for table, column in (("parking_bookings", "plate"), ("parking_unmet_requests", "plate"),
+                          ("consultations", "question"), ("residents", "name")):
+        assert (table, column) not in columns
+
+
+def test_a_version_2_database_gets_a_copy_without_the_ehome_tables(sqlite_copy) -> None:
+    from data_access.contract import V3_TABLES
+
+    with sqlite3.connect(sqlite_copy) as conn:
+        for table in V3_TABLES:
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE parking_shares DROP COLUMN owner_resident_id")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    snapshot = AnalyticalCopy(engine, strict=True).load_now()
+    assert not set(V3_TABLES) & set(snapshot.rows) and snapshot.rows["parking_shares"] > 0
+    routed = RoutedEngine(engine, AnalyticalCopy(engine, strict=True))
+    routed.copy.load_now()
+    assert _received(routed) == _received(engine)
+
+
 def test_the_copy_never_writes_to_the_read_database(sqlite_copy) -> None:
     before = sqlite_copy.read_bytes()
     AnalyticalCopy(make_readonly_engine(f"sqlite:///{sqlite_copy}")).load_now()
