@@ -39,7 +39,8 @@ st.table(
                 report.schema_version or "—",
                 meta.get("source", "—"),
                 (t("health.contract_ok") if report.matches else t("health.contract_bad"))
-                + "".join(" · " + t("health.optional_absent", column=c) for c in report.missing_optional),
+                + "".join(" · " + t("health.optional_absent", column=c) for c in report.missing_optional)
+                + (" · " + t("health.ehome_absent", missing=", ".join(report.missing_v3)) if report.missing_v3 else ""),
                 copy_state(ctx.url, t, ctx.lang),
             ],
         }

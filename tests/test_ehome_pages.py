@@ -111,6 +111,10 @@ def test_a_version_2_database_is_told_what_it_lacks(sqlite_copy, monkeypatch) ->
     assert "读库契约第3版" in texts(at) and "parking_bookings" in texts(at)
     overview = open_page("overview", {}, USERS["street_official"])  # every other page still works
     assert not overview.exception
+    screen = open_page("big_screen", {"panel": "ehome"})  # the panel leaves the rotation
+    assert "社区E家（近 30 天）" not in payload(screen) and "bs-panel" in payload(screen)
+    health = open_page("data_health", {}, USERS["admin"])
+    assert "缺少社区E家的表或列（读库契约第3版）" in texts(health) or "缺少社区E家的表或列（读库契约第3版）" in payload(health)
 
 
 def test_a_community_with_one_shared_space_publishes_no_utilisation(sqlite_copy, monkeypatch) -> None:
@@ -126,3 +130,13 @@ def test_a_community_with_one_shared_space_publishes_no_utilisation(sqlite_copy,
     assert not [m for m in at.metric if m.label in ("利用率", "开放时长（小时）")]
     staff = open_page("ehome", {"tab": "parking", "period": "12m", "community": "C03"}, USERS["street_official"])
     assert [m for m in staff.metric if m.label == "利用率"]  # staff see their own scope whole
+
+
+def test_big_screen_ehome_panel_shows_published_figures(tiny_sqlite_url) -> None:
+    at = open_page("big_screen", {"panel": "ehome"})
+    shown = payload(at)
+    assert "社区E家（近 30 天）" in shown and "近 90 天居民最关心的事和建议活动" in shown
+    span = periods.period("30d", AS_OF, SHANGHAI)
+    figures = parking.parking_figures(make_readonly_engine(tiny_sqlite_url), Scope.public_visitor(), span.since,
+                                      min(span.until, AS_OF))
+    assert f"<b>{figures['unmet']:,}</b>" in shown or f">{figures['unmet']:,}<" in shown
