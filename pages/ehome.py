@@ -144,6 +144,7 @@ def show_parking() -> None:
             t("filter.community"): [ctx.community_name(c) for c in frame["community_id"]],
             t("ehome.parking.spaces"): count_text(frame["spaces"], hidden, k),
             t("ehome.parking.offered"): ["" if h else number(v) for v, h in zip(frame["offered_hours"], hidden)],
+            t("ehome.parking.booked"): ["" if h else number(v) for v, h in zip(frame["booked_hours"], hidden)],
             t("ehome.parking.utilisation"): [
                 "" if h else formatting.share(v) for v, h in zip(frame["utilisation"], hidden)
             ],
