@@ -37,7 +37,6 @@ def engine_for(url: str) -> Engine | RoutedEngine:
     The copy starts loading in the background at once; until it is ready (and for
     what it does not hold) queries go to the read database."""
     engine = make_readonly_engine(url)
-    threading.Thread(target=_prepare_segmenter, args=(engine,), name="segmenter", daemon=True).start()
     settings = load_settings()
     if settings.analytical_copy == "off":
         return engine
@@ -51,11 +50,20 @@ def engine_for(url: str) -> Engine | RoutedEngine:
     return RoutedEngine(engine, copy)
 
 
-def _prepare_segmenter(engine: Engine) -> None:
-    """Load the Chinese segmenter and this database's place names while nobody waits (2 s of a
-    dictionary that the 社区E家 page's themes would otherwise load on its first visitor's time)."""
+@st.cache_resource(show_spinner=False)
+def segmenter_loading(url: str) -> threading.Thread:
+    """Start loading the Chinese segmenter and this database's place names in the background, once
+    per process: the 社区E家 page calls it on its first visit, so the themes tab a visitor opens next
+    finds the dictionary (2 s of pure Python) loaded. Not at start-up: it would slow every page
+    rendered in those seconds."""
+    thread = threading.Thread(target=_prepare_segmenter, args=(url,), name="segmenter", daemon=True)
+    thread.start()
+    return thread
+
+
+def _prepare_segmenter(url: str) -> None:
     try:
-        feedback.prepare(engine)
+        feedback.prepare(engine_for(url))
     except Exception:  # noqa: BLE001 - a database that cannot be read is reported by the page that asks
         log.warning("the segmenter could not be prepared in the background", exc_info=True)
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from app import charts, formatting, url_state
 from app.context import page_context
-from app.data import engine_for
+from app.data import engine_for, segmenter_loading
 from app.ehome_gates import render_gates
 from app.ehome_services import render_services
 from app.exports import shown_table
@@ -38,6 +38,7 @@ missing = lacks_ehome(engine_for(ctx.url))
 if missing:
     st.info(t("ehome.lacks", tables=", ".join(missing)))
     st.stop()
+segmenter_loading(ctx.url)  # the themes tab's dictionary, loading while this tab is read
 
 as_of = ctx.as_of
 community_names = ctx.community_names
