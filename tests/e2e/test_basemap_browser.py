@@ -77,7 +77,12 @@ def test_raster_tiles_draw_under_the_map_with_their_attribution(
         page.goto(url_of(app, "issue_map"))
         wait_ready(page)
         page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=30_000)
-        page.wait_for_timeout(3000)
+        # Tiles are asked for and drawn some time after the canvas appears: a cold first start of the
+        # server and of the browser's software WebGL can take well over the 3 s this once waited.
+        for _ in range(60):
+            page.wait_for_timeout(500)
+            if any(re.fullmatch(r"/\d+/\d+/\d+\.png", path) for path in asked) and _tile_pixels(page) > 10_000:
+                break
         assert page.locator(EXCEPTION).count() == 0
         assert any(re.fullmatch(r"/\d+/\d+/\d+\.png", path) for path in asked), asked[:5]
         assert _tile_pixels(page) > 10_000, "no tile drawn under the layers"
