@@ -30,6 +30,7 @@ def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     page.get_by_role("link", name="总览").first.click()  # within the same session, as a user would
     page.wait_for_url(lambda url: "issue_map" not in url)
     wait_ready(page)
+    page.get_by_text("超时未办结问题").first.wait_for(timeout=30_000)  # the to-do cards come after the figures
     overdue = card_count(main_text(page), "超时未办结问题")
     page.locator("a[href*='show=overdue']", has_text="查看清单").click()  # the card's own link
     page.wait_for_url(re.compile(r"/issue_map\?.*show=overdue"))
