@@ -36,22 +36,28 @@ _offered_hours = hours_between(parking_shares.c.available_from, parking_shares.c
 _booked_hours = hours_between(parking_bookings.c.starts_at, parking_bookings.c.ends_at)
 
 
-def _windows(scope: Scope, since: datetime | None, until: datetime | None, area: IssueFilters) -> ColumnElement:
-    parts = [scope.on_grid(parking_shares.c.grid_id), area.on_grid(parking_shares.c.grid_id)]
+def _in_scope_and_period(
+    grid: ColumnElement, at: ColumnElement, scope: Scope, since: datetime | None, until: datetime | None,
+    area: IssueFilters,
+) -> ColumnElement:
+    """Rows whose grid lies in scope and area and whose `at` lies in [since, until) (open ends: None)."""
+    parts = [scope.on_grid(grid), area.on_grid(grid)]
     if since is not None:
-        parts.append(parking_shares.c.available_from >= since)
+        parts.append(at >= since)
     if until is not None:
-        parts.append(parking_shares.c.available_from < until)
+        parts.append(at < until)
     return and_(true(), *parts)
+
+
+def _windows(scope: Scope, since: datetime | None, until: datetime | None, area: IssueFilters) -> ColumnElement:
+    """Windows that start in the period."""
+    return _in_scope_and_period(parking_shares.c.grid_id, parking_shares.c.available_from, scope, since, until, area)
 
 
 def _unmet(scope: Scope, since: datetime | None, until: datetime | None, area: IssueFilters) -> ColumnElement:
-    parts = [scope.on_grid(parking_unmet_requests.c.grid_id), area.on_grid(parking_unmet_requests.c.grid_id)]
-    if since is not None:
-        parts.append(parking_unmet_requests.c.requested_at >= since)
-    if until is not None:
-        parts.append(parking_unmet_requests.c.requested_at < until)
-    return and_(true(), *parts)
+    """Requests that found no space, asked in the period."""
+    requests = parking_unmet_requests.c
+    return _in_scope_and_period(requests.grid_id, requests.requested_at, scope, since, until, area)
 
 
 def _booking_counts(*group: ColumnElement) -> list[ColumnElement]:
