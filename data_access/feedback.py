@@ -128,9 +128,10 @@ def _texts(
         .order_by(consultations.c.asked_at.desc())
         .limit(MAX_TEXTS),
     )
-    frame = pd.concat([f for f in (from_issues, from_questions) if len(f)], ignore_index=True)
-    if frame.empty:
+    found = [f for f in (from_issues, from_questions) if len(f)]
+    if not found:
         return pd.DataFrame(columns=["source", "id", "at", "month", "community_id", "group", "text", "themes"])
+    frame = pd.concat(found, ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"])
     frame["themes"] = [_themes(str(text)) for text in frame["text"]]
     return frame
@@ -158,8 +159,7 @@ def theme_table(
     table = pd.DataFrame({"theme": [t.code for t in themes()]}).set_index("theme")
     grouped = in_period.groupby("theme")
     table["texts"] = grouped.size()
-    table["issues"] = grouped["source"].apply(lambda s: int((s == "issue").sum()))
-    table["consultations"] = table["texts"] - table["issues"]
+    table["issues"] = in_period[in_period["source"] == "issue"].groupby("theme").size()
     table["groups"] = grouped["group"].nunique()
     table["recent"] = rows[rows["at"] >= recent_from].groupby("theme").size()
     table["previous"] = rows[(rows["at"] < recent_from) & (rows["at"] >= pd.Timestamp(start))].groupby("theme").size()
@@ -167,6 +167,7 @@ def theme_table(
     table = table.join(supply)
     table = table.fillna(0).astype(int)
     table = table[table["texts"] > 0]
+    table.insert(2, "consultations", table["texts"] - table["issues"])
     table["growth"] = [(r - p) / p if p else (1.0 if r else 0.0) for r, p in zip(table["recent"], table["previous"])]
     table["rising"] = table["recent"] > table["previous"]
     table["score"] = table["texts"] * (1 + table["growth"].clip(lower=-0.5)) / (1 + table["activities"])

@@ -269,6 +269,19 @@ def test_theme_by_community_and_month_add_up(engine, themed) -> None:
     assert set(mine["community_id"]) == {"C03"}
 
 
+def test_a_period_with_no_text_gives_empty_theme_tables(engine) -> None:
+    """No report and no question in the period (a new street, an imported city with no 社区E家 rows):
+    empty tables with their columns, so the page and the big screen say "nothing" instead of failing."""
+    from data_access import feedback
+
+    since, until = PERIODS["nothing"]
+    table = feedback.theme_table(engine, STREET, since, until)
+    assert table.empty
+    assert {"theme", "texts", "issues", "consultations", "score"} <= set(table.columns)
+    assert feedback.theme_by_community(engine, STREET, since, until).empty
+    assert feedback.theme_months(engine, STREET, since, until).empty
+
+
 def test_theme_samples_are_masked_and_staff_only(engine, raw) -> None:
     from data_access import feedback
     from fixtures.resident_text import PLANTED

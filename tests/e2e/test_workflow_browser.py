@@ -19,6 +19,17 @@ def card_count(text: str, label: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
+def wait_for_card(page, label: str, timeout_ms: int = 30_000) -> int:
+    """The card's count once drawn: the label can be on the page a moment before its number."""
+    page.wait_for_function(
+        "([pattern]) => { const main = document.querySelector('[data-testid=\"stMain\"]');"
+        " return main && new RegExp(pattern).test(main.innerText); }",
+        arg=[re.escape(label) + r"\s+[\d,]+"],
+        timeout=timeout_ms,
+    )
+    return card_count(main_text(page), label)
+
+
 def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = context.new_page()
@@ -30,13 +41,12 @@ def test_a_to_do_link_and_a_row_click_reach_the_case(server, browser) -> None:
     page.get_by_role("link", name="总览").first.click()  # within the same session, as a user would
     page.wait_for_url(lambda url: "issue_map" not in url)
     wait_ready(page)
-    page.get_by_text("超时未办结问题").first.wait_for(timeout=30_000)  # the to-do cards come after the figures
-    overdue = card_count(main_text(page), "超时未办结问题")
+    overdue = wait_for_card(page, "超时未办结问题")  # the to-do cards come after the figures
     page.locator("a[href*='show=overdue']", has_text="查看清单").click()  # the card's own link
     page.wait_for_url(re.compile(r"/issue_map\?.*show=overdue"))
     wait_ready(page)
     text = main_text(page)
-    assert card_count(text, "问题数") == overdue
+    assert wait_for_card(page, "问题数") == overdue
     assert "officer=" not in page.url and "issue=" not in page.url and "问题 #" not in text
     assert f"共 {overdue:,} 条" in text
     assert page.locator(EXCEPTION).count() == 0
