@@ -53,9 +53,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import TextClause
 
+from data_access import arrow_read
 from data_access.contract import OPTIONAL_COLUMNS, has_column, lacks_ehome
 from data_access.duckdb_sql import as_result, compile_for_duckdb
-from data_access.engine import PROJECT_ROOT, make_readonly_engine
+from data_access.engine import PROJECT_ROOT, make_readonly_engine, source_url
 from data_access.percentiles import COLUMNAR_FORM
 from data_access.schema import issues, meta, metadata
 
@@ -73,6 +74,7 @@ PAGE_ROWS = 100_000
 SOURCE_ENV = "SYL_ANALYTICAL_SOURCE_URL"
 MEMORY_LIMIT = "1GB"  # DuckDB's own cap (copy and query working memory); beyond it a query fails and
 # the read database answers it instead
+BUILD_MEMORY_LIMIT = "256MB"  # the builder's: it only appends pages and compresses them
 
 
 def copied_columns(table: Table, engine: Engine | None = None) -> list[Column]:
@@ -197,11 +199,20 @@ class Snapshot:
             leftover.unlink(missing_ok=True)
 
 
-def build_copy(engine: Engine, path: Path, threads: int = 2) -> dict[str, int]:
+def build_copy(engine: Engine, path: Path, threads: int = 2, reader: str = "auto") -> dict[str, int]:
     """Write the covered tables and columns of the read database into a new DuckDB file (compressed:
-    about 60 MB for a city's million issues). Returns the rows copied per table."""
+    about 60 MB for a city's million issues). Returns the rows copied per table.
+
+    `reader`: "arrow" reads through ADBC straight into Arrow (data_access/arrow_read.py), "rows"
+    through SQLAlchemy as tuples; "auto" takes Arrow when its driver is installed."""
+    arrow_conn = None
+    if reader in ("auto", "arrow"):
+        url = source_url(engine)
+        arrow_conn = arrow_read.connect(url) if url else None
+        if arrow_conn is None and reader == "arrow":
+            raise RuntimeError("no ADBC driver for this database")
     con = duckdb.connect(
-        str(path), config={"threads": threads, "preserve_insertion_order": False, "memory_limit": MEMORY_LIMIT}
+        str(path), config={"threads": threads, "preserve_insertion_order": False, "memory_limit": BUILD_MEMORY_LIMIT}
     )
     rows: dict[str, int] = {}
     try:
@@ -210,20 +221,44 @@ def build_copy(engine: Engine, path: Path, threads: int = 2) -> dict[str, int]:
             typed = ", ".join(f'"{c.name}" {_duckdb_type(c)}' for c in columns)
             con.execute(f'CREATE TABLE "{table.name}" ({typed})')
             casts = ", ".join(f'TRY_CAST("{c.name}" AS {_duckdb_type(c)})' for c in columns)
-            count = 0
-            for page in _pages(engine, table, columns):
-                batch = pa.Table.from_arrays(
-                    [_arrow_column(values) for values in zip(*page, strict=True)], names=[c.name for c in columns]
-                )
-                con.register("page_rows", batch)
-                con.execute(f'INSERT INTO "{table.name}" SELECT {casts} FROM page_rows')  # noqa: S608
-                con.unregister("page_rows")
-                count += len(page)
-            rows[table.name] = count
+            insert = f'INSERT INTO "{table.name}" SELECT {casts} FROM page_rows'  # noqa: S608
+            try:
+                rows[table.name] = _append(con, insert, _arrow_pages(arrow_conn, engine, table, columns))
+            except Exception:  # noqa: BLE001 - a driver's surprise costs speed, never the copy
+                if arrow_conn is None:
+                    raise
+                log.warning("%s: the Arrow reader failed, reading it as rows", table.name, exc_info=True)
+                con.execute(f'DELETE FROM "{table.name}"')  # noqa: S608
+                rows[table.name] = _append(con, insert, _arrow_pages(None, engine, table, columns))
         con.execute("CHECKPOINT")
     finally:
         con.close()
+        if arrow_conn is not None:
+            arrow_conn.close()
     return rows
+
+
+def _arrow_pages(
+    arrow_conn: arrow_read.ArrowConnection | None, engine: Engine, table: Table, columns: list[Column]
+) -> Iterator[pa.Table]:
+    """The table's pages as Arrow: from ADBC when connected, else built from SQLAlchemy's tuples."""
+    if arrow_conn is not None:
+        yield from arrow_read.pages(arrow_conn, table, columns)
+        return
+    for page in _pages(engine, table, columns):
+        yield pa.Table.from_arrays(
+            [_arrow_column(values) for values in zip(*page, strict=True)], names=[c.name for c in columns]
+        )
+
+
+def _append(con: duckdb.DuckDBPyConnection, insert: str, pages: Iterator[pa.Table]) -> int:
+    count = 0
+    for page in pages:
+        con.register("page_rows", page)
+        con.execute(insert)
+        con.unregister("page_rows")
+        count += page.num_rows
+    return count
 
 
 def open_snapshot(path: Path, mark: tuple, rows: dict[str, int], seconds: float, threads: int = 2) -> Snapshot:

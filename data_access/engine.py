@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
@@ -72,12 +73,24 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+_SOURCE_URLS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 def make_readonly_engine(url: str, statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S) -> Engine:
     """An engine that cannot write, for any supported URL."""
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_readonly(parsed, statement_timeout_s)
-    return _postgres_readonly(parsed, statement_timeout_s)
+        engine = _sqlite_readonly(parsed, statement_timeout_s)
+    else:
+        engine = _postgres_readonly(parsed, statement_timeout_s)
+    _SOURCE_URLS[engine] = url
+    return engine
+
+
+def source_url(engine: Engine) -> str | None:
+    """The URL an engine of make_readonly_engine was made from (a SQLite engine's own says only
+    "sqlite://"), for readers that open their own connections; it may hold a password."""
+    return _SOURCE_URLS.get(engine)
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

@@ -58,9 +58,7 @@ def test_copied_queries_are_answered_by_the_copy_and_the_rest_by_the_read_databa
     assert after_figures >= 2  # counts and percentiles in one statement, twice
 
     table = issue_map.issue_table(routed, Scope.street(), YEAR, limit=5)  # titles: not in the copy
-    assert list(table["issue_id"]) == list(
-        issue_map.issue_table(ro, Scope.street(), YEAR, limit=5)["issue_id"]
-    )
+    assert list(table["issue_id"]) == list(issue_map.issue_table(ro, Scope.street(), YEAR, limit=5)["issue_id"])
     assert copy.answered == after_figures
 
 
@@ -150,11 +148,19 @@ def test_rows_with_impossible_values_load_as_missing(sqlite_copy) -> None:
 
 def test_plates_and_residents_words_never_enter_the_copy(tiny_sqlite_url) -> None:
     snapshot = AnalyticalCopy(make_readonly_engine(tiny_sqlite_url), strict=True).load_now()
-    columns = {(t, c) for t, c in snapshot.connection.execute(
-        "SELECT table_name, column_name FROM information_schema.columns").fetchall()}
+    columns = {
+        (t, c)
+        for t, c in snapshot.connection.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+        ).fetchall()
+    }
     assert ("parking_bookings", "booking_id") in columns and ("consultations", "asked_at") in columns
-    for table, column in (("parking_bookings", "plate"), ("parking_unmet_requests", "plate"),
-                          ("consultations", "question"), ("residents", "name")):
+    for table, column in (
+        ("parking_bookings", "plate"),
+        ("parking_unmet_requests", "plate"),
+        ("consultations", "question"),
+        ("residents", "name"),
+    ):
         assert (table, column) not in columns
 
 
@@ -255,3 +261,132 @@ def test_data_health_says_what_the_copy_is_doing(tiny_sqlite_url, monkeypatch) -
     assert "rows loaded" in state() and "still serves" in state() and "disk full" in state()
     copy.last_error = None
     assert "rows loaded" in state() and "still serves" not in state()
+
+
+# --- the Arrow reader (ADBC) ---------------------------------------------------------------------
+
+
+def _tables(snapshot_path: Path) -> dict[str, list[tuple]]:
+    import duckdb
+
+    con = duckdb.connect(str(snapshot_path), read_only=True)
+    try:
+        names = [row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        return {name: con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall() for name in names}
+    finally:
+        con.close()
+
+
+def _both_readers(url: str, folder: Path) -> tuple[dict, dict]:
+    engine = make_readonly_engine(url)
+    rows_path, arrow_path = folder / "rows.duckdb", folder / "arrow.duckdb"
+    counted = analytical.build_copy(engine, rows_path, reader="rows")
+    assert analytical.build_copy(engine, arrow_path, reader="arrow") == counted
+    engine.dispose()
+    return _tables(rows_path), _tables(arrow_path)
+
+
+def test_the_arrow_reader_builds_the_same_copy_as_the_row_reader(backend_url, tmp_path) -> None:
+    by_rows, by_arrow = _both_readers(backend_url, tmp_path)
+    assert by_rows["issues"] and by_rows["gate_traffic"]
+    assert by_arrow == by_rows
+
+
+def test_the_arrow_reader_takes_a_column_of_mixed_types_as_the_row_reader_does(
+    sqlite_copy, tmp_path, monkeypatch
+) -> None:
+    """SQLite keeps what a feed wrote: text in a number column, a number in a time column, a column
+    empty for pages and then text. Such a column is read as text and cast by the copy: both readers
+    give the same copy, with NULL where a value is impossible, and the good coordinates beside a
+    damaged one keep every digit (ADBC alone would write them with 7)."""
+    monkeypatch.setattr(analytical.arrow_read, "PAGE_ROWS", 40)  # the damage lies pages after the start
+    with sqlite3.connect(sqlite_copy) as conn:
+        conn.execute("UPDATE issues SET lat = 'north-ish', satisfaction = 'five' WHERE issue_id = 90")
+        conn.execute("UPDATE issues SET building_id = 'B-7', accepted_at = 20260101 WHERE issue_id = 130")
+        conn.execute("UPDATE issues SET source_patrol_id = NULL")
+        conn.execute("UPDATE issues SET source_patrol_id = 'patrol' WHERE issue_id = 170")
+        conn.execute("UPDATE issues SET closed_at = NULL WHERE issue_id < 150")  # empty for pages, then times
+    by_rows, by_arrow = _both_readers(f"sqlite:///{sqlite_copy}", tmp_path)
+    assert by_arrow == by_rows
+    damaged = duckdb_rows(
+        tmp_path / "arrow.duckdb",
+        "SELECT issue_id, lat, building_id, source_patrol_id FROM issues WHERE issue_id IN (90, 130, 170) ORDER BY 1",
+    )
+    (_, lat_90, _, _), (_, lat_130, building_130, _), (_, _, _, patrol_170) = damaged
+    assert lat_90 is None and building_130 is None and patrol_170 is None
+    assert lat_130 is not None  # the rest of a damaged row stays
+
+
+def duckdb_rows(path: Path, sql: str) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_arrow_reader_cannot_write(backend_url) -> None:
+    source = analytical.arrow_read.connect(backend_url)
+    assert source is not None
+    try:
+        with (
+            source.conn.cursor() as cursor,
+            pytest.raises(Exception, match="(?i)read.only|readonly|query_only|attempt to write"),
+        ):
+            cursor.execute("UPDATE meta SET value = 'x' WHERE key = 'data_as_of'")
+    finally:
+        source.close()
+
+
+def test_a_table_the_arrow_reader_fails_on_is_read_as_rows(tiny_sqlite_url, tmp_path, monkeypatch) -> None:
+    real_pages = analytical.arrow_read.pages
+
+    def fails_on_issues(source, table, columns):  # noqa: ANN001, ANN202
+        if table.name == "issues":
+            yield from real_pages(source, table, columns)  # a page in, then the driver gives up
+            raise OSError("[SQLite] something unexpected")
+        yield from real_pages(source, table, columns)
+
+    monkeypatch.setattr(analytical.arrow_read, "pages", fails_on_issues)
+    engine = make_readonly_engine(tiny_sqlite_url)
+    rows = analytical.build_copy(engine, tmp_path / "mixed.duckdb", reader="arrow")
+    monkeypatch.setattr(analytical.arrow_read, "pages", real_pages)
+    assert rows == analytical.build_copy(engine, tmp_path / "rows.duckdb", reader="rows")
+    assert _tables(tmp_path / "mixed.duckdb") == _tables(tmp_path / "rows.duckdb")
+
+
+def test_a_column_empty_for_thousands_of_rows_then_filled_reads_whole(tmp_path) -> None:
+    """ADBC's SQLite driver takes a column empty in its first 1,024 rows for a number and refused
+    the times that follow (a real feed: issues accepted only since a date)."""
+    from sqlalchemy import Column, DateTime, Float, Integer, MetaData, Table
+
+    path = tmp_path / "late.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE late (id INTEGER PRIMARY KEY, at TIMESTAMP, x REAL, n INTEGER)")
+        conn.executemany(
+            "INSERT INTO late VALUES (?, ?, ?, ?)",
+            [(i, None, None, None) for i in range(1, 3001)] + [(3001, "2026-01-01 08:00:00", 29.536264, 7)],
+        )
+    late = Table(
+        "late",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime),
+        Column("x", Float),
+        Column("n", Integer),
+    )
+    source = analytical.arrow_read.connect(f"sqlite:///{path}")
+    try:
+        page = pa_concat(list(analytical.arrow_read.pages(source, late, list(late.columns))))
+    finally:
+        source.close()
+    assert page.num_rows == 3001
+    assert page.slice(3000).to_pylist() == [{"id": 3001, "at": "2026-01-01 08:00:00", "x": 29.536264, "n": 7}]
+
+
+def pa_concat(pages):  # noqa: ANN001, ANN201
+    import pyarrow as pa
+
+    return pa.concat_tables(pages)

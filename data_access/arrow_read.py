@@ -1,0 +1,175 @@
+"""Read tables straight into Arrow, for the analytical copy's build.
+
+The build used to fetch rows as Python tuples through SQLAlchemy and turn them
+into Arrow column by column: most of its time and memory went there. ADBC
+drivers (adbc-driver-sqlite, adbc-driver-postgresql) hand the driver's rows to
+Arrow in C, in record batches, so a million issues travel without a Python
+object per value.
+
+- Read-only like every other connection: SQLite opens with ``mode=ro``;
+  PostgreSQL sessions default to read-only transactions, with a statement
+  timeout.
+- Keyset-paged on an integer primary key, as before: short statements that a
+  replica's statement timeout never cuts, and at most one page in memory.
+- SQLite lets a column hold text in an integer column (a feed's damaged row),
+  and ADBC's SQLite driver guesses a column's type from the first rows it
+  reads. So a column holding a value of the wrong type anywhere is read as
+  text (one scan finds them), a typed first row that is then dropped fixes
+  every column's type, and the copy's TRY_CAST makes a bad value NULL, exactly
+  as the tuple path does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Boolean, Column, Float, Integer, Table
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+PAGE_ROWS = 100_000
+
+
+def adbc_uri(url: str, statement_timeout_s: float) -> tuple[str, str] | None:
+    """(driver, URI) for an ADBC connection to the read database, or None when no driver serves it.
+    The URI carries the read-only settings; it holds the password, so it is never logged."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return None
+        database = parsed.database.removeprefix("file:").split("?", 1)[0]
+        path = Path(database).resolve()
+        return "sqlite", f"file:{quote(str(path))}?mode=ro"
+    if backend == "postgresql":
+        options = parsed.query.get("options", "")
+        if isinstance(options, tuple):
+            options = " ".join(options)
+        ours = f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_s * 1000)}"
+        base = parsed.set(drivername="postgresql").difference_update_query(["options"])
+        uri = base.render_as_string(hide_password=False)
+        joiner = "&" if "?" in uri else "?"
+        return "postgresql", f"{uri}{joiner}options={quote(f'{options} {ours}'.strip())}&connect_timeout=5"
+    return None
+
+
+def connect(url: str, statement_timeout_s: float = 600.0) -> Any | None:
+    """An ADBC DB-API connection to the read database, or None (no driver installed, or none for
+    this kind of URL): the caller then reads through SQLAlchemy."""
+    target = adbc_uri(url, statement_timeout_s)
+    if target is None:
+        return None
+    driver, uri = target
+    try:
+        if driver == "sqlite":
+            import adbc_driver_sqlite.dbapi as dbapi
+        else:
+            import adbc_driver_postgresql.dbapi as dbapi
+    except ImportError:
+        return None
+    conn = dbapi.connect(uri)
+    if driver == "sqlite":
+        with conn.cursor() as cursor:  # a second guard, as the row-store engine has
+            cursor.execute("PRAGMA query_only = 1")
+    return ArrowConnection(conn, driver)
+
+
+@dataclass
+class ArrowConnection:
+    """An ADBC connection and which driver it is (SQLite's values carry their own types)."""
+
+    conn: Any
+    driver: str
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def pages(source: ArrowConnection, table: Table, columns: list[Column]) -> Iterator[pa.Table]:
+    """The table's columns in Arrow pages, named as the columns: keyset-paged on an integer primary
+    key, else (the small tables) in one page. Table and column names in the SQL come from the
+    contract (schema.py), never from input."""
+    keys = list(table.primary_key.columns)
+    key = keys[0] if len(keys) == 1 and isinstance(keys[0].type, Integer) and keys[0] in columns else None
+    sqlite = source.driver == "sqlite"
+    as_text = _foreign_typed(source.conn, table, columns) if sqlite else set()
+    last = None
+    while True:
+        where = "" if key is None or last is None else f' WHERE "{key.name}" > {int(last)}'
+        order = "" if key is None else f' ORDER BY "{key.name}" LIMIT {PAGE_ROWS}'
+        sql = f'SELECT {_select_list(columns, as_text)} FROM "{table.name}"{where}{order}'  # noqa: S608
+        page = _read_sqlite(source.conn, sql, columns, as_text) if sqlite else _read(source.conn, sql)
+        page = page.rename_columns([c.name for c in columns])
+        if page.num_rows:
+            yield page
+        if key is None or page.num_rows < PAGE_ROWS:
+            return
+        last = pc.max(page.column(key.name)).as_py()
+
+
+def _read(conn: Any, sql: str) -> pa.Table:
+    with conn.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetch_arrow_table()
+
+
+def _read_sqlite(conn: Any, sql: str, columns: list[Column], as_text: set[str]) -> pa.Table:
+    """ADBC's SQLite driver decides each column's type from the first rows it reads, and a column
+    empty there becomes a number that refuses the text that follows ("type mismatch"). A first row
+    of typed values, flagged and dropped, tells it every column's type."""
+    typed = ", ".join(f'{_typed_value(c, as_text)} AS "{c.name}"' for c in columns)
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    framed = f"SELECT 0 AS {_FLAG}, {typed} UNION ALL SELECT 1, {names} FROM ({sql})"  # noqa: S608
+    page = _read(conn, framed)
+    return page.filter(pc.equal(page.column(_FLAG), 1)).drop_columns([_FLAG])
+
+
+_FLAG = "syl_row"
+
+
+def _typed_value(column: Column, as_text: set[str]) -> str:
+    kind = "text" if column.name in as_text else _sqlite_type(column)
+    return {"integer": "0", "real": "0.5", "text": "''"}[kind]
+
+
+def _foreign_typed(conn: Any, table: Table, columns: list[Column]) -> set[str]:
+    """SQLite columns holding a value of another type than the contract's anywhere (one scan).
+
+    They are read as text from the first page: ADBC's SQLite driver decides a column's type from
+    the rows of a page, and where a page mixes text and reals it writes the reals as text with 7
+    digits, which would blur every good coordinate beside a damaged one."""
+    checks = ", ".join(f"""max(typeof("{c.name}") NOT IN ('{_sqlite_type(c)}', 'null'))""" for c in columns)
+    with conn.cursor() as cursor:
+        cursor.execute(f'SELECT {checks} FROM "{table.name}"')  # noqa: S608
+        flags = cursor.fetchone() or ()
+    return {c.name for c, flag in zip(columns, flags, strict=False) if flag}
+
+
+def _sqlite_type(column: Column) -> str:
+    if isinstance(column.type, Integer | Boolean):
+        return "integer"
+    if isinstance(column.type, Float):
+        return "real"
+    return "text"
+
+
+def _select_list(columns: list[Column], as_text: set[str]) -> str:
+    return ", ".join(_as_text(c) if c.name in as_text else f'"{c.name}"' for c in columns)
+
+
+def _as_text(column: Column) -> str:
+    """SQLite's own CAST of a real to text keeps 15 digits; printf's %.17g keeps all of them, so a
+    good coordinate in a damaged column comes back exactly."""
+    name = column.name
+    if isinstance(column.type, Float):
+        real = f"printf('%.17g', \"{name}\")"
+        return f'CASE WHEN typeof("{name}") = \'real\' THEN {real} ELSE CAST("{name}" AS TEXT) END AS "{name}"'
+    return f'CAST("{name}" AS TEXT) AS "{name}"'
