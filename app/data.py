@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -23,6 +24,7 @@ from app.settings import load_settings
 from data_access import feedback
 from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.contract import ContractReport, ensure_usable
+from data_access.copy_store import CopyStore, folder_for
 from data_access.engine import make_readonly_engine
 from data_access.localtime import Zone, zone_of
 
@@ -34,8 +36,9 @@ log = logging.getLogger(__name__)
 def engine_for(url: str) -> Engine | RoutedEngine:
     """The read database, with the analytical copy in front of it unless it is switched off.
 
-    The copy starts loading in the background at once; until it is ready (and for
-    what it does not hold) queries go to the read database."""
+    The copy on disk, if another process or an earlier run built one, answers at once; a newer one
+    loads in the background (one process builds it, the others wait for it). Until a copy is open
+    (and for what it does not hold) queries go to the read database."""
     engine = make_readonly_engine(url)
     settings = load_settings()
     if settings.analytical_copy == "off":
@@ -45,9 +48,26 @@ def engine_for(url: str) -> Engine | RoutedEngine:
         url=url,
         refresh_seconds=settings.analytical_refresh_seconds,
         min_issues=0 if settings.analytical_copy == "on" else settings.analytical_copy_min_issues,
+        store=CopyStore(folder_for(Path(settings.analytical_copy_dir), url)),
     )
     copy.start()
     return RoutedEngine(engine, copy)
+
+
+def warm_up() -> threading.Thread:
+    """Open the configured database and its analytical copy now, in the background, so the first
+    visitor after a start finds the copy open (or its build under way) instead of starting it."""
+
+    def open_database() -> None:
+        url = load_settings().database_url
+        try:
+            engine_for(str(url))
+        except Exception:  # noqa: BLE001 - the first page that asks reports what is wrong
+            log.warning("the database could not be opened at start-up", exc_info=True)
+
+    thread = threading.Thread(target=open_database, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner=False)

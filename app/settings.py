@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from app.setting_tables import table_of
 from app.targets import Targets, parse_targets
 from data_access import localtime
+from data_access.copy_store import COPY_DIR_ENV, DEFAULT_COPY_DIR
 from data_access.engine import PROJECT_ROOT, demo_database_url
 from data_access.priority import SIGNALS, Weights
 
@@ -226,6 +227,12 @@ class Settings:
         "Seconds between checks of the read database's watermark; a moved watermark reloads the copy "
         "in the background.",
         positive_int,
+    )
+    analytical_copy_dir: str = setting(
+        str(DEFAULT_COPY_DIR),
+        COPY_DIR_ENV,
+        "Folder of the analytical copies, one subfolder per read database: every app process on this "
+        "machine opens the same copy, one of them builds it, and a restart serves it at once.",
     )
     timezone: str = setting(
         "",

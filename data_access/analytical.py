@@ -30,6 +30,7 @@ runs the data layer's own queries on it:
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import json
 import logging
@@ -55,8 +56,9 @@ from sqlalchemy.sql.elements import TextClause
 
 from data_access import arrow_read
 from data_access.contract import OPTIONAL_COLUMNS, has_column, lacks_ehome
+from data_access.copy_store import COPY_DIR_ENV, DEFAULT_COPY_DIR, LAYOUT_VERSION, CopyStore, Manifest, folder_for
 from data_access.duckdb_sql import as_result, compile_for_duckdb
-from data_access.engine import PROJECT_ROOT, make_readonly_engine, source_url
+from data_access.engine import PROJECT_ROOT, make_readonly_engine, resolve_database_url, source_url
 from data_access.percentiles import COLUMNAR_FORM
 from data_access.schema import issues, meta, metadata
 
@@ -192,9 +194,12 @@ class Snapshot:
     rows: dict[str, int]
     load_seconds: float
     loaded_at: float = field(default_factory=time.time)
+    shared: bool = False  # in a CopyStore: other processes may read it; its next builder removes it
 
     def discard(self) -> None:
         """Remove the file; queries still running on it finish (an open file outlives its name)."""
+        if self.shared:
+            return
         for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
             leftover.unlink(missing_ok=True)
 
@@ -261,30 +266,41 @@ def _append(con: duckdb.DuckDBPyConnection, insert: str, pages: Iterator[pa.Tabl
     return count
 
 
-def open_snapshot(path: Path, mark: tuple, rows: dict[str, int], seconds: float, threads: int = 2) -> Snapshot:
+def open_snapshot(
+    path: Path, mark: tuple, rows: dict[str, int], seconds: float, threads: int = 2, shared: bool = False
+) -> Snapshot:
     connection = duckdb.connect(str(path), read_only=True, config={"threads": threads, "memory_limit": MEMORY_LIMIT})
-    return Snapshot(connection, path, mark, rows, seconds)
+    return Snapshot(connection, path, mark, rows, seconds, shared=shared)
+
+
+def layout(engine: Engine) -> tuple[str, ...]:
+    """What a copy of this read database holds, as "table.column", with the layout's version."""
+    return (f"layout.{LAYOUT_VERSION}",) + tuple(
+        f"{table.name}.{column.name}" for table in copied_tables(engine) for column in copied_columns(table, engine)
+    )
 
 
 def _new_path(folder: Path) -> Path:
     return folder / f"copy-{uuid.uuid4().hex}.duckdb"
 
 
-def load_snapshot(engine: Engine, folder: Path, mark: tuple | None = None) -> Snapshot:
+def load_snapshot(engine: Engine, folder: Path, mark: tuple | None = None, path: Path | None = None) -> Snapshot:
     """Build a copy in this process and open it (tests, benchmarks, start-up scripts)."""
     started = time.perf_counter()
     mark = mark or watermark(engine)
-    path = _new_path(folder)
+    path = path or _new_path(folder)
     rows = build_copy(engine, path)
     return open_snapshot(path, mark, rows, time.perf_counter() - started)
 
 
-def load_snapshot_in_child(url: str, folder: Path, mark: tuple, timeout_s: float = 1800) -> Snapshot:
+def load_snapshot_in_child(
+    url: str, folder: Path, mark: tuple, timeout_s: float = 1800, path: Path | None = None
+) -> Snapshot:
     """Build a copy in a child process and open it here. The app does this: the build's Python work
     (a million rows turned into Arrow) then never competes with pages for this process's GIL, and
     its transient memory is the child's. The URL travels in the environment, not on the command line."""
     started = time.perf_counter()
-    path = _new_path(folder)
+    path = path or _new_path(folder)
     env = os.environ | {SOURCE_ENV: url, "PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
         [sys.executable, "-m", "data_access.analytical", str(path)],
@@ -313,11 +329,16 @@ class AnalyticalCopy:
         refresh_seconds: float = 300.0,
         min_issues: int = 0,
         strict: bool = False,
+        store: CopyStore | None = None,
     ) -> None:
         self._engine = engine
         self._url = url  # given: reloads are built in a child process (see load_snapshot_in_child)
-        self._folder = Path(tempfile.mkdtemp(prefix="syl-analytical-"))
-        atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
+        self._store = store  # given: copies shared with other processes and kept across restarts
+        if store is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="syl-analytical-"))
+            atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
+        else:
+            self._folder = store.folder
         self._refresh_seconds = refresh_seconds
         self._min_issues = min_issues  # below it the read database is fast enough; no copy is kept
         self._strict = strict  # tests: a query DuckDB cannot run is an error, not a quiet fallback
@@ -339,9 +360,63 @@ class AnalyticalCopy:
 
     def load_now(self) -> Snapshot:
         """Load (or reload) in the calling thread; for start-up scripts, tests and benchmarks."""
-        self._swap(load_snapshot(self._engine, self._folder))
+        if self._store is not None:
+            self._swap(self._shared_snapshot(watermark(self._engine), in_child=False))
+        else:
+            self._swap(load_snapshot(self._engine, self._folder))
         self._checked_at = time.monotonic()
         return self._current  # type: ignore[return-value]
+
+    def open_published(self) -> Snapshot | None:
+        """Serve the copy the store holds, if it has the layout this database needs: at once, without
+        asking the read database for anything but the layout. Its watermark is checked next, in the
+        background (start), and a moved one rebuilds it."""
+        if self._store is None or self._current is not None:
+            return self._current
+        snapshot = self._open_current(layout(self._engine))
+        if snapshot is not None:
+            self._swap(snapshot)
+            log.info("analytical copy opened from %s (built at watermark %s)", snapshot.path, snapshot.watermark)
+        return snapshot
+
+    def _open_current(self, wanted: tuple[str, ...], mark: tuple | None = None) -> Snapshot | None:
+        """The store's current copy, opened, if its layout is `wanted` (and its watermark `mark`,
+        when given); None otherwise. A file removed between reading the manifest and opening it (a
+        builder elsewhere just replaced it) is looked up once more."""
+        assert self._store is not None
+        for _ in range(2):
+            manifest = self._store.current()
+            if manifest is None or manifest.layout != wanted or (mark is not None and manifest.watermark != mark):
+                return None
+            current = self._current
+            if current is not None and current.path == self._store.path_of(manifest):
+                return current
+            try:
+                return open_snapshot(
+                    self._store.path_of(manifest), manifest.watermark, manifest.rows, manifest.load_seconds, shared=True
+                )
+            except duckdb.Error:
+                log.info("the published copy went away while opening it; looking again")
+        return None
+
+    def _shared_snapshot(self, mark: tuple, in_child: bool) -> Snapshot:
+        """The store's copy at `mark`: the one another process built, or built here under the lock.
+        Waiting on the lock is waiting for the build running elsewhere, not starting a second one."""
+        assert self._store is not None
+        wanted = layout(self._engine)
+        with self._store.build_lock():
+            found = self._open_current(wanted, mark)
+            if found is not None:
+                return found
+            path = self._store.new_path()
+            if in_child and self._url is not None:
+                snapshot = load_snapshot_in_child(self._url, self._folder, mark, path=path)
+            else:
+                snapshot = load_snapshot(self._engine, self._folder, mark=mark, path=path)
+            snapshot.shared = True
+            self._store.publish(Manifest(path.name, mark, snapshot.rows, wanted, snapshot.load_seconds))
+            self._store.remove_unused()
+            return snapshot
 
     def _swap(self, snapshot: Snapshot | None) -> None:
         old, self._current = self._current, snapshot  # one reference swap: queries in flight keep the old one
@@ -349,7 +424,12 @@ class AnalyticalCopy:
             old.discard()
 
     def start(self) -> None:
-        """Begin loading in the background, if no load is running."""
+        """Serve the copy on disk, if any, and begin checking and loading in the background, if no
+        load is running."""
+        try:
+            self.open_published()
+        except Exception as exc:  # noqa: BLE001 - the background load below tries again and reports
+            log.warning("the published analytical copy could not be opened: %s", exc)
         with self._lock:
             if self._worker is not None and self._worker.is_alive():
                 return
@@ -372,11 +452,14 @@ class AnalyticalCopy:
             if mark[1] < self._min_issues:
                 self._swap(None)  # the source shrank below the threshold: answer from it directly
                 return
-            if self._url is None:
+            if self._store is not None:
+                snapshot = self._shared_snapshot(mark, in_child=True)
+            elif self._url is None:
                 snapshot = load_snapshot(self._engine, self._folder, mark=mark)
             else:
                 snapshot = load_snapshot_in_child(self._url, self._folder, mark)
-            self._swap(snapshot)
+            if snapshot is not self._current:
+                self._swap(snapshot)
             self.last_error = None
             log.info("analytical copy loaded in %.1f s: %s", snapshot.load_seconds, snapshot.rows)
         except Exception as exc:  # noqa: BLE001 - the read database keeps answering; retried next interval
@@ -458,12 +541,35 @@ class RoutedEngine:
         return getattr(self.row_engine, name)
 
 
+def build_published(url: str, root: Path) -> Snapshot:
+    """Bring the store's copy of `url` up to the database's watermark: open the published one when
+    it is current, else build it, under the store's lock. What the `--build` command runs."""
+    engine = make_readonly_engine(url, statement_timeout_s=600)
+    copy = AnalyticalCopy(engine, refresh_seconds=float("inf"), store=CopyStore(folder_for(root, url)))
+    return copy.load_now()
+
+
 def main() -> None:
-    """Child process: build the copy of the database named in the environment into the given file."""
+    """Child process (one argument, the file to write): build the copy of the database named in the
+    environment. With --build: bring the shared copy up to date, beside the app or before it starts:
+
+        python -m data_access.analytical --build [--db URL] [--dir data/analytical]
+    """
     logging.basicConfig(level=logging.WARNING)
-    engine = make_readonly_engine(os.environ[SOURCE_ENV], statement_timeout_s=600)
-    rows = build_copy(engine, Path(sys.argv[1]))
-    print(json.dumps(rows))
+    if len(sys.argv) == 2 and not sys.argv[1].startswith("-"):
+        engine = make_readonly_engine(os.environ[SOURCE_ENV], statement_timeout_s=600)
+        rows = build_copy(engine, Path(sys.argv[1]))
+        print(json.dumps(rows))
+        return
+    parser = argparse.ArgumentParser(description="Build or refresh the analytical copy the app processes share.")
+    parser.add_argument("--build", action="store_true", required=True)
+    parser.add_argument("--db", help="database URL (default: DATABASE_URL, then the demo file)")
+    parser.add_argument("--dir", default=os.environ.get(COPY_DIR_ENV, str(DEFAULT_COPY_DIR)))
+    args = parser.parse_args()
+    started = time.perf_counter()
+    snapshot = build_published(resolve_database_url(args.db), Path(args.dir))
+    total = sum(snapshot.rows.values())
+    print(f"{snapshot.path}: {total:,} rows, ready in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,12 @@ from fixtures.scales import TINY
 
 AS_OF = pd.Timestamp("2026-11-29")
 SEED = 42
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _copies_in_a_private_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Analytical copies the app publishes during tests go to a folder of this run, not data/."""
+    os.environ["SYL_ANALYTICAL_COPY_DIR"] = str(tmp_path_factory.mktemp("analytical"))
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -49,6 +49,7 @@ def start_server(database_url: str, state: Path) -> tuple[subprocess.Popen, str]
         "DATABASE_URL": database_url,
         "SYL_AUDIT_LOG_PATH": str(state / "audit.jsonl"),
         "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
+        "SYL_ANALYTICAL_COPY_DIR": str(state / "analytical"),
     }
     log = (state / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments

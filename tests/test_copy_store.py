@@ -1,0 +1,153 @@
+"""The analytical copy on disk, shared by app processes: a restart answers from it at once, N
+processes build one copy, a moved watermark rebuilds it once, and a damaged store is rebuilt."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from data_access import analytical
+from data_access.analytical import AnalyticalCopy, RoutedEngine
+from data_access.copy_store import MANIFEST, CopyStore, folder_for
+from data_access.engine import PROJECT_ROOT, make_readonly_engine
+from tests.test_analytical import _received, _writable_change
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CopyStore:
+    return CopyStore(tmp_path / "store")
+
+
+def _no_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("this process must not build a copy")
+
+    monkeypatch.setattr(analytical, "load_snapshot", refuse)
+    monkeypatch.setattr(analytical, "load_snapshot_in_child", refuse)
+
+
+def _copies(store: CopyStore) -> list[str]:
+    return sorted(p.name for p in store.folder.glob("copy-*.duckdb"))
+
+
+def test_a_restarted_process_answers_from_the_copy_on_disk_at_once(sqlite_copy, store, monkeypatch) -> None:
+    ro = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    built = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store).load_now()
+    assert _copies(store) == [built.path.name]
+
+    _no_builds(monkeypatch)  # "after the restart": nothing may be built again
+    restarted = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store)
+    restarted.start()
+    assert restarted.snapshot is not None, "served before the background check has run"
+    assert restarted.snapshot.path == built.path
+    restarted.wait(30)
+    assert restarted.last_error is None and restarted.snapshot.path == built.path  # same watermark: kept
+    routed = RoutedEngine(ro, restarted)
+    assert _received(routed) == _received(ro)
+    assert restarted.answered > 0
+
+
+def test_a_moved_watermark_serves_the_old_copy_while_one_new_copy_is_built(sqlite_copy, store) -> None:
+    ro = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    first = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store).load_now()
+    before = _received(ro)
+    _writable_change(sqlite_copy)  # the feed wrote while the app was down
+
+    restarted = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store)
+    restarted.start()
+    assert restarted.snapshot is not None  # the old copy, at once
+    assert restarted.wait(60), restarted.last_error
+    assert restarted.snapshot.path != first.path
+    assert _received(RoutedEngine(ro, restarted)) == before + 1
+    assert _copies(store) == [restarted.snapshot.path.name], "the superseded copy is removed"
+    assert first.connection.execute("SELECT count(*) FROM issues").fetchone()[0] > 0  # still readable
+
+
+def test_processes_sharing_a_store_build_one_copy(tiny_sqlite_url, store) -> None:
+    """Three processes start together with no copy: one builds, two wait for it and open it."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from pathlib import Path
+        from data_access import analytical
+        from data_access.analytical import AnalyticalCopy
+        from data_access.copy_store import CopyStore
+        from data_access.engine import make_readonly_engine
+        builds = []
+        real = analytical.load_snapshot
+        def counted(*args, **kwargs):
+            builds.append(1)
+            return real(*args, **kwargs)
+        analytical.load_snapshot = counted
+        copy = AnalyticalCopy(make_readonly_engine({tiny_sqlite_url!r}), refresh_seconds=float("inf"),
+                              store=CopyStore(Path({str(store.folder)!r})))
+        snapshot = copy.load_now()
+        print(json.dumps({{"builds": len(builds), "file": snapshot.path.name}}))
+        """
+    )
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", script], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert sum(r["builds"] for r in results) == 1
+    assert len({r["file"] for r in results}) == 1
+    assert _copies(store) == [results[0]["file"]]
+
+
+@pytest.mark.parametrize("damage", ["manifest", "copy file", "missing file"])
+def test_a_damaged_store_is_rebuilt_not_served(tiny_sqlite_url, store, damage) -> None:
+    ro = make_readonly_engine(tiny_sqlite_url)
+    first = AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now()
+    first.connection.close()
+    if damage == "manifest":
+        (store.folder / MANIFEST).write_text("{not json", encoding="utf-8")
+    elif damage == "copy file":
+        first.path.write_bytes(b"\0garbage" * 1000)
+    else:
+        first.path.unlink()
+    restarted = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store)
+    restarted.start()
+    assert restarted.wait(60), restarted.last_error
+    assert restarted.snapshot.path != first.path
+    assert _received(RoutedEngine(ro, restarted)) == _received(ro)
+    assert _copies(store) == [restarted.snapshot.path.name]
+
+
+def test_a_copy_of_another_layout_is_not_served(sqlite_copy, store) -> None:
+    """A copy built before the database gained the 社区E家 tables (or lost them) is rebuilt."""
+    import sqlite3
+
+    from data_access.contract import V3_TABLES
+
+    ro = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now()
+    with sqlite3.connect(sqlite_copy) as conn:
+        for table in V3_TABLES:
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE parking_shares DROP COLUMN owner_resident_id")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    version_2 = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    restarted = AnalyticalCopy(version_2, refresh_seconds=float("inf"), strict=True, store=store)
+    assert restarted.open_published() is None
+    restarted.start()
+    assert restarted.wait(60), restarted.last_error
+    assert not set(V3_TABLES) & set(restarted.snapshot.rows)
+
+
+def test_each_database_has_its_own_folder_named_without_its_password(tmp_path) -> None:
+    one = folder_for(tmp_path, "postgresql://reader:secret@db/street")
+    assert one == folder_for(tmp_path, "postgresql://reader:other@db/street")
+    assert one != folder_for(tmp_path, "postgresql://reader:secret@db/city")
+    assert "secret" not in str(one)
