@@ -13,14 +13,18 @@ For every figure:
   naive  the figure the naive way: whole tables read into pandas, then filtered and grouped
   floor  one hand-written SQL query on the read database (the row store's floor)
   duck   the same hand-written query in DuckDB over the same rows (the columnar limit)
-Cold is the first run in this process, warm the median of the next --runs. The operating
-system's file cache is warm for every column (the copy was just loaded from the file).
+Cold is the first run in this process; then --runs rounds run every method once each, in an order
+that rotates from round to round, and warm is the median. Ratios pair the methods' times of the
+same round (a burst of load on a shared machine falls on both) and report the median and range.
+The machine's load average is printed before and after. The operating system's file cache is
+warm for every column (the copy was just loaded from the file).
 Prints; asserts nothing; writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -270,22 +274,46 @@ def figures(as_of: datetime, bounds: tuple[float, float, float, float] | None) -
     return found
 
 
-def timed(call: Callable[[], Any], runs: int) -> tuple[float, float]:
+def _seconds(call: Callable[[], Any]) -> float:
     started = time.perf_counter()
     call()
-    cold = time.perf_counter() - started
-    warm = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        warm.append(time.perf_counter() - started)
-    return cold, statistics.median(warm)
+    return time.perf_counter() - started
+
+
+def interleaved(methods: dict[str, Callable[[], Any]], runs: int, rounds_of: dict[str, int]) -> dict[str, list[float]]:
+    """Each method once cold, then `runs` rounds in which every method runs once, in an order that
+    rotates from round to round: a burst of load on this shared machine then falls on every method
+    alike, and the ratios of one round are paired. `rounds_of` caps a slow method's rounds."""
+    names = list(methods)
+    cold = {name: _seconds(methods[name]) for name in names}
+    warm: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(runs):
+        order = names[round_number % len(names) :] + names[: round_number % len(names)]
+        for name in order:
+            if len(warm[name]) < rounds_of.get(name, runs):
+                warm[name].append(_seconds(methods[name]))
+    return {name: [cold[name], *warm[name]] for name in names}
+
+
+def paired(numerator: list[float], denominator: list[float]) -> str:
+    """The median of the per-round ratios (warm runs only), with their range."""
+    ratios = [a / b for a, b in zip(numerator[1:], denominator[1:], strict=False) if b > 0]
+    if not ratios:
+        return "—"
+    middle = statistics.median(ratios)
+    return f"{middle:.1f}x ({min(ratios):.1f}–{max(ratios):.1f})"
+
+
+def load_line() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite:///bench/out/city.sqlite")
-    parser.add_argument("--runs", type=int, default=2, help="warm runs per figure (median)")
+    parser.add_argument("--runs", type=int, default=5, help="warm rounds per figure (median, paired)")
+    parser.add_argument("--naive-runs", type=int, default=2, help="warm rounds of the slow naive way")
     parser.add_argument("--skip-naive", action="store_true", help="leave out the slow whole-table reads")
     parser.add_argument("--only", default="", help="only figures whose page or name contains this text")
     args = parser.parse_args()
@@ -298,6 +326,7 @@ def main() -> None:
     duck = snapshot.connection
     print(f"# {backend}: {args.db}")
     print(f"analytical copy loaded in {snapshot.load_seconds:.1f} s: {sum(snapshot.rows.values()):,} rows")
+    print(f"before: {load_line()}")
     as_of = data_as_of(row) or datetime.combine(date.today(), datetime.min.time())
 
     def on_row_store(sql: str) -> None:
@@ -310,16 +339,28 @@ def main() -> None:
     for figure in figures(as_of, area_bounds(row)):
         if args.only and args.only not in f"{figure.page} {figure.name}":
             continue
-        ours = timed(lambda f=figure: f.ours(routed), args.runs)
-        rows = timed(lambda f=figure: f.ours(row), args.runs)
-        naive = (float("nan"), float("nan")) if args.skip_naive else timed(
-            lambda f=figure: f.naive(row), max(1, args.runs - 1))
-        floor = timed(lambda f=figure: on_row_store(f.sql(backend)), args.runs)
-        limit = timed(lambda f=figure: duck.execute(f.sql("duckdb")).fetchall(), args.runs)
-        cells = [f"{c:.3f} / {w:.3f}" for c, w in (ours, rows, naive, floor, limit)]
-        ratios = [f"{naive[1] / ours[1]:.0f}x", f"{ours[1] / limit[1]:.1f}x"]
+        methods = {
+            "ours": lambda f=figure: f.ours(routed),
+            "rows": lambda f=figure: f.ours(row),
+            "floor": lambda f=figure: on_row_store(f.sql(backend)),
+            "duck": lambda f=figure: duck.execute(f.sql("duckdb")).fetchall(),
+        }
+        if not args.skip_naive:
+            methods["naive"] = lambda f=figure: f.naive(row)
+        times = interleaved(methods, args.runs, {"naive": args.naive_runs})
+        cells = []
+        for name in ("ours", "rows", "naive", "floor", "duck"):
+            found = times.get(name)
+            cells.append(f"{found[0]:.3f} / {statistics.median(found[1:]):.3f}" if found else "—")
+        naive_ratio = paired(times["naive"], times["ours"]) if "naive" in times else "—"
+        ratios = [naive_ratio, paired(times["ours"], times["duck"])]
         print(f"| {figure.page} | {figure.name} | " + " | ".join(cells + ratios) + " |", flush=True)
-    print(f"\nseconds, cold / warm (median of {args.runs}); ratios on warm figures; copy answered {copy.answered}")
+    print(f"\nafter: {load_line()}")
+    print(
+        f"seconds, cold / warm (median of {args.runs} rounds, naive {args.naive_runs}); methods interleaved"
+        f" within each round in rotating order; ratios are the median of the rounds' paired ratios (range);"
+        f" copy answered {copy.answered}"
+    )
 
 
 if __name__ == "__main__":
