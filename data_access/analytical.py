@@ -98,10 +98,29 @@ def copied_tables(engine: Engine | None = None) -> list[Table]:
     return [t for t in metadata.sorted_tables if t.name not in NOT_COPIED_TABLES and t.name not in absent]
 
 
+_COVERS_BY_SHAPE: dict[Any, bool] = {}
+_COVERS_CACHE_SIZE = 4096
+
+
 def covers(query: Any) -> bool:
-    """True when every table and column the query touches is in the copy."""
+    """True when every table and column the query touches is in the copy: decided once per
+    statement shape (SQLAlchemy's cache key, which leaves out the values), as walking a statement
+    costs milliseconds and a page asks the same few shapes again and again."""
     if not isinstance(query, Select):
         return False
+    key = query._generate_cache_key()  # noqa: SLF001 - SQLAlchemy's public-by-convention cache key
+    if key is None:
+        return _covers(query)
+    found = _COVERS_BY_SHAPE.get(key.key)
+    if found is None:
+        found = _covers(query)
+        if len(_COVERS_BY_SHAPE) >= _COVERS_CACHE_SIZE:
+            _COVERS_BY_SHAPE.clear()  # a bounded memo: shapes are few, this is a safety net
+        _COVERS_BY_SHAPE[key.key] = found
+    return found
+
+
+def _covers(query: Select) -> bool:
     for element in visitors.iterate(query):
         if isinstance(element, TextClause):
             return False
