@@ -33,7 +33,7 @@ METHODS = ("arrow", "rows", "read")
 
 def child(method: str, url: str, folder: str) -> None:
     """Run one method in this process and print its seconds and peak RSS as JSON."""
-    from data_access import analytical, arrow_read
+    from data_access import arrow_read, copy_build
     from data_access.engine import make_readonly_engine
 
     engine = make_readonly_engine(url, statement_timeout_s=600)
@@ -42,13 +42,13 @@ def child(method: str, url: str, folder: str) -> None:
     if method == "read":
         source = arrow_read.connect(url)
         try:
-            for table in analytical.copied_tables(engine):
-                for page in arrow_read.pages(source, table, analytical.copied_columns(table, engine)):
+            for table in copy_build.copied_tables(engine):
+                for page in arrow_read.pages(source, table, copy_build.copied_columns(table, engine)):
                     rows += page.num_rows
         finally:
             source.close()
     else:
-        counted = analytical.build_copy(engine, Path(folder) / f"{method}.duckdb", reader=method)
+        counted = copy_build.build_copy(engine, Path(folder) / f"{method}.duckdb", reader=method)
         rows = sum(counted.values())
     seconds = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from data_access import analytical, issue_map, issues
+from data_access import analytical, arrow_read, copy_build, issue_map, issues
 from data_access.analytical import AnalyticalCopy, RoutedEngine, covers
 from data_access.engine import make_readonly_engine
 from data_access.filters import IssueFilters
@@ -280,8 +280,8 @@ def _tables(snapshot_path: Path) -> dict[str, list[tuple]]:
 def _both_readers(url: str, folder: Path) -> tuple[dict, dict]:
     engine = make_readonly_engine(url)
     rows_path, arrow_path = folder / "rows.duckdb", folder / "arrow.duckdb"
-    counted = analytical.build_copy(engine, rows_path, reader="rows")
-    assert analytical.build_copy(engine, arrow_path, reader="arrow") == counted
+    counted = copy_build.build_copy(engine, rows_path, reader="rows")
+    assert copy_build.build_copy(engine, arrow_path, reader="arrow") == counted
     engine.dispose()
     return _tables(rows_path), _tables(arrow_path)
 
@@ -299,7 +299,7 @@ def test_the_arrow_reader_takes_a_column_of_mixed_types_as_the_row_reader_does(
     empty for pages and then text. Such a column is read as text and cast by the copy: both readers
     give the same copy, with NULL where a value is impossible, and the good coordinates beside a
     damaged one keep every digit (ADBC alone would write them with 7)."""
-    monkeypatch.setattr(analytical.arrow_read, "PAGE_ROWS", 40)  # the damage lies pages after the start
+    monkeypatch.setattr(arrow_read, "PAGE_ROWS", 40)  # the damage lies pages after the start
     with sqlite3.connect(sqlite_copy) as conn:
         conn.execute("UPDATE issues SET lat = 'north-ish', satisfaction = 'five' WHERE issue_id = 90")
         conn.execute("UPDATE issues SET building_id = 'B-7', accepted_at = 20260101 WHERE issue_id = 130")
@@ -328,7 +328,7 @@ def duckdb_rows(path: Path, sql: str) -> list[tuple]:
 
 
 def test_the_arrow_reader_cannot_write(backend_url) -> None:
-    source = analytical.arrow_read.connect(backend_url)
+    source = arrow_read.connect(backend_url)
     assert source is not None
     try:
         with (
@@ -341,7 +341,7 @@ def test_the_arrow_reader_cannot_write(backend_url) -> None:
 
 
 def test_a_table_the_arrow_reader_fails_on_is_read_as_rows(tiny_sqlite_url, tmp_path, monkeypatch) -> None:
-    real_pages = analytical.arrow_read.pages
+    real_pages = arrow_read.pages
 
     def fails_on_issues(source, table, columns):  # noqa: ANN001, ANN202
         if table.name == "issues":
@@ -349,11 +349,11 @@ def test_a_table_the_arrow_reader_fails_on_is_read_as_rows(tiny_sqlite_url, tmp_
             raise OSError("[SQLite] something unexpected")
         yield from real_pages(source, table, columns)
 
-    monkeypatch.setattr(analytical.arrow_read, "pages", fails_on_issues)
+    monkeypatch.setattr(arrow_read, "pages", fails_on_issues)
     engine = make_readonly_engine(tiny_sqlite_url)
-    rows = analytical.build_copy(engine, tmp_path / "mixed.duckdb", reader="arrow")
-    monkeypatch.setattr(analytical.arrow_read, "pages", real_pages)
-    assert rows == analytical.build_copy(engine, tmp_path / "rows.duckdb", reader="rows")
+    rows = copy_build.build_copy(engine, tmp_path / "mixed.duckdb", reader="arrow")
+    monkeypatch.setattr(arrow_read, "pages", real_pages)
+    assert rows == copy_build.build_copy(engine, tmp_path / "rows.duckdb", reader="rows")
     assert _tables(tmp_path / "mixed.duckdb") == _tables(tmp_path / "rows.duckdb")
 
 
@@ -377,9 +377,9 @@ def test_a_column_empty_for_thousands_of_rows_then_filled_reads_whole(tmp_path) 
         Column("x", Float),
         Column("n", Integer),
     )
-    source = analytical.arrow_read.connect(f"sqlite:///{path}")
+    source = arrow_read.connect(f"sqlite:///{path}")
     try:
-        page = pa_concat(list(analytical.arrow_read.pages(source, late, list(late.columns))))
+        page = pa_concat(list(arrow_read.pages(source, late, list(late.columns))))
     finally:
         source.close()
     assert page.num_rows == 3001
