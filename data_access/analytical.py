@@ -52,7 +52,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import TextClause
 
-from data_access.copy_build import NOT_COPIED_COLUMNS, NOT_COPIED_TABLES, build_copy, layout
+from data_access.copy_build import (
+    NOT_COPIED_COLUMNS,
+    NOT_COPIED_TABLES,
+    build_copy,
+    can_refresh,
+    layout,
+    refresh_copy,
+    table_marks,
+)
 from data_access.copy_store import COPY_DIR_ENV, DEFAULT_COPY_DIR, CopyStore, Manifest, folder_for
 from data_access.duckdb_sql import as_result, compile_for_duckdb
 from data_access.engine import PROJECT_ROOT, make_readonly_engine, resolve_database_url
@@ -62,6 +70,7 @@ from data_access.schema import issues, meta, metadata
 log = logging.getLogger(__name__)
 
 SOURCE_ENV = "SYL_ANALYTICAL_SOURCE_URL"
+FULL_BUILD_HOURS = 24.0  # a shared copy is built afresh at least this often; refreshed in place between
 MEMORY_LIMIT = "1GB"  # DuckDB's own cap (copy and query working memory); beyond it a query fails and
 # the read database answers it instead
 _COVERS_BY_SHAPE: dict[Any, bool] = {}
@@ -130,6 +139,8 @@ class Snapshot:
     load_seconds: float
     loaded_at: float = field(default_factory=time.time)
     shared: bool = False  # in a CopyStore: other processes may read it; its next builder removes it
+    refreshed: bool = False  # made by merging what changed into the previous copy, not built afresh
+    marks: dict[str, list] = field(default_factory=dict)
 
     def discard(self) -> None:
         """Remove the file; queries still running on it finish (an open file outlives its name)."""
@@ -266,8 +277,10 @@ class AnalyticalCopy:
         return None
 
     def _shared_snapshot(self, mark: tuple, in_child: bool) -> Snapshot:
-        """The store's copy at `mark`: the one another process built, or built here under the lock.
-        Waiting on the lock is waiting for the build running elsewhere, not starting a second one."""
+        """The store's copy at `mark`: the one another process built, or made here under the lock.
+        Waiting on the lock is waiting for the build running elsewhere, not starting a second one.
+        Made here: the current copy refreshed in place with what changed, when it can be; else
+        built afresh (in a child process when `in_child`)."""
         assert self._store is not None
         wanted = layout(self._engine)
         with self._store.build_lock():
@@ -275,14 +288,58 @@ class AnalyticalCopy:
             if found is not None:
                 return found
             path = self._store.new_path()
-            if in_child and self._url is not None:
-                snapshot = load_snapshot_in_child(self._url, self._folder, mark, path=path)
+            published = self._store.current()
+            snapshot = self._refreshed(published, wanted, mark, path)
+            if snapshot is None:
+                marks = table_marks(self._engine)
+                if in_child and self._url is not None:
+                    snapshot = load_snapshot_in_child(self._url, self._folder, mark, path=path)
+                else:
+                    snapshot = load_snapshot(self._engine, self._folder, mark=mark, path=path)
+                manifest = Manifest(path.name, mark, snapshot.rows, wanted, snapshot.load_seconds, marks=marks)
             else:
-                snapshot = load_snapshot(self._engine, self._folder, mark=mark, path=path)
+                assert published is not None
+                manifest = Manifest(
+                    path.name,
+                    mark,
+                    snapshot.rows,
+                    wanted,
+                    snapshot.load_seconds,
+                    marks=snapshot.marks,
+                    full_build_at=published.full_build_at,
+                )
             snapshot.shared = True
-            self._store.publish(Manifest(path.name, mark, snapshot.rows, wanted, snapshot.load_seconds))
+            self._store.publish(manifest)
             self._store.remove_unused()
             return snapshot
+
+    def _refreshed(
+        self, published: Manifest | None, wanted: tuple[str, ...], mark: tuple, path: Path
+    ) -> Snapshot | None:
+        """The published copy with what changed since its watermark merged in, written to `path`;
+        None when it must be built afresh: no copy, another layout, no last-change times, no marks,
+        older than FULL_BUILD_HOURS (a change in place in a large table other than issues reaches
+        the copy then), or the refresh failed."""
+        if (
+            published is None
+            or published.layout != wanted
+            or not published.marks
+            or not can_refresh(published.watermark)
+            or time.time() - published.full_build_at > FULL_BUILD_HOURS * 3600
+        ):
+            return None
+        started = time.perf_counter()
+        try:
+            rows, marks = refresh_copy(
+                self._engine, self._store.path_of(published), path, published.watermark, published.marks
+            )
+        except Exception:  # noqa: BLE001 - a full build follows
+            log.warning("refreshing the analytical copy in place failed; building it afresh", exc_info=True)
+            return None
+        snapshot = open_snapshot(path, mark, rows, time.perf_counter() - started, shared=True)
+        snapshot.marks = marks
+        snapshot.refreshed = True
+        return snapshot
 
     def _swap(self, snapshot: Snapshot | None) -> None:
         old, self._current = self._current, snapshot  # one reference swap: queries in flight keep the old one

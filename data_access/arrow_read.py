@@ -93,19 +93,23 @@ class ArrowConnection:
         self.conn.close()
 
 
-def pages(source: ArrowConnection, table: Table, columns: list[Column]) -> Iterator[pa.Table]:
+def pages(source: ArrowConnection, table: Table, columns: list[Column], where: str = "") -> Iterator[pa.Table]:
     """The table's columns in Arrow pages, named as the columns: keyset-paged on an integer primary
-    key, else (the small tables) in one page. Table and column names in the SQL come from the
-    contract (schema.py), never from input."""
+    key, else (the small tables) in one page; only the rows `where` holds, if given (SQL written by
+    the caller from the contract and typed values, never from input). Table and column names in
+    the SQL come from the contract (schema.py)."""
     keys = list(table.primary_key.columns)
     key = keys[0] if len(keys) == 1 and isinstance(keys[0].type, Integer) and keys[0] in columns else None
     sqlite = source.driver == "sqlite"
-    as_text = _foreign_typed(source.conn, table, columns) if sqlite else set()
+    as_text = _foreign_typed(source.conn, table, columns, where) if sqlite else set()
     last = None
     while True:
-        where = "" if key is None or last is None else f' WHERE "{key.name}" > {int(last)}'
+        conditions = [f"({where})"] if where else []
+        if key is not None and last is not None:
+            conditions.append(f'"{key.name}" > {int(last)}')
+        filtered = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         order = "" if key is None else f' ORDER BY "{key.name}" LIMIT {PAGE_ROWS}'
-        sql = f'SELECT {_select_list(columns, as_text)} FROM "{table.name}"{where}{order}'  # noqa: S608
+        sql = f'SELECT {_select_list(columns, as_text)} FROM "{table.name}"{filtered}{order}'  # noqa: S608
         page = _read_sqlite(source.conn, sql, columns, as_text) if sqlite else _read(source.conn, sql)
         page = page.rename_columns([c.name for c in columns])
         if page.num_rows:
@@ -140,7 +144,7 @@ def _typed_value(column: Column, as_text: set[str]) -> str:
     return {"integer": "0", "real": "0.5", "text": "''"}[kind]
 
 
-def _foreign_typed(conn: Any, table: Table, columns: list[Column]) -> set[str]:
+def _foreign_typed(conn: Any, table: Table, columns: list[Column], where: str = "") -> set[str]:
     """SQLite columns holding a value of another type than the contract's anywhere (one scan).
 
     They are read as text from the first page: ADBC's SQLite driver decides a column's type from
@@ -148,7 +152,8 @@ def _foreign_typed(conn: Any, table: Table, columns: list[Column]) -> set[str]:
     digits, which would blur every good coordinate beside a damaged one."""
     checks = ", ".join(f"""max(typeof("{c.name}") NOT IN ('{_sqlite_type(c)}', 'null'))""" for c in columns)
     with conn.cursor() as cursor:
-        cursor.execute(f'SELECT {checks} FROM "{table.name}"')  # noqa: S608
+        filtered = f" WHERE {where}" if where else ""
+        cursor.execute(f'SELECT {checks} FROM "{table.name}"{filtered}')  # noqa: S608
         flags = cursor.fetchone() or ()
     return {c.name for c, flag in zip(columns, flags, strict=False) if flag}
 

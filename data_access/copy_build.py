@@ -11,12 +11,14 @@ becomes NULL instead of failing the build.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, Table
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, Table, func, literal, select
 from sqlalchemy.engine import Engine
 
 from data_access import arrow_read
@@ -129,8 +131,7 @@ def build_copy(engine: Engine, path: Path, threads: int = 2, reader: str = "auto
             columns = copied_columns(table, engine)
             typed = ", ".join(f'"{c.name}" {_duckdb_type(c)}' for c in columns)
             con.execute(f'CREATE TABLE "{table.name}" ({typed})')
-            casts = ", ".join(f'TRY_CAST("{c.name}" AS {_duckdb_type(c)})' for c in columns)
-            insert = f'INSERT INTO "{table.name}" SELECT {casts} FROM page_rows'  # noqa: S608
+            insert = _insert(table, columns)
             try:
                 rows[table.name] = _append(con, insert, _arrow_pages(arrow_conn, engine, table, columns))
             except Exception:  # noqa: BLE001 - a driver's surprise costs speed, never the copy
@@ -175,3 +176,113 @@ def layout(engine: Engine) -> tuple[str, ...]:
     return (f"layout.{LAYOUT_VERSION}",) + tuple(
         f"{table.name}.{column.name}" for table in copied_tables(engine) for column in copied_columns(table, engine)
     )
+
+
+# --- refresh in place ----------------------------------------------------------------------------
+
+SMALL_TABLE_ROWS = 50_000  # tables this small are reloaded whole on every refresh (milliseconds)
+
+
+def table_marks(engine: Engine) -> dict[str, list]:
+    """Per copied table: [rows, highest integer key or None]. A refresh reloads a large table
+    other than issues when its mark moved (rows added or deleted)."""
+    marks: dict[str, list] = {}
+    with engine.connect() as conn:
+        for table in copied_tables(engine):
+            keys = list(table.primary_key.columns)
+            top = func.max(keys[0]) if len(keys) == 1 and isinstance(keys[0].type, Integer) else literal(None)
+            count, highest = conn.execute(select(func.count(), top).select_from(table)).one()
+            marks[table.name] = [int(count or 0), None if highest is None else int(highest)]
+    return marks
+
+
+def can_refresh(old_watermark: tuple) -> bool:
+    """A copy can take only what changed when its issues carried a last-change time: without one a
+    change in place cannot be found, and the copy is built afresh."""
+    return len(old_watermark) == 4 and bool(old_watermark[3]) and _as_timestamp(old_watermark[3]) is not None
+
+
+def refresh_copy(
+    engine: Engine, old: Path, new: Path, old_watermark: tuple, old_marks: dict[str, list], threads: int = 2
+) -> tuple[dict[str, int], dict[str, list]]:
+    """Write `new` as `old` brought up to the read database: the issues changed or added since
+    `old_watermark` replace their old rows, issues deleted at the source leave, the small tables
+    are reloaded, and a large table whose mark moved is reloaded. Returns rows per table and the
+    new marks. Needs an ADBC driver (the rows reader builds afresh instead)."""
+    url = source_url(engine)
+    source = arrow_read.connect(url) if url else None
+    if source is None:
+        raise RuntimeError("refreshing in place needs an ADBC driver")
+    marks = table_marks(engine)  # before reading: a write meanwhile moves them again for next time
+    rows: dict[str, int] = {}
+    try:
+        shutil.copyfile(old, new)
+        con = duckdb.connect(
+            str(new), config={"threads": threads, "preserve_insertion_order": False, "memory_limit": BUILD_MEMORY_LIMIT}
+        )
+        try:
+            for table in copied_tables(engine):
+                columns = copied_columns(table, engine)
+                if table.name == "issues":
+                    _merge_issues(con, source, table, columns, old_watermark, marks["issues"][0])
+                elif _reload(marks[table.name], old_marks.get(table.name)):
+                    con.execute(f'DELETE FROM "{table.name}"')  # noqa: S608
+                    _append(con, _insert(table, columns), arrow_read.pages(source, table, columns))
+                rows[table.name] = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]  # noqa: S608
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    except BaseException:
+        new.unlink(missing_ok=True)
+        new.with_name(new.name + ".wal").unlink(missing_ok=True)
+        raise
+    finally:
+        source.close()
+    return rows, marks
+
+
+def _reload(mark: list, old_mark: list | None) -> bool:
+    """Reload a table other than issues: a small one always; one without an integer key always (its
+    mark cannot tell); a large one when rows came or went."""
+    rows, highest = mark
+    return rows < SMALL_TABLE_ROWS or highest is None or mark != old_mark
+
+
+def _merge_issues(
+    con: duckdb.DuckDBPyConnection,
+    source: arrow_read.ArrowConnection,
+    table: Table,
+    columns: list[Column],
+    old_watermark: tuple,
+    source_rows: int,
+) -> None:
+    """Replace the issues changed since the old watermark (a later updated_at, or a higher id: a
+    feed that leaves updated_at empty on new rows), then drop the ones the source no longer has."""
+    changed_since = _as_timestamp(old_watermark[3])
+    top = int(old_watermark[2])
+    where = f'"updated_at" > \'{changed_since}\' OR "issue_id" > {top}'
+    for page in arrow_read.pages(source, table, columns, where=where):
+        con.register("page_rows", page)
+        con.execute('DELETE FROM issues WHERE issue_id IN (SELECT TRY_CAST("issue_id" AS BIGINT) FROM page_rows)')
+        con.execute(_insert(table, columns))
+        con.unregister("page_rows")
+    if con.execute("SELECT count(*) FROM issues").fetchall()[0][0] != source_rows:
+        keys = table.primary_key.columns.values()
+        kept = pa.concat_tables(list(arrow_read.pages(source, table, keys)))
+        con.register("kept_ids", kept)
+        con.execute("DELETE FROM issues WHERE issue_id NOT IN (SELECT TRY_CAST(issue_id AS BIGINT) FROM kept_ids)")
+        con.unregister("kept_ids")
+
+
+def _insert(table: Table, columns: list[Column]) -> str:
+    casts = ", ".join(f'TRY_CAST("{c.name}" AS {_duckdb_type(c)})' for c in columns)
+    return f'INSERT INTO "{table.name}" SELECT {casts} FROM page_rows'  # noqa: S608
+
+
+def _as_timestamp(value: object) -> str | None:
+    """A watermark's time as SQL literal text, or None: parsed and written back, so only a time
+    can reach the SQL."""
+    try:
+        return datetime.fromisoformat(str(value)).isoformat(sep=" ")
+    except ValueError:
+        return None

@@ -52,6 +52,8 @@ class Manifest:
     layout: tuple[str, ...]  # "table.column" for every column the copy holds, with LAYOUT_VERSION
     load_seconds: float
     built_at: float = field(default_factory=time.time)
+    marks: dict[str, list] = field(default_factory=dict)  # per table [rows, highest key], for refreshes
+    full_build_at: float = field(default_factory=time.time)  # when last built afresh, not refreshed
 
 
 def folder_for(root: Path, url: str) -> Path:
@@ -77,6 +79,8 @@ class CopyStore:
                 layout=tuple(data["layout"]),
                 load_seconds=float(data["load_seconds"]),
                 built_at=float(data["built_at"]),
+                marks={str(k): list(v) for k, v in data.get("marks", {}).items()},
+                full_build_at=float(data.get("full_build_at", data["built_at"])),
             )
         except FileNotFoundError:
             return None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from data_access import analytical
+from data_access import analytical, copy_build
 from data_access.analytical import AnalyticalCopy, RoutedEngine
 from data_access.copy_store import MANIFEST, CopyStore, folder_for
 from data_access.engine import PROJECT_ROOT, make_readonly_engine
@@ -74,7 +74,7 @@ def test_processes_sharing_a_store_build_one_copy(tiny_sqlite_url, store) -> Non
         f"""
         import json, sys
         from pathlib import Path
-        from data_access import analytical
+        from data_access import analytical, copy_build
         from data_access.analytical import AnalyticalCopy
         from data_access.copy_store import CopyStore
         from data_access.engine import make_readonly_engine
@@ -151,3 +151,83 @@ def test_each_database_has_its_own_folder_named_without_its_password(tmp_path) -
     assert one == folder_for(tmp_path, "postgresql://reader:other@db/street")
     assert one != folder_for(tmp_path, "postgresql://reader:secret@db/city")
     assert "secret" not in str(one)
+
+
+# --- refresh in place ----------------------------------------------------------------------------
+
+
+def _full_copy(url: str, folder: Path) -> dict:
+    from tests.test_analytical import _tables
+
+    engine = make_readonly_engine(url)
+    path = folder / "fresh.duckdb"
+    copy_build.build_copy(engine, path)
+    return _tables(path)
+
+
+def test_a_refresh_merges_what_changed_and_equals_a_fresh_build(sqlite_copy, store, tmp_path, monkeypatch) -> None:
+    import sqlite3
+
+    monkeypatch.setattr(copy_build, "SMALL_TABLE_ROWS", 0)  # even small tables only when moved
+    url = f"sqlite:///{sqlite_copy}"
+    ro = make_readonly_engine(url)
+    first = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store).load_now()
+    with sqlite3.connect(sqlite_copy) as conn:
+        conn.execute(
+            "UPDATE issues SET status = 'closed', satisfaction = 1, updated_at = '2026-11-29 09:00:00.000000'"
+            " WHERE issue_id = 17"
+        )
+        conn.execute("DELETE FROM issues WHERE issue_id = 23")
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(patrols)") if row[1] != "patrol_id"]
+        listed = ", ".join(columns)
+        conn.execute(
+            f"INSERT INTO patrols (patrol_id, {listed}) SELECT (SELECT max(patrol_id) + 1 FROM patrols), {listed}"
+            " FROM patrols WHERE patrol_id = (SELECT min(patrol_id) FROM patrols)"
+        )
+    _writable_change(sqlite_copy)  # one more issue, with no updated_at, and a new data_as_of
+
+    _no_builds(monkeypatch)  # a refresh, not a build
+    later = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store)
+    snapshot = later.load_now()
+    assert snapshot.refreshed and snapshot.path != first.path
+    con = snapshot.connection
+    names = [row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+    merged = {name: con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall() for name in names}
+    assert merged == _full_copy(url, tmp_path)
+    status = snapshot.connection.execute("SELECT status FROM issues WHERE issue_id = 17").fetchone()
+    assert status == ("closed",)
+    assert snapshot.connection.execute("SELECT count(*) FROM issues WHERE issue_id = 23").fetchone()[0] == 0
+    assert _copies(store) == [snapshot.path.name]
+
+
+def test_without_change_times_or_after_a_day_the_copy_is_built_afresh(sqlite_copy, store, monkeypatch) -> None:
+    import sqlite3
+
+    ro = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now()
+    _writable_change(sqlite_copy)
+    monkeypatch.setattr(analytical, "FULL_BUILD_HOURS", 0)
+    assert not AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now().refreshed
+
+    monkeypatch.setattr(analytical, "FULL_BUILD_HOURS", 24)
+    with sqlite3.connect(sqlite_copy) as conn:
+        conn.execute("UPDATE issues SET updated_at = NULL")  # a feed that never says when a row changed
+    AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now()
+    _writable_change(sqlite_copy)
+    assert not AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now().refreshed
+
+
+def test_a_failed_refresh_falls_back_to_a_fresh_build(sqlite_copy, store, monkeypatch) -> None:
+    ro = make_readonly_engine(f"sqlite:///{sqlite_copy}")
+    AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now()
+    _writable_change(sqlite_copy)
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError("disk full")
+
+    monkeypatch.setattr(analytical, "refresh_copy", broken)
+    copy = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store)
+    snapshot = copy.load_now()
+    assert not snapshot.refreshed
+    assert _received(RoutedEngine(ro, copy)) == _received(ro)
+    assert _copies(store) == [snapshot.path.name]
