@@ -6,6 +6,12 @@ Cold = first run in a fresh process cache (engine made, queries run); warm = a r
 filters, as when a user clicks something that does not change the data; filter = the rerun after
 picking a community in the page's filter (new queries, not cached). The analytical copy (--copy,
 default auto) is loaded before the first page is timed. Prints a table; writes nothing.
+
+    .venv/bin/python bench/page_speed.py --db sqlite:///bench/out/city.sqlite --copy on --first-visitor
+
+The first visitor after a restart: the shared copy is brought up to date once (in --copy-dir), then
+each page and role is opened in a fresh process that does what the server does at start (open the
+database and the copy on disk) and times that page's first run, without waiting for anything.
 """
 
 from __future__ import annotations
@@ -109,17 +115,70 @@ def wait_for_copy(url: str) -> None:
         print(f"analytical copy: not used ({copy.last_error or 'below the size threshold'})")
 
 
+def roles_of(page: str) -> tuple[str, ...]:
+    return ("street_official",) if page in STAFF_ONLY else ("public", "street_official")
+
+
+def first_visit(page: str, role: str, url: str) -> None:
+    """In a fresh process: open the database and its copy as the server does at start, then time the
+    page's first run at once. Prints JSON."""
+    from app.data import engine_for
+    from tests.apptest_helpers import USERS
+
+    started = time.perf_counter()
+    engine = engine_for(url)
+    opened = time.perf_counter() - started
+    copy = getattr(engine, "copy", None)
+    served = copy is not None and copy.snapshot is not None
+    cold, *_ = measure(page.split("#")[0], PAGES[page], 1, USERS[role])
+    answered = copy.answered if copy is not None else 0
+    print(json.dumps({"open_s": opened, "cold_s": cold, "copy_open": served, "copy_answered": answered}))
+
+
+def first_visitors(args: argparse.Namespace) -> None:
+    import subprocess
+
+    from data_access.analytical import build_published
+
+    started = time.perf_counter()
+    snapshot = build_published(args.db, Path(args.copy_dir))
+    how = "refreshed" if snapshot.refreshed else "opened or built"
+    print(f"shared copy {how} in {time.perf_counter() - started:.1f} s: {snapshot.path}")
+    print(f"{'page':<16}{'as':<18}{'open s':>8}{'first s':>9}  copy")
+    for page in args.pages.split(","):
+        for role in roles_of(page):
+            done = subprocess.run(  # noqa: S603 - this script, fixed arguments
+                [sys.executable, __file__, "--db", args.db, "--copy", args.copy, "--copy-dir", args.copy_dir,
+                 "--one", f"{page}:{role}"],
+                capture_output=True, text=True, check=True,
+            )
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+            state = f"open, answered {found['copy_answered']}" if found["copy_open"] else "not open"
+            print(f"{page:<16}{role:<18}{found['open_s']:>8.2f}{found['cold_s']:>9.2f}  {state}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default=f"sqlite:///{ROOT / 'data' / 'demo.sqlite'}")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated page ids")
     parser.add_argument("--copy", choices=("auto", "on", "off"), default="auto", help="the analytical copy")
+    parser.add_argument("--first-visitor", action="store_true", help="time each page's first visitor after a restart")
+    parser.add_argument("--copy-dir", default=str(ROOT / "bench" / "out" / "analytical"))
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.db
     os.environ["SYL_ANALYTICAL_COPY"] = args.copy
+    os.environ["SYL_ANALYTICAL_COPY_DIR"] = args.copy_dir
     os.environ["SYL_AUDIT_LOG_PATH"] = str(Path(tempfile.mkdtemp()) / "audit.jsonl")
     os.environ.setdefault("SYL_COOKIE_KEY", secrets.token_urlsafe(48))
+    if args.one:
+        page, role = args.one.split(":")
+        first_visit(page, role, args.db)
+        return
+    if args.first_visitor:
+        first_visitors(args)
+        return
     from tests.apptest_helpers import USERS
 
     print(f"database: {args.db}")
@@ -128,7 +187,7 @@ def main() -> None:
           f"{'tables KB':>11}")
     results = {}
     for page, query in ((p, PAGES[p]) for p in args.pages.split(",")):
-        for role in ("street_official",) if page in STAFF_ONLY else ("public", "street_official"):
+        for role in roles_of(page):
             cold, warm, changed, deck, charts, tables = measure(page.split("#")[0], query, args.runs, USERS[role])
             results[f"{page}/{role}"] = {"cold_s": round(cold, 3), "warm_s": round(warm, 3),
                                          "filter_s": None if changed is None else round(changed, 3),
