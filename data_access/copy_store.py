@@ -64,8 +64,12 @@ def folder_for(root: Path, url: str) -> Path:
 
 class CopyStore:
     def __init__(self, folder: Path) -> None:
+        """The folder is made readable by this user only: a copy holds special-population membership
+        by resident id and building."""
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        if folder.stat().st_mode & 0o077:  # this database's own folder; the root may be shared (/var/lib)
+            folder.chmod(0o700)
 
     def current(self) -> Manifest | None:
         """The published copy, or None: none yet, or a manifest that cannot be read (then the next

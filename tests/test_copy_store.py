@@ -231,3 +231,9 @@ def test_a_failed_refresh_falls_back_to_a_fresh_build(sqlite_copy, store, monkey
     assert not snapshot.refreshed
     assert _received(RoutedEngine(ro, copy)) == _received(ro)
     assert _copies(store) == [snapshot.path.name]
+
+
+def test_the_store_is_readable_by_the_app_alone(tmp_path) -> None:
+    """A copy holds special-population membership by resident id and building."""
+    store = CopyStore(folder_for(tmp_path / "analytical", "sqlite:///x.sqlite"))
+    assert store.folder.stat().st_mode & 0o777 == 0o700
