@@ -1,31 +1,39 @@
-"""An in-process columnar copy of the read database, so city-scale figures come back in milliseconds.
+"""A columnar copy of the read database, so city-scale figures come back in milliseconds.
 
 A row store (SQLite, PostgreSQL) is slow at what dashboards ask most: group a
 million issues by something and take medians. DuckDB does the same over a
 columnar copy 20-100x faster (docs/performance.md has the figures). So the app
-keeps, per process, a DuckDB copy of the columns the dashboards aggregate, and
-runs the data layer's own queries on it:
+keeps a DuckDB copy of the columns the dashboards aggregate, and runs the data
+layer's own queries on it:
 
-- The read database stays the source of truth and is only read. A child
-  process copies it in short keyset-paged SELECTs into a compressed DuckDB
-  file in a private temporary folder (about 60 MB for a city's million
-  issues); this process opens the file read-only. The build's CPU and memory
-  are the child's, so pages keep their speed while it runs.
+- The read database stays the source of truth and is only read. The copy is
+  built by copy_build.py (pages read through ADBC straight into Arrow) into a
+  compressed DuckDB file (about 60 MB for a city's million issues) that every
+  app process on the machine opens read-only (copy_store.py): the server opens
+  it at start, so a restart answers from it at once; one process builds or
+  refreshes it under a file lock while the others wait and then open its
+  result. Full builds run in a child process, so the build's CPU and memory are
+  not the pages'.
 - Same queries, same scope rules: ``RoutedEngine`` hands every SQLAlchemy Core
   SELECT that the copy covers to DuckDB (compiled by ``duckdb_sql``), and
   everything else to the read database. A query is covered when every table
-  and column it touches is in the copy. Text that only lists and detail panels
-  show (issue titles and descriptions, residents' names and phones) and the
-  per-issue event log are not copied: those queries go to the read database,
-  through its indexes, where they are fast anyway.
+  and column it touches is in the copy (decided once per statement shape).
+  Text that only lists and detail panels show (issue titles and descriptions,
+  residents' names and phones) and the per-issue event log are not copied:
+  those queries go to the read database, through its indexes, where they are
+  fast anyway.
 - Refresh without blocking: a background thread compares the source's
-  watermark (meta ``data_as_of``, issue count and highest issue id) every
-  ``refresh_seconds``; when it moved, a new copy is built beside the old one
-  and swapped in at once (the old file is then removed). Queries never wait
-  for a build: until the first copy is ready they run on the read database.
+  watermark (meta ``data_as_of``, issue count, highest issue id and latest
+  ``updated_at``) every ``refresh_seconds``; when it moved, the next copy is
+  the current one with what changed merged in (or, daily and when that cannot
+  be done, a fresh build), written beside it and swapped in at once. Queries
+  never wait for a build: until a copy is open they run on the read database.
 - ``meta`` is copied too, so a page's "data as of" always matches its figures.
 - Tables are read one after another, not in one transaction: a feed that
   writes during a load moves the watermark, and the next check reloads.
+
+Without a store (tests, benchmarks) a copy is private to its process, in a
+temporary folder removed at exit, and always built afresh.
 """
 
 from __future__ import annotations
