@@ -78,6 +78,7 @@ from data_access.schema import issues, meta, metadata
 log = logging.getLogger(__name__)
 
 SOURCE_ENV = "SYL_ANALYTICAL_SOURCE_URL"
+REFRESH_ENV = "SYL_ANALYTICAL_REFRESH"  # the child's instructions to refresh a copy in place
 FULL_BUILD_HOURS = 24.0  # a shared copy is built afresh at least this often; refreshed in place between
 MEMORY_LIMIT = "1GB"  # DuckDB's own cap (copy and query working memory); beyond it a query fails and
 # the read database answers it instead
@@ -179,14 +180,25 @@ def load_snapshot(engine: Engine, folder: Path, mark: tuple | None = None, path:
 
 
 def load_snapshot_in_child(
-    url: str, folder: Path, mark: tuple, timeout_s: float = 1800, path: Path | None = None
+    url: str,
+    folder: Path,
+    mark: tuple,
+    timeout_s: float = 1800,
+    path: Path | None = None,
+    refresh_from: Manifest | None = None,
+    store: CopyStore | None = None,
 ) -> Snapshot:
-    """Build a copy in a child process and open it here. The app does this: the build's Python work
-    (a million rows turned into Arrow) then never competes with pages for this process's GIL, and
-    its transient memory is the child's. The URL travels in the environment, not on the command line."""
+    """Build a copy in a child process and open it here; with `refresh_from` (a manifest of
+    `store`), refresh that copy in place instead. The app does this: the build's work then never
+    competes with pages for this process's GIL, and its transient memory is the child's. The URL
+    travels in the environment, not on the command line."""
     started = time.perf_counter()
     path = path or _new_path(folder)
     env = os.environ | {SOURCE_ENV: url, "PYTHONPATH": str(PROJECT_ROOT)}
+    if refresh_from is not None and store is not None:
+        env[REFRESH_ENV] = json.dumps(
+            {"old": str(store.path_of(refresh_from)), "watermark": refresh_from.watermark, "marks": refresh_from.marks}
+        )
     done = subprocess.run(  # noqa: S603 - our own module, fixed arguments
         [sys.executable, "-m", "data_access.analytical", str(path)],
         env=env,
@@ -200,8 +212,11 @@ def load_snapshot_in_child(
         path.unlink(missing_ok=True)
         lines = (done.stderr or "").strip().splitlines() or [f"exit status {done.returncode}"]
         raise RuntimeError(f"building the analytical copy failed: {lines[-1]}")
-    rows = json.loads(done.stdout.strip().splitlines()[-1])
-    return open_snapshot(path, mark, rows, time.perf_counter() - started)
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    snapshot = open_snapshot(path, mark, answer["rows"], time.perf_counter() - started)
+    snapshot.marks = answer.get("marks", {})
+    snapshot.refreshed = refresh_from is not None
+    return snapshot
 
 
 class AnalyticalCopy:
@@ -297,7 +312,7 @@ class AnalyticalCopy:
                 return found
             path = self._store.new_path()
             published = self._store.current()
-            snapshot = self._refreshed(published, wanted, mark, path)
+            snapshot = self._refreshed(published, wanted, mark, path, in_child)
             if snapshot is None:
                 marks = table_marks(self._engine)
                 if in_child and self._url is not None:
@@ -322,7 +337,7 @@ class AnalyticalCopy:
             return snapshot
 
     def _refreshed(
-        self, published: Manifest | None, wanted: tuple[str, ...], mark: tuple, path: Path
+        self, published: Manifest | None, wanted: tuple[str, ...], mark: tuple, path: Path, in_child: bool
     ) -> Snapshot | None:
         """The published copy with what changed since its watermark merged in, written to `path`;
         None when it must be built afresh: no copy, another layout, no last-change times, no marks,
@@ -338,6 +353,10 @@ class AnalyticalCopy:
             return None
         started = time.perf_counter()
         try:
+            if in_child and self._url is not None:
+                return load_snapshot_in_child(
+                    self._url, self._folder, mark, path=path, refresh_from=published, store=self._store
+                )
             rows, marks = refresh_copy(
                 self._engine, self._store.path_of(published), path, published.watermark, published.marks
             )
@@ -489,8 +508,14 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     if len(sys.argv) == 2 and not sys.argv[1].startswith("-"):
         engine = make_readonly_engine(os.environ[SOURCE_ENV], statement_timeout_s=600)
-        rows = build_copy(engine, Path(sys.argv[1]))
-        print(json.dumps(rows))
+        refresh = json.loads(os.environ.get(REFRESH_ENV, "null"))
+        if refresh is None:
+            print(json.dumps({"rows": build_copy(engine, Path(sys.argv[1]))}))
+        else:
+            rows, marks = refresh_copy(
+                engine, Path(refresh["old"]), Path(sys.argv[1]), tuple(refresh["watermark"]), refresh["marks"]
+            )
+            print(json.dumps({"rows": rows, "marks": marks}))
         return
     parser = argparse.ArgumentParser(description="Build or refresh the analytical copy the app processes share.")
     parser.add_argument("--build", action="store_true", required=True)

@@ -237,3 +237,20 @@ def test_the_store_is_readable_by_the_app_alone(tmp_path) -> None:
     """A copy holds special-population membership by resident id and building."""
     store = CopyStore(folder_for(tmp_path / "analytical", "sqlite:///x.sqlite"))
     assert store.folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_app_refreshes_in_a_child_process(sqlite_copy, store, tmp_path) -> None:
+    """As the server does: the refresh runs in a child process, so its memory is not the pages'."""
+    url = f"sqlite:///{sqlite_copy}"
+    ro = make_readonly_engine(url)
+    first = AnalyticalCopy(ro, url=url, refresh_seconds=float("inf"), store=store)
+    first.start()
+    assert first.wait(120), first.last_error
+    _writable_change(sqlite_copy)
+    later = AnalyticalCopy(ro, url=url, refresh_seconds=float("inf"), strict=True, store=store)
+    later.start()
+    assert later.wait(120), later.last_error
+    snapshot = later.snapshot
+    assert snapshot.refreshed and snapshot.marks and snapshot.path != first.snapshot.path
+    assert store.current().marks == snapshot.marks
+    assert _received(RoutedEngine(ro, later)) == _received(ro)
