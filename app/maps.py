@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 
 from app import safe_text
 from data_access.geometry import ring_of
@@ -224,12 +225,14 @@ def cell_layer(cells: pd.DataFrame, cell_metres: float, color_by: str) -> pdk.La
     For counts and shares each cell carries one colour level (0..1) and the colour is an accessor
     expression over it, which keeps the layer's JSON small (a city's map stays well under 1 MB)."""
     top = max(float(cells["reports"].max()) if len(cells) else 1.0, 1.0)
-    data = cells[["lon", "lat", "reports", "open"]].assign(share=(cells["share_resolved"] * 100).round().astype(int))
+    data = cells[["lon", "lat", "reports", "open"]].assign(
+        lon=cells["lon"].astype(float).round(6),  # a tenth of a metre; full floats were a fifth of the map's bytes
+        lat=cells["lat"].astype(float).round(6),
+        share=(cells["share_resolved"] * 100).round().astype(int),
+    )
     if color_by == "age" and "open_days" in cells:
         color: str | list = "color"
-        data = data.assign(
-            color=colors_of(cells, "age"), days=[days_text(v) for v in cells["open_days"]]
-        )
+        data = data.assign(color=colors_of(cells, "age"), days=[days_text(v) for v in cells["open_days"]])
     elif color_by == "resolved":
         data = data.assign(level=cells["share_resolved"].astype(float).round(2))
         color = "[255 * (1 - level), 160 * level + 40, 60, 190]"
@@ -303,8 +306,18 @@ def point_layer(points: pd.DataFrame) -> pdk.Layer:
 # One colour per grid officer (who covers what): twelve that stay apart on a light map; a street's
 # officers beyond twelve reuse them in order, so neighbours may share one (the tooltip names them).
 OFFICER_PALETTE = (
-    [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75],
-    [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207], [57, 59, 121], [173, 73, 74],
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
+    [57, 59, 121],
+    [173, 73, 74],
 )
 NO_OFFICER = [220, 220, 220, 160]
 
@@ -428,10 +441,18 @@ def basemap(map_style: str, tiles: str, attribution: str) -> str:
     return map_style or (raster_style(tiles, attribution) if tiles else "")
 
 
+class CompactDeck(pdk.Deck):
+    """A deck whose JSON (what Streamlit sends to the browser) has no indentation: pydeck indents
+    two spaces a level, and a city's map cells, six fields each at depth five, were half spaces."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
 def deck(layers: list[pdk.Layer], view: pdk.ViewState, map_style: str, tooltip: dict | None) -> pdk.Deck:
     """The deck; with no style set, no basemap provider at all (nothing is fetched from the internet)."""
     if map_style:
-        return pdk.Deck(layers=layers, initial_view_state=view, map_style=map_style, tooltip=tooltip)
+        return CompactDeck(layers=layers, initial_view_state=view, map_style=map_style, tooltip=tooltip)
     # No map_style at all (pydeck then sends its "__MAP_STYLE__" sentinel): Streamlit's chart replaces
     # a None style with Carto's basemap, fetched from the internet, which this app must never do.
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=tooltip)
+    return CompactDeck(layers=layers, initial_view_state=view, map_provider=None, tooltip=tooltip)

@@ -19,14 +19,25 @@ def _square(x: float, y: float) -> str:
 
 def _communities(n: int) -> pd.DataFrame:
     ids = [f"C{i:03d}" for i in range(n)]
-    return pd.DataFrame({"community_id": ids, "name_zh": ids, "name_en": ids,
-                         "boundary_geojson": [_square(106 + i * 0.01, 29) for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "community_id": ids,
+            "name_zh": ids,
+            "name_en": ids,
+            "boundary_geojson": [_square(106 + i * 0.01, 29) for i in range(n)],
+        }
+    )
 
 
 def _grids(n: int) -> pd.DataFrame:
-    return pd.DataFrame({"grid_id": [f"G{i}" for i in range(n)], "community_id": [f"C{i % 3:03d}" for i in range(n)],
-                         "name": [f"grid {i}" for i in range(n)],
-                         "boundary_geojson": [_square(106 + i * 0.001, 29) for i in range(n)]})
+    return pd.DataFrame(
+        {
+            "grid_id": [f"G{i}" for i in range(n)],
+            "community_id": [f"C{i % 3:03d}" for i in range(n)],
+            "name": [f"grid {i}" for i in range(n)],
+            "boundary_geojson": [_square(106 + i * 0.001, 29) for i in range(n)],
+        }
+    )
 
 
 def _labels(layers) -> list:  # noqa: ANN001
@@ -105,7 +116,10 @@ def test_raster_tiles_become_a_style_with_escaped_attribution() -> None:
     assert "<script>" not in source["attribution"] and "&lt;script&gt;" in source["attribution"]
     tms = json.loads(base64.b64decode(maps.basemap("", "http://gis.local/{z}/{x}/{-y}.png", "").split(",", 1)[1]))
     assert tms["sources"]["tiles"]["scheme"] == "tms" and "{y}" in tms["sources"]["tiles"]["tiles"][0]
-    assert maps.basemap("https://styles.local/style.json", "http://t/{z}/{x}/{y}.png", "") == "https://styles.local/style.json"
+    assert (
+        maps.basemap("https://styles.local/style.json", "http://t/{z}/{x}/{y}.png", "")
+        == "https://styles.local/style.json"
+    )
     assert maps.basemap("", "", "anything") == ""  # off by default: no basemap at all
 
 
@@ -120,3 +134,24 @@ def test_a_bad_tile_url_is_refused(template) -> None:
         tile_template(template)
     assert tile_template("") == ""
     assert tile_template(" http://127.0.0.1:8080/{z}/{x}/{y}.png ") == "http://127.0.0.1:8080/{z}/{x}/{y}.png"
+
+
+def test_the_map_is_sent_as_compact_json_with_the_same_content() -> None:
+    """pydeck indents its JSON; a city's cells were half spaces. Same content, no whitespace, and cell
+    centres to a tenth of a metre."""
+    cells = pd.DataFrame(
+        {
+            "lon": [106.52345678912345, 106.6],
+            "lat": [29.55, 29.567890123456],
+            "reports": [5, 9],
+            "open": [1, 2],
+            "share_resolved": [0.5, 0.7],
+        }
+    )
+    deck = maps.deck([maps.cell_layer(cells, 250, "count")], pdk.ViewState(latitude=29.5, longitude=106.5), "", None)
+    sent = deck.to_json()
+    assert json.loads(sent) == json.loads(pdk.Deck.to_json(deck))
+    assert "\n" not in sent and ": " not in sent
+    data = json.loads(sent)["layers"][0]["data"]
+    assert [(row["lon"], row["lat"]) for row in data] == [(106.523457, 29.55), (106.6, 29.567890)]
+    assert len(sent) < 0.7 * len(pdk.Deck.to_json(deck))
