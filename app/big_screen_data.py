@@ -137,8 +137,8 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
     ensure_usable(engine)
     public = Audience(None, k)
 
-    def published(function: Any, *args: Any) -> Any:
-        return public.ask(function, "published", args, {}, lambda f, *a, **kw: f(engine, *a, **kw))
+    def published(function: Any, *args: Any, **kwargs: Any) -> Any:
+        return public.ask(function, "published", args, kwargs, lambda f, *a, **kw: f(engine, *a, **kw))
 
     as_of = data_as_of(engine) or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     local = zone_of(engine)
@@ -156,7 +156,7 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
     last_year = replace(area, since=year.since, until=year.until)
     figures = first(published(issues.resolution_figures, last_30))
     whole_street = replace(last_30, community_ids=())
-    month_figures = published(issues.resolution_figures, last_year, "month")
+    month_figures = published(issues.resolution_figures, last_year, "month", percentiles=False)
     return Snapshot(
         as_of=as_of,
         fetched_at=time.time(),

@@ -14,7 +14,21 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import DateTime, Float, String, and_, bindparam, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    DateTime,
+    Float,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -61,8 +75,12 @@ def _with_categories():  # noqa: ANN202 - a Join
 
 
 @declare("anyone", count="received")
-def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: str | None = None) -> pd.DataFrame:
-    """Per group: received, resolved, resolution_rate, median/p90 hours, on_time_share, satisfaction."""
+def resolution_figures(
+    engine: Engine, scope: Scope, filters: IssueFilters, by: str | None = None, percentiles: bool = True
+) -> pd.DataFrame:
+    """Per group: received, resolved, resolution_rate, median/p90 hours, on_time_share, satisfaction.
+    `percentiles=False` for a caller that shows no median or P90: the hours are then missing, and the
+    row store is spared the ranking (window functions) the percentiles need."""
     key = _group_column(by, zone_of(engine))
     where = _cohort_where(scope, filters)
     on_time = and_(_valid_resolved, issue_categories.c.sla_hours.is_not(None), _hours <= issue_categories.c.sla_hours)
@@ -84,6 +102,10 @@ def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: 
         .where(where)
         .group_by(key)
     )
+    if not percentiles:
+        no_hours = cast(null(), Float)
+        query = counts.add_columns(no_hours.label("median_hours"), no_hours.label("p90_hours"))
+        return _finish_figures(read_frame(engine, query))
     durations = select(key, _hours.label("hours")).select_from(_with_categories()).where(where, _valid_resolved)
     pct = percentile_select(durations, "key", "hours", {"median_hours": MEDIAN, "p90_hours": P90}).subquery("pct")
     per_group = counts.subquery("per_group")
@@ -100,7 +122,12 @@ def resolution_figures(engine: Engine, scope: Scope, filters: IssueFilters, by: 
         literal_column("one_pass.q[2]", Float).label("p90_hours"),
     )
     query = portable.execution_options(**{COLUMNAR_FORM: native})
-    frame = read_frame(engine, query)
+    return _finish_figures(read_frame(engine, query))
+
+
+def _finish_figures(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in ("median_hours", "p90_hours"):
+        frame[column] = frame[column].astype(float)
     for column in ("received", "resolved", "timed", "invalid_durations", "with_sla", "on_time", "rated"):
         frame[column] = frame[column].fillna(0).astype(int)
     frame["resolution_rate"] = _ratio(frame["resolved"], frame["received"])

@@ -74,7 +74,7 @@ def officer_performance(
 def officer_gaps(engine: Engine, scope: Scope, filters: IssueFilters) -> pd.DataFrame:
     """Cohort issues no officer row holds: `officer_id` missing for issues assigned to nobody, else
     an id the officers table does not have; with how many issues each."""
-    figures = resolution_figures(engine, scope, filters, by="officer")[["key", "received"]]
+    figures = resolution_figures(engine, scope, filters, by="officer", percentiles=False)[["key", "received"]]
     known = set(_officer_keys(engine)["key"])
     gaps = figures[figures["key"].isna() | ~figures["key"].isin(known)]
     ids = [None if pd.isna(key) else int(key) for key in gaps["key"]]
@@ -104,7 +104,7 @@ def issues_without_department(engine: Engine, scope: Scope, filters: IssueFilter
     """Cohort issues per category code whose department is not on record, and why: `reason`
     ``no_department`` (the category is in the category table with an empty department),
     ``unknown_category`` (the code is not in the table) or ``no_category`` (the issue has none)."""
-    per_category = resolution_figures(engine, scope, filters, by="category")[["key", "received"]]
+    per_category = resolution_figures(engine, scope, filters, by="category", percentiles=False)[["key", "received"]]
     categories = category_list(engine)
     named = categories["department"].map(lambda d: isinstance(d, str) and bool(d.strip()))
     with_department = set(categories.loc[named, "code"])

@@ -18,7 +18,9 @@ now = ctx.as_of
 last_30 = periods.period("30d", now, ctx.zone)  # the same days as Transparency's "近 30 天"
 before = last_30.previous()
 current = first_row(ctx.published(issues.resolution_figures, IssueFilters(since=last_30.since, until=last_30.until)))
-previous = first_row(ctx.published(issues.resolution_figures, IssueFilters(since=before.since, until=before.until)))
+previous = first_row(
+    ctx.published(issues.resolution_figures, IssueFilters(since=before.since, until=before.until), percentiles=False)
+)
 backlog = ctx.published(issues.backlog_by_age, IssueFilters(), now)
 
 

@@ -137,12 +137,13 @@ choices = dict(zip(handled["officer_id"].astype(int), names, strict=True))
 picked = st.selectbox(t("performance.pick"), list(choices), format_func=choices.get, key="perf_officer")
 twelve = periods.period("12m", as_of, ctx.zone)
 year = IssueFilters(since=twelve.since, until=twelve.until)
-street_months = ctx.query(issues.resolution_figures, year, "month")
+street_months = ctx.query(issues.resolution_figures, year, "month", percentiles=False)
 if picked is not None:
     mine = ctx.query(
         issues.resolution_figures,
         IssueFilters(since=year.since, until=year.until, officer_ids=(int(picked),)),
         "month",
+        percentiles=False,
     )
     chart(
         charts.officer_trend(

@@ -130,7 +130,7 @@ else:
     by_area = ctx.published(issues.resolution_figures, filters, "community")
     area_name, area_title = ctx.community_name, t("transparency.by_community")
 by_category = ctx.published(issues.resolution_figures, filters, "category")
-by_channel = ctx.published(issues.resolution_figures, filters, "channel")
+by_channel = ctx.published(issues.resolution_figures, filters, "channel", percentiles=False)
 shown_category = by_category[~by_category[SUPPRESSED]].assign(
     label=lambda f: [ctx.category_name(c) if isinstance(c, str) else t("transparency.unknown") for c in f["key"]]
 )
@@ -140,7 +140,7 @@ shown_area = by_area[~by_area[SUPPRESSED] & by_area["key"].notna()].assign(
 target_label = t("target.line", target=formatting.share(targets.on_time_share, 0))
 
 st.markdown(f"**{t('transparency.chart_on_time_trend')}**")
-trend = ctx.published(issues.resolution_figures, replace(filters, since=year.since), "month")
+trend = ctx.published(issues.resolution_figures, replace(filters, since=year.since), "month", percentiles=False)
 trend = trend[~trend[SUPPRESSED]].rename(columns={"on_time_share": "value"})
 chart(charts.share_trend(trend, targets.on_time_share, target_label, t("metric.on_time_share")), "on_time_trend")
 st.caption(t("transparency.trend_note"))

@@ -47,6 +47,31 @@ def test_grouped_figures_match_reference(engine, raw, by, column) -> None:
             assert _close(got.iloc[0][name], value), (key, name)
 
 
+@pytest.mark.parametrize("by", [None, "month", "channel"])
+def test_figures_without_percentiles_are_the_same_rates_and_rank_nothing(engine, raw, by) -> None:
+    """A caller that shows no median (a trend of on-time shares, a channel mix) gets the same counts
+    and rates, no hours, and the row store runs no window function for it."""
+    from sqlalchemy import event
+
+    filters = IssueFilters(since=datetime(2025, 6, 1))
+    full = issue_metrics.resolution_figures(engine, STREET, filters, by=by)
+    row_store = getattr(engine, "row_engine", engine)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # noqa: ANN001, ANN002, ANN202
+        statements.append(statement)
+
+    event.listen(row_store, "before_cursor_execute", seen)
+    try:
+        lean = issue_metrics.resolution_figures(engine, STREET, filters, by=by, percentiles=False)
+    finally:
+        event.remove(row_store, "before_cursor_execute", seen)
+    assert not any(" OVER " in s.upper() or "PERCENTILE" in s.upper() for s in statements)
+    columns = ["key", "received", "resolved", "resolution_rate", "on_time_share", "satisfaction"]
+    pd.testing.assert_frame_equal(lean[columns], full[columns])
+    assert lean["median_hours"].isna().all() and lean["p90_hours"].isna().all()
+
+
 def test_monthly_grouping_uses_local_time(engine, raw) -> None:
     frame = issue_metrics.resolution_figures(engine, STREET, IssueFilters(), by="month")
     rows = reference.cohort(raw["issues"])
