@@ -48,10 +48,20 @@ def engine_for(url: str) -> Engine | RoutedEngine:
         url=url,
         refresh_seconds=settings.analytical_refresh_seconds,
         min_issues=0 if settings.analytical_copy == "on" else settings.analytical_copy_min_issues,
-        store=CopyStore(folder_for(Path(settings.analytical_copy_dir), url)),
+        store=_store_for(settings.analytical_copy_dir, url),
     )
     copy.start()
     return RoutedEngine(engine, copy)
+
+
+def _store_for(root: str, url: str) -> CopyStore | None:
+    """The shared folder of this database's copies; None (a private copy per process, rebuilt at each
+    start) when the folder cannot be made, so a wrong setting slows the app instead of stopping it."""
+    try:
+        return CopyStore(folder_for(Path(root), url))
+    except OSError as exc:
+        log.warning("analytical_copy_dir %s cannot be used (%s): each process keeps its own copy", root, exc)
+        return None
 
 
 def warm_up() -> threading.Thread:

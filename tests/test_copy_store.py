@@ -254,3 +254,23 @@ def test_the_app_refreshes_in_a_child_process(sqlite_copy, store, tmp_path) -> N
     assert snapshot.refreshed and snapshot.marks and snapshot.path != first.snapshot.path
     assert store.current().marks == snapshot.marks
     assert _received(RoutedEngine(ro, later)) == _received(ro)
+
+
+def test_a_copy_folder_that_cannot_be_made_leaves_the_app_working(app_env, monkeypatch, tmp_path) -> None:
+    """A wrong analytical_copy_dir (a file, a read-only disk) costs the shared copy, not the pages."""
+    from app.data import engine_for
+    from app.i18n import translate
+    from tests.apptest_helpers import texts
+    from tests.test_public_pages import _open
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("SYL_ANALYTICAL_COPY_DIR", str(blocker / "analytical"))
+    monkeypatch.setenv("SYL_ANALYTICAL_COPY", "on")
+    engine_for.clear()
+    try:
+        at = _open("transparency", "")
+        assert translate("zh", "error.title") not in texts(at)
+        assert not at.exception
+    finally:
+        engine_for.clear()
