@@ -164,14 +164,21 @@ def test_plates_and_residents_words_never_enter_the_copy(tiny_sqlite_url) -> Non
         assert (table, column) not in columns
 
 
-def test_a_version_2_database_gets_a_copy_without_the_ehome_tables(sqlite_copy) -> None:
+def as_version_2(path: Path) -> None:
+    """Turn a writable copy of the demo into a database of contract version 2 (no 社区E家 tables)."""
     from data_access.contract import V3_TABLES
 
-    with sqlite3.connect(sqlite_copy) as conn:
+    with sqlite3.connect(path) as conn:
         for table in V3_TABLES:
             conn.execute(f"DROP TABLE {table}")
         conn.execute("ALTER TABLE parking_shares DROP COLUMN owner_resident_id")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+
+
+def test_a_version_2_database_gets_a_copy_without_the_ehome_tables(sqlite_copy) -> None:
+    from data_access.contract import V3_TABLES
+
+    as_version_2(sqlite_copy)
     engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
     snapshot = AnalyticalCopy(engine, strict=True).load_now()
     assert not set(V3_TABLES) & set(snapshot.rows) and snapshot.rows["parking_shares"] > 0

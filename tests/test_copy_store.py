@@ -127,17 +127,12 @@ def test_a_damaged_store_is_rebuilt_not_served(tiny_sqlite_url, store, damage) -
 
 def test_a_copy_of_another_layout_is_not_served(sqlite_copy, store) -> None:
     """A copy built before the database gained the 社区E家 tables (or lost them) is rebuilt."""
-    import sqlite3
-
     from data_access.contract import V3_TABLES
+    from tests.test_analytical import as_version_2
 
     ro = make_readonly_engine(f"sqlite:///{sqlite_copy}")
     AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store).load_now()
-    with sqlite3.connect(sqlite_copy) as conn:
-        for table in V3_TABLES:
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("ALTER TABLE parking_shares DROP COLUMN owner_resident_id")
-        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    as_version_2(sqlite_copy)
     version_2 = make_readonly_engine(f"sqlite:///{sqlite_copy}")
     restarted = AnalyticalCopy(version_2, refresh_seconds=float("inf"), strict=True, store=store)
     assert restarted.open_published() is None
