@@ -397,3 +397,24 @@ def pa_concat(pages):  # noqa: ANN001, ANN201
     import pyarrow as pa
 
     return pa.concat_tables(pages)
+
+
+def test_the_arrow_readers_address_keeps_the_read_only_settings_and_quotes_the_password() -> None:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    driver, uri = arrow_read.adbc_uri(
+        "postgresql+psycopg://reader:p%40ss%3Aw%2Frd@db.example:6432/street?options=-csearch_path%3Dcity&sslmode=require",
+        statement_timeout_s=30,
+    )
+    parts = urlsplit(uri)
+    assert driver == "postgresql" and parts.scheme == "postgresql"
+    assert unquote(parts.password) == "p@ss:w/rd" and parts.hostname == "db.example" and parts.port == 6432
+    query = parse_qs(parts.query)
+    assert query["sslmode"] == ["require"]
+    options = query["options"][0]
+    assert "-csearch_path=city" in options
+    assert "default_transaction_read_only=on" in options and "statement_timeout=30000" in options
+
+    driver, uri = arrow_read.adbc_uri("sqlite:///data/a b#c.sqlite", statement_timeout_s=30)
+    assert driver == "sqlite" and uri.endswith("?mode=ro") and "a%20b%23c.sqlite" in uri
+    assert arrow_read.adbc_uri("sqlite://", 30) is None

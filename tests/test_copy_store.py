@@ -269,3 +269,16 @@ def test_a_copy_folder_that_cannot_be_made_leaves_the_app_working(app_env, monke
         assert not at.exception
     finally:
         engine_for.clear()
+
+
+def test_the_build_command_makes_the_copy_the_app_opens(tiny_sqlite_url, tmp_path) -> None:
+    """`python -m data_access.analytical --build`, run before the app starts: the app then opens that
+    copy at once; run again with nothing changed, it builds nothing."""
+    command = [sys.executable, "-m", "data_access.analytical", "--build", "--db", tiny_sqlite_url, "--dir", str(tmp_path)]
+    first = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)  # noqa: S603
+    again = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)  # noqa: S603
+    built = first.stdout.split(":")[0]
+    assert built.endswith(".duckdb") and again.stdout.split(":")[0] == built
+    store = CopyStore(folder_for(tmp_path, tiny_sqlite_url))
+    copy = AnalyticalCopy(make_readonly_engine(tiny_sqlite_url), refresh_seconds=float("inf"), store=store)
+    assert copy.open_published() is not None and str(copy.snapshot.path) == built
