@@ -274,7 +274,16 @@ def test_a_copy_folder_that_cannot_be_made_leaves_the_app_working(app_env, monke
 def test_the_build_command_makes_the_copy_the_app_opens(tiny_sqlite_url, tmp_path) -> None:
     """`python -m data_access.analytical --build`, run before the app starts: the app then opens that
     copy at once; run again with nothing changed, it builds nothing."""
-    command = [sys.executable, "-m", "data_access.analytical", "--build", "--db", tiny_sqlite_url, "--dir", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "data_access.analytical",
+        "--build",
+        "--db",
+        tiny_sqlite_url,
+        "--dir",
+        str(tmp_path),
+    ]
     first = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)  # noqa: S603
     again = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)  # noqa: S603
     built = first.stdout.split(":")[0]
