@@ -57,11 +57,50 @@ class DuckDBDialect(PGDialect):
 _DIALECT = DuckDBDialect(paramstyle="qmark")  # no placeholders are left; qmark keeps "%" as it is
 
 
+_SQL_BY_SHAPE_AND_VALUES: dict[Any, str] = {}
+_SQL_CACHE_SIZE = 2048
+
+
 def compile_for_duckdb(query: Select) -> str:
     """The query as DuckDB SQL, its values inlined as SQL literals by the dialect's own literal
     rendering (quotes escaped). DuckDB refuses parameters in GROUP BY, where the map's cell
-    arithmetic puts them, and it plans each query afresh anyway."""
+    arithmetic puts them, and it plans each query afresh anyway.
+
+    Compiled once per statement shape and values (SQLAlchemy's cache key and the bound values):
+    every visitor of a page asks the same few statements, and compiling one costs about 1 ms."""
+    key = _cache_key(query)
+    if key is None:
+        return _compile(query)
+    found = _SQL_BY_SHAPE_AND_VALUES.get(key)
+    if found is None:
+        found = _compile(query)
+        if len(_SQL_BY_SHAPE_AND_VALUES) >= _SQL_CACHE_SIZE:
+            _SQL_BY_SHAPE_AND_VALUES.clear()  # a bounded memo, not an LRU: a burst of new shapes is rare
+        _SQL_BY_SHAPE_AND_VALUES[key] = found
+    return found
+
+
+def _compile(query: Select) -> str:
     return str(query.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
+def _cache_key(query: Select) -> tuple | None:
+    """(shape, values) for the memo, or None when a value cannot be a dictionary key."""
+    generated = query._generate_cache_key()  # noqa: SLF001 - SQLAlchemy's public-by-convention cache key
+    if generated is None:
+        return None
+    values = tuple(_frozen(bound.effective_value) for bound in generated.bindparams)
+    try:
+        hash(values)
+    except TypeError:
+        return None
+    return generated.key, values
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *(_frozen(v) for v in value))
+    return (type(value).__name__, value)
 
 
 def as_result(keys: list[str], rows: list[tuple]) -> IteratorResult:

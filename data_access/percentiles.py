@@ -14,6 +14,7 @@ from sqlalchemy import Float, Select, case, cast, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 # The analytical copy (DuckDB) runs this instead of the window-function form: same definition
 # (DuckDB's quantile_cont interpolates linearly), several times faster over a million rows.
@@ -22,10 +23,14 @@ COLUMNAR_FORM = "columnar_form"
 
 class quantiles_cont(FunctionElement):  # noqa: N801 - reads like SQL
     """DuckDB's interpolating percentile aggregate for several fractions at once (one sort per
-    group): quantile_cont(value, [f1, f2, ...]), a list. Not cached by SQLAlchemy: the fractions
-    are not part of its cache key (each call compiles its SQL anyway)."""
+    group): quantile_cont(value, [f1, f2, ...]), a list. The fractions are part of its cache key,
+    so a statement using it has one (the copy's compiled-SQL memo keys on it)."""
 
-    inherit_cache = False
+    inherit_cache = False  # its own traversal below, with the fractions
+    _traverse_internals = [
+        *FunctionElement._traverse_internals,
+        ("fractions", InternalTraversal.dp_plain_obj),
+    ]
     name = "quantiles_cont"
 
     def __init__(self, value: ColumnElement, fractions: tuple[float, ...]) -> None:

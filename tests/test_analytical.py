@@ -418,3 +418,26 @@ def test_the_arrow_readers_address_keeps_the_read_only_settings_and_quotes_the_p
     driver, uri = arrow_read.adbc_uri("sqlite:///data/a b#c.sqlite", statement_timeout_s=30)
     assert driver == "sqlite" and uri.endswith("?mode=ro") and "a%20b%23c.sqlite" in uri
     assert arrow_read.adbc_uri("sqlite://", 30) is None
+
+
+def test_the_copys_sql_is_compiled_once_per_shape_and_values() -> None:
+    """The same statement built again (another visitor, another rerun) reuses its compiled SQL; other
+    values or other percentiles never do."""
+    from data_access import duckdb_sql
+    from data_access.percentiles import quantiles_cont
+
+    def statement(since: datetime, fractions: tuple[float, ...]):  # noqa: ANN202
+        return (
+            select(issues_table.c.status, quantiles_cont(issues_table.c.satisfaction, fractions))
+            .where(issues_table.c.reported_at >= since, issues_table.c.category_code.in_(["garbage", "road"]))
+            .group_by(issues_table.c.status)
+        )
+
+    duckdb_sql._SQL_BY_SHAPE_AND_VALUES.clear()  # noqa: SLF001
+    first = duckdb_sql.compile_for_duckdb(statement(datetime(2026, 1, 1), (0.5, 0.9)))
+    assert duckdb_sql.compile_for_duckdb(statement(datetime(2026, 1, 1), (0.5, 0.9))) == first
+    assert len(duckdb_sql._SQL_BY_SHAPE_AND_VALUES) == 1  # noqa: SLF001
+    later = duckdb_sql.compile_for_duckdb(statement(datetime(2026, 2, 1), (0.5, 0.9)))
+    other = duckdb_sql.compile_for_duckdb(statement(datetime(2026, 1, 1), (0.5, 0.75)))
+    assert "2026-02-01" in later and "2026-01-01" in first and "[0.5, 0.75]" in other
+    assert len({first, later, other}) == 3
