@@ -39,9 +39,10 @@ TIMEOUT_MS = 180_000  # ten browsers share two cores with the server: page loads
 STAFF_WALK = ["patrols", "watchlist", "performance", "issue_map?period=12m", "transparency?period=30d"]
 
 
-def _rss(process: psutil.Process) -> float:
+def _rss(process: psutil.Process, children: bool = True) -> float:
+    """MiB: the server alone, or with its children (a copy's build or refresh runs in one)."""
     total = process.memory_info().rss
-    for child in process.children(recursive=True):
+    for child in process.children(recursive=True) if children else ():
         with contextlib.suppress(psutil.NoSuchProcess):  # a child may end while we count
             total += child.memory_info().rss
     return total / 2**20
@@ -108,11 +109,13 @@ def main() -> None:
     server, base = start_server(args.db, SYL_ANALYTICAL_COPY=args.copy)
     process = psutil.Process(server.pid)
     samples: list[float] = []
+    alone: list[float] = []
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
             samples.append(_rss(process))
+            alone.append(_rss(process, children=False))
             stop.wait(1.0)
 
     from playwright.sync_api import sync_playwright
@@ -145,7 +148,8 @@ def main() -> None:
 
     print(f"{args.sessions} sessions x {args.rounds} rounds: {len(views)} page views in {elapsed:.0f} s; "
           f"errors: {errors or 'none'}")
-    print(f"server RSS: idle {idle:.0f} MiB, peak {max(samples):.0f} MiB, last {samples[-1]:.0f} MiB")
+    print(f"server RSS: idle {idle:.0f} MiB, peak {max(samples):.0f} MiB, last {samples[-1]:.0f} MiB (with children)")
+    print(f"server process alone: peak {max(alone):.0f} MiB, last {alone[-1]:.0f} MiB")
     by_page: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for page, seconds, sent in views:
         by_page[page].append((seconds, sent))
