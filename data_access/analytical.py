@@ -49,7 +49,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,7 @@ from data_access.copy_build import (
     refresh_copy,
     table_marks,
 )
-from data_access.copy_store import COPY_DIR_ENV, DEFAULT_COPY_DIR, CopyStore, Manifest, folder_for
+from data_access.copy_store import COPY_DIR_ENV, DEFAULT_COPY_DIR, CopyStore, Manifest, folder_for, new_copy_path
 from data_access.duckdb_sql import as_result, compile_for_duckdb
 from data_access.engine import PROJECT_ROOT, make_readonly_engine, resolve_database_url
 from data_access.percentiles import COLUMNAR_FORM
@@ -166,15 +165,11 @@ def open_snapshot(
     return Snapshot(connection, path, mark, rows, seconds, shared=shared)
 
 
-def _new_path(folder: Path) -> Path:
-    return folder / f"copy-{uuid.uuid4().hex}.duckdb"
-
-
 def load_snapshot(engine: Engine, folder: Path, mark: tuple | None = None, path: Path | None = None) -> Snapshot:
     """Build a copy in this process and open it (tests, benchmarks, start-up scripts)."""
     started = time.perf_counter()
     mark = mark or watermark(engine)
-    path = path or _new_path(folder)
+    path = path or new_copy_path(folder)
     rows = build_copy(engine, path)
     return open_snapshot(path, mark, rows, time.perf_counter() - started)
 
@@ -193,7 +188,7 @@ def load_snapshot_in_child(
     competes with pages for this process's GIL, and its transient memory is the child's. The URL
     travels in the environment, not on the command line."""
     started = time.perf_counter()
-    path = path or _new_path(folder)
+    path = path or new_copy_path(folder)
     env = os.environ | {SOURCE_ENV: url, "PYTHONPATH": str(PROJECT_ROOT)}
     if refresh_from is not None and store is not None:
         env[REFRESH_ENV] = json.dumps(
@@ -319,19 +314,18 @@ class AnalyticalCopy:
                     snapshot = load_snapshot_in_child(self._url, self._folder, mark, path=path)
                 else:
                     snapshot = load_snapshot(self._engine, self._folder, mark=mark, path=path)
-                manifest = Manifest(path.name, mark, snapshot.rows, wanted, snapshot.load_seconds, marks=marks)
-            else:
-                assert published is not None
-                manifest = Manifest(
-                    path.name,
-                    mark,
-                    snapshot.rows,
-                    wanted,
-                    snapshot.load_seconds,
-                    marks=snapshot.marks,
-                    full_build_at=published.full_build_at,
-                )
+                snapshot.marks = marks
             snapshot.shared = True
+            full_build_at = published.full_build_at if snapshot.refreshed and published else time.time()
+            manifest = Manifest(
+                path.name,
+                mark,
+                snapshot.rows,
+                wanted,
+                snapshot.load_seconds,
+                marks=snapshot.marks,
+                full_build_at=full_build_at,
+            )
             self._store.publish(manifest)
             self._store.remove_unused()
             return snapshot

@@ -56,6 +56,11 @@ class Manifest:
     full_build_at: float = field(default_factory=time.time)  # when last built afresh, not refreshed
 
 
+def new_copy_path(folder: Path) -> Path:
+    """A fresh name for a copy in `folder` (what remove_unused recognises as a copy)."""
+    return folder / f"copy-{uuid.uuid4().hex}.duckdb"
+
+
 def folder_for(root: Path, url: str) -> Path:
     """The folder of one read database's copies: named by a hash of its URL without the password."""
     digest = hashlib.sha256(redact(url).encode("utf-8")).hexdigest()[:16]
@@ -99,7 +104,7 @@ class CopyStore:
         return self.folder / manifest.file
 
     def new_path(self) -> Path:
-        return self.folder / f"copy-{uuid.uuid4().hex}.duckdb"
+        return new_copy_path(self.folder)
 
     def publish(self, manifest: Manifest) -> None:
         """Make `manifest` the current one, atomically."""
