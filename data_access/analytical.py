@@ -245,6 +245,11 @@ class AnalyticalCopy:
         self.answered = 0  # queries the copy answered, for tests and the data-health page
 
     @property
+    def folder(self) -> Path:
+        """Where this database's copies live: the store's shared folder, or a private one."""
+        return self._folder
+
+    @property
     def snapshot(self) -> Snapshot | None:
         return self._current
 

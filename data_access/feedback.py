@@ -5,9 +5,9 @@ A text raises a theme when the segmenter finds one of the theme's words in it (d
 a text counts once per theme). Texts are issue reports (title and description) and consultations
 (the question) asked in the period, within the caller's scope; complaints about staff are not
 needs and are left out. Themes are found in Python, as no database can segment Chinese: the text
-is read in SQL, newest first, at most MAX_TEXTS per call, and each distinct text is themed once
-per process. A theme is rising when its texts in the RECENT_DAYS before the end of the period
-outnumber those in the RECENT_DAYS before that.
+is read in SQL, newest first, at most MAX_TEXTS per call, and each distinct text is themed once,
+remembered across processes and restarts (text_themes.py). A theme is rising when its texts in
+the RECENT_DAYS before the end of the period outnumber those in the RECENT_DAYS before that.
 
 The public sees themes with at least k texts (smaller ones are dropped, app/audience.py); staff see
 sample sentences, masked (data_access/masking.py) with the writer's own name among those hidden.
@@ -15,13 +15,15 @@ sample sentences, masked (data_access/masking.py) with the writer's own name amo
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import Text, and_, cast, func, literal, or_, select, true
 from sqlalchemy.engine import Engine
 
+from data_access import text_themes
 from data_access.access import declare
 from data_access.consultations import not_staff_complaint
 from data_access.filters import EVERYWHERE, IssueFilters
@@ -40,17 +42,20 @@ from data_access.schema import (
 from data_access.scope import Scope
 from data_access.segment import add_place_names
 from data_access.sqlfuncs import local_month
-from data_access.themes import themes, themes_of
+from data_access.themes import themes
 
 MAX_TEXTS = 20_000
 RECENT_DAYS = 90
+WINDOW_DAYS = 2 * RECENT_DAYS  # the theme table compares the last RECENT_DAYS with the ones before
+TEXT_WINDOW_DAYS = 400  # texts are read for at least this long before a period's end: the 12 months' trend fits
+TEXTS_HELD = 8  # periods and scopes held at once (about 30 MB each at city scale)
+TEXTS_SECONDS = 60.0  # how long a page's texts are kept for its next question (app/data.py caches figures longer)
 TEXT_CHARS = 400  # of a description: a resident's point is made early; some run to thousands
 STAFF_COMPLAINT_CATEGORY = "staff_complaint"
 
-
-@lru_cache(maxsize=200_000)
-def _themes(text: str) -> frozenset[str]:
-    return themes_of(text)
+_held_lock = threading.Lock()
+# (engine, scope, until, area) -> (read at, from, texts)
+_held: dict[tuple, tuple[float, datetime | None, pd.DataFrame]] = {}
 
 
 def prepare(engine: Engine) -> None:
@@ -62,16 +67,43 @@ def prepare(engine: Engine) -> None:
         return
     names = read_frame(engine, select(communities.c.name_zh))["name_zh"].tolist()
     names += read_frame(engine, select(grids.c.name))["name"].tolist()
-    add_place_names(names)
-    if _themes.cache_info().currsize:  # themed before these names were known: theme again
-        _themes.cache_clear()
+    add_place_names(names)  # a new name changes what text_themes remembers texts under
     engine.__dict__["_syl_places_known"] = True
 
 
 def _texts(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters, with_writer: bool = False
 ) -> pd.DataFrame:
-    """Issue and consultation texts in [since, until), newest first (MAX_TEXTS of each at most)."""
+    """Issue and consultation texts in [since, until), newest first (MAX_TEXTS of each at most).
+
+    A page asks for the texts up to one `until` several times (the theme table, each theme's
+    samples, the table by community, the months' trend): they are read once, from TEXT_WINDOW_DAYS
+    before `until` (or from `since`, when earlier), kept TEXTS_SECONDS, and each shorter period is
+    cut from them. The newest MAX_TEXTS of a wider window hold the newest MAX_TEXTS of a shorter
+    one with the same end, so a cut is what a read of its own would return."""
+    start = None if since is None else min(since, until - timedelta(days=TEXT_WINDOW_DAYS))
+    key = (id(getattr(engine, "row_engine", engine)), scope, until, area)
+    now = time.monotonic()
+    with _held_lock:
+        held = _held.get(key)
+    covered = held is not None and (held[1] is None or (start is not None and held[1] <= start))
+    if not covered or now - held[0] > TEXTS_SECONDS:
+        held = (now, start, _read_texts(engine, scope, start, until, area))
+        with _held_lock:
+            for stale in [k for k, (at, _, _) in _held.items() if now - at > TEXTS_SECONDS]:
+                del _held[stale]
+            while len(_held) >= TEXTS_HELD:  # the oldest goes first: memory stays bounded
+                del _held[min(_held, key=lambda k: _held[k][0])]
+            _held[key] = held
+    frame = held[2]
+    if since is not None:
+        frame = frame[frame["at"] >= pd.Timestamp(since)].reset_index(drop=True)
+    return frame if with_writer else frame.drop(columns=["writer"])
+
+
+def _read_texts(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters
+) -> pd.DataFrame:
     prepare(engine)
     zone = zone_of(engine)
     issue_text = func.substr(
@@ -94,8 +126,6 @@ def _texts(
     if since is not None:
         issue_parts.append(issues.c.reported_at >= since)
         consultation_parts.append(consultations.c.asked_at >= since)
-    writer_i = [issues.c.reporter_resident_id.label("writer")] if with_writer else []
-    writer_c = [consultations.c.resident_id.label("writer")] if with_writer else []
     from_issues = read_frame(
         engine,
         select(
@@ -106,7 +136,7 @@ def _texts(
             issues.c.community_id,
             issues.c.category_code.label("group"),
             issue_text.label("text"),
-            *writer_i,
+            issues.c.reporter_resident_id.label("writer"),
         )
         .where(and_(true(), *issue_parts))
         .order_by(issues.c.reported_at.desc())
@@ -122,7 +152,7 @@ def _texts(
             consultations.c.community_id,
             consultations.c.topic_code.label("group"),
             func.substr(func.coalesce(consultations.c.question, ""), 1, TEXT_CHARS).label("text"),
-            *writer_c,
+            consultations.c.resident_id.label("writer"),
         )
         .where(and_(true(), *consultation_parts))
         .order_by(consultations.c.asked_at.desc())
@@ -130,10 +160,12 @@ def _texts(
     )
     found = [f for f in (from_issues, from_questions) if len(f)]
     if not found:
-        return pd.DataFrame(columns=["source", "id", "at", "month", "community_id", "group", "text", "themes"])
+        return pd.DataFrame(
+            columns=["source", "id", "at", "month", "community_id", "group", "text", "writer", "themes"]
+        )
     frame = pd.concat(found, ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"])
-    frame["themes"] = [_themes(str(text)) for text in frame["text"]]
+    frame["themes"] = text_themes.for_engine(engine).of([str(text) for text in frame["text"]])
     return frame
 
 
@@ -151,7 +183,7 @@ def theme_table(
     or topics it spans, its texts in the last RECENT_DAYS and the RECENT_DAYS before (rising when
     more), the activities of its kind held in the period and their participants, and a score that
     ranks what to hold next: texts × (1 + growth) ÷ (1 + activities held). Highest score first."""
-    start = until - timedelta(days=2 * RECENT_DAYS)
+    start = until - timedelta(days=WINDOW_DAYS)
     frame = _texts(engine, scope, min(since, start) if since is not None else None, until, area)
     rows = _exploded(frame)
     in_period = rows if since is None else rows[rows["at"] >= pd.Timestamp(since)]
@@ -200,7 +232,8 @@ def _activity_supply(
     columns = ["activities", "participants"]
     if held.empty:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="theme"))
-    held["theme"] = [sorted(_themes(str(title))) for title in held["title"]]
+    found = text_themes.for_engine(engine).of([str(title) for title in held["title"]])
+    held["theme"] = [sorted(codes) for codes in found]
     rows = held.explode("theme").dropna(subset=["theme"])
     return rows.groupby("theme")[columns].sum()
 

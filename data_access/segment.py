@@ -13,19 +13,21 @@ come from the dictionary only: a resident's name it does not know falls apart in
 characters and never becomes a term.
 
 One tokenizer per process, built on first use under a lock (Streamlit runs sessions in threads);
-its dictionary loads in about a second, from jieba's cache file after the first time.
+its dictionary loads in about 0.4 s, from jieba's cache file after the first time.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import marshal
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import jieba
 
@@ -74,9 +76,22 @@ def _add(tokenizer: jieba.Tokenizer, word: str, tag: str | None) -> None:
     tokenizer.add_word(word, freq, tag)
 
 
+class _WholeFileMarshal:
+    """jieba loads its cached dictionary with ``marshal.load(file)``, which reads the 9 MB file in
+    small pieces: 1.3 s. Reading it whole and then ``marshal.loads`` gives the same dictionary in
+    0.3 s, and the loading holds the interpreter's lock (every session waits) for that long."""
+
+    dump = staticmethod(marshal.dump)
+
+    @staticmethod
+    def load(file: BinaryIO) -> object:
+        return marshal.loads(file.read())  # noqa: S302 - jieba's own cache file, as jieba reads it
+
+
 def _build() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)  # jieba logs its dictionary loading at DEBUG to stderr
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    jieba.marshal = _WholeFileMarshal  # type: ignore[attr-defined] - what jieba's initialize() calls
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     for word, tag in user_words():
@@ -118,10 +133,11 @@ def add_place_names(names: Iterable[str]) -> None:
 
 
 def place_names() -> frozenset[str]:
-    """Every place name known so far: the user dictionary's and those added at run time."""
-    tokenizer()
+    """Every place name known so far: the user dictionary's and those added at run time (without
+    loading the dictionary)."""
     with _lock:
-        return frozenset(_places)
+        added = frozenset(_places)
+    return added | {word for word, tag in user_words() if tag == PLACE_TAG}
 
 
 def clean(text: object) -> str:
@@ -151,6 +167,27 @@ def is_term(word: str, stop: frozenset[str], places: frozenset[str] | set[str]) 
     if word in stop or word in places or _DIGITS.search(word) or not _WORD.search(word):
         return False
     return len(word) > 1 or word in SINGLE_CHARS
+
+
+def terms_where(text: object, pattern: re.Pattern[str]) -> list[str]:
+    """``terms(text)`` from only the runs of the text in which `pattern` finds something.
+
+    jieba splits a text into runs of letters and digits (``jieba.re_han_default``) and segments
+    each run on its own, so a run's words do not depend on the rest of the text. A caller that
+    wants only certain words (a theme's) passes a pattern that finds every one of them: the runs
+    without any are never segmented, and a text without any costs one regular-expression search.
+    That is what makes theming a city's 40,000 texts take a second instead of five."""
+    cleaned = clean(text)
+    if not cleaned or not pattern.search(cleaned):
+        return []
+    cut = tokenizer().lcut
+    stop = stopwords()
+    places = _places
+    found: list[str] = []
+    for run in jieba.re_han_default.findall(cleaned):
+        if pattern.search(run):
+            found.extend(word.lower() for word in cut(run, HMM=False) if is_term(word, stop, places))
+    return found
 
 
 def terms(text: object) -> list[str]:

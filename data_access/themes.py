@@ -4,11 +4,14 @@ A theme (养老助老, 停车与车位, 噪音扰民 ...; ``lexicon/themes.yaml`
 categories and consultation topics: a 违规停车 report about cars on the path older residents use
 is both parking and elderly care; a noise report about 广场舞 is noise and culture & sport. A text
 has a theme when one of the theme's words is one of its terms (``segment.terms``), matched word
-for word, not by substring: 停车场 (a spot) is not 停车, 养老保险 (a benefit) is not 养老.
+for word, not by substring: 停车场 (a spot) is not 停车, 养老保险 (a benefit) is not 养老. Only the
+runs of a text holding a theme word as a substring are segmented (``segment.terms_where``): the
+words found are the same, and most of the segmenting is skipped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,11 +75,18 @@ def theme(code: str) -> Theme:
     raise KeyError(code)
 
 
+@lru_cache(maxsize=1)
+def _theme_word_pattern() -> re.Pattern[str]:
+    """Finds every theme word as a substring, in any case (terms are lower-cased)."""
+    words = sorted(theme_words(), key=lambda word: (-len(word), word))
+    return re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+
+
 def themes_of(text: object) -> frozenset[str]:
     """The codes of the themes a text raises (empty for None, blank or theme-less text)."""
     index = _themes_of_word()
     found: set[str] = set()
-    for word in segment.terms(text):
+    for word in segment.terms_where(text, _theme_word_pattern()):
         codes = index.get(word)
         if codes:
             found |= codes

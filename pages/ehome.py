@@ -429,7 +429,8 @@ def show_needs() -> None:
         if not staff:
             st.caption(t("ehome.needs.by_community_help", k=k))
     months = periods.months(periods.today(as_of, ctx.zone), ctx.zone, 12)
-    by_month = ctx.query(feedback.theme_months, months.since, months.until, area)
+    # Up to the data's "now", as the period's texts: the page's texts are then read once for both.
+    by_month = ctx.query(feedback.theme_months, months.since, min(months.until, as_of), area)
     by_month = by_month[by_month["theme"].isin(top)]
     if len(by_month):
         st.subheader(t("ehome.needs.by_month"))

@@ -4,14 +4,14 @@ against the independent computations in tests/reference.py; who may see what."""
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
 
 from data_access import consultations, parking
 from data_access.errors import AccessDenied
-from data_access.filters import IssueFilters
+from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.scope import Scope
 from tests import reference
 
@@ -337,3 +337,35 @@ def test_frequent_questions_count_the_same_question_in_other_words(engine, raw) 
     assert list(found["asked"]) == sorted(found["asked"], reverse=True)
     with pytest.raises(AccessDenied):
         frequent_questions(engine, Scope.public_visitor(), since, until)
+
+
+def test_a_pages_texts_are_read_once_and_a_shorter_period_is_cut_from_them(engine, monkeypatch) -> None:  # noqa: ANN001
+    from data_access import feedback
+
+    reads: list[tuple] = []
+    real = feedback._read_texts
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        reads.append(args[2:4])
+        return real(*args)
+
+    monkeypatch.setattr(feedback, "_read_texts", counted)
+    monkeypatch.setattr(feedback, "_held", {})
+    since, until = datetime(2026, 10, 1), AT  # shorter than the theme table's window
+    table = feedback.theme_table(engine, STREET, since, until)
+    for code in table["theme"].head(3):
+        feedback.theme_samples(engine, STREET, since, until, code)
+    feedback.theme_by_community(engine, STREET, since, until)
+    feedback.theme_months(engine, STREET, datetime(2025, 12, 1), until)
+    assert reads == [(until - timedelta(days=feedback.TEXT_WINDOW_DAYS), until)]  # one read for all six
+    cut = feedback._texts(engine, STREET, since, until, EVERYWHERE, with_writer=True)
+    alone = real(engine, STREET, since, until, EVERYWHERE)
+    assert len(alone) > 0
+    key = ["source", "id"]
+    assert cut.sort_values(key).reset_index(drop=True).equals(alone.sort_values(key).reset_index(drop=True))
+    monkeypatch.setattr(feedback, "TEXTS_SECONDS", -1.0)  # kept too long: read again
+    feedback.theme_by_community(engine, STREET, since, until)
+    assert len(reads) == 2
+    monkeypatch.setattr(feedback, "TEXTS_SECONDS", 60.0)
+    feedback.theme_months(engine, STREET, datetime(2020, 1, 1), until)  # wider than the texts held
+    assert reads[-1] == (datetime(2020, 1, 1), until)
