@@ -59,6 +59,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import TextClause
 
+from data_access import theme_fill
 from data_access.copy_build import (
     NOT_COPIED_COLUMNS,
     NOT_COPIED_TABLES,
@@ -333,7 +334,9 @@ class AnalyticalCopy:
             )
             self._store.publish(manifest)
             self._store.remove_unused()
-            return snapshot
+        if self._url is not None:  # the app's copy (the --build command themes them itself)
+            theme_fill.start(self._url, self._folder)  # the newest texts' themes, before anyone asks
+        return snapshot
 
     def _refreshed(
         self, published: Manifest | None, wanted: tuple[str, ...], mark: tuple, path: Path, in_child: bool
@@ -494,8 +497,11 @@ def build_published(url: str, root: Path) -> Snapshot:
     """Bring the store's copy of `url` up to the database's watermark: open the published one when
     it is current, else build it, under the store's lock. What the `--build` command runs."""
     engine = make_readonly_engine(url, statement_timeout_s=600)
-    copy = AnalyticalCopy(engine, refresh_seconds=float("inf"), store=CopyStore(folder_for(root, url)))
-    return copy.load_now()
+    store = CopyStore(folder_for(root, url))
+    copy = AnalyticalCopy(engine, refresh_seconds=float("inf"), store=store)
+    snapshot = copy.load_now()
+    theme_fill.fill(url, store.folder)
+    return snapshot
 
 
 def main() -> None:

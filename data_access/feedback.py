@@ -88,7 +88,7 @@ def _texts(
         held = _held.get(key)
     covered = held is not None and (held[1] is None or (start is not None and held[1] <= start))
     if not covered or now - held[0] > TEXTS_SECONDS:
-        held = (now, start, _read_texts(engine, scope, start, until, area))
+        held = (now, start, read_texts(engine, scope, start, until, area))
         with _held_lock:
             for stale in [k for k, (at, _, _) in _held.items() if now - at > TEXTS_SECONDS]:
                 del _held[stale]
@@ -101,9 +101,11 @@ def _texts(
     return frame if with_writer else frame.drop(columns=["writer"])
 
 
-def _read_texts(
+def read_texts(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters
 ) -> pd.DataFrame:
+    """The texts in [since, until) with their themes and writers, read now (not kept): what
+    `_texts` keeps, and what theme_fill.py themes in advance."""
     prepare(engine)
     zone = zone_of(engine)
     issue_text = func.substr(
@@ -195,7 +197,7 @@ def theme_table(
     table["groups"] = grouped["group"].nunique()
     table["recent"] = rows[rows["at"] >= recent_from].groupby("theme").size()
     table["previous"] = rows[(rows["at"] < recent_from) & (rows["at"] >= pd.Timestamp(start))].groupby("theme").size()
-    supply = _activity_supply(engine, scope, since, until, area)
+    supply = activity_supply(engine, scope, since, until, area)
     table = table.join(supply)
     table = table.fillna(0).astype(int)
     table = table[table["texts"] > 0]
@@ -206,7 +208,7 @@ def theme_table(
     return table.reset_index().sort_values(["score", "theme"], ascending=[False, True]).reset_index(drop=True)
 
 
-def _activity_supply(
+def activity_supply(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters
 ) -> pd.DataFrame:
     """Per theme: activities held in the period whose title raises it, and their check-ins."""

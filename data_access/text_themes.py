@@ -36,6 +36,7 @@ FILE_NAME = "text-themes.sqlite"
 MEMORY_ENTRIES = 300_000  # digests kept per process before the memory layer starts again
 CHUNK = 5_000  # digests per SELECT
 _DIGEST_BYTES = 16
+_FOLDER_KEY = "_syl_text_themes_folder"
 
 _registry_lock = threading.Lock()
 _registry: dict[Path | None, TextThemes] = {}
@@ -43,13 +44,17 @@ _registry: dict[Path | None, TextThemes] = {}
 
 def for_engine(engine: Any) -> TextThemes:
     """The remembered themes for this engine's database: on disk in its analytical copy's folder
-    when it has one (the app's routed engine), else in memory only."""
-    copy = getattr(engine, "copy", None)
-    folder = getattr(copy, "folder", None)
+    when it has one (the app's routed engine) or one was named (`remember_in`), else in memory only."""
+    folder = getattr(engine, "__dict__", {}).get(_FOLDER_KEY) or getattr(getattr(engine, "copy", None), "folder", None)
     with _registry_lock:
         if folder not in _registry:
             _registry[folder] = TextThemes(None if folder is None else Path(folder) / FILE_NAME)
         return _registry[folder]
+
+
+def remember_in(engine: Any, folder: Path) -> None:
+    """Remember the themes of texts read through `engine` in `folder` (a copy folder of its database)."""
+    engine.__dict__[_FOLDER_KEY] = Path(folder)
 
 
 def fingerprint() -> bytes:

@@ -31,6 +31,7 @@ SEED = 42
 def _copies_in_a_private_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Analytical copies the app publishes during tests go to a folder of this run, not data/."""
     os.environ["SYL_ANALYTICAL_COPY_DIR"] = str(tmp_path_factory.mktemp("analytical"))
+    os.environ["SYL_THEME_FILL"] = "off"  # no themes in advance after each publish (tests/test_theme_fill.py: on)
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

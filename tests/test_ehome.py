@@ -343,13 +343,13 @@ def test_a_pages_texts_are_read_once_and_a_shorter_period_is_cut_from_them(engin
     from data_access import feedback
 
     reads: list[tuple] = []
-    real = feedback._read_texts
+    real = feedback.read_texts
 
     def counted(*args):  # noqa: ANN002, ANN202
         reads.append(args[2:4])
         return real(*args)
 
-    monkeypatch.setattr(feedback, "_read_texts", counted)
+    monkeypatch.setattr(feedback, "read_texts", counted)
     monkeypatch.setattr(feedback, "_held", {})
     since, until = datetime(2026, 10, 1), AT  # shorter than the theme table's window
     table = feedback.theme_table(engine, STREET, since, until)

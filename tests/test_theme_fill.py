@@ -1,0 +1,71 @@
+"""Themes found before anyone asks (data_access/theme_fill.py): the process that publishes a copy
+starts a child that themes the street's newest texts into the copy's folder, so the needs tab's
+first visitor segments nothing."""
+
+from __future__ import annotations
+
+import fcntl
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from data_access import feedback, text_themes, theme_fill
+from data_access.analytical import AnalyticalCopy
+from data_access.copy_store import CopyStore
+from data_access.engine import make_readonly_engine
+from data_access.filters import EVERYWHERE
+from data_access.reference import data_as_of
+from data_access.scope import Scope
+
+
+def themed_without_segmenting(url: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many of the needs tab's texts the remembered themes in `folder` answer; fails on a miss."""
+    monkeypatch.setattr(text_themes, "themes_of", lambda text: pytest.fail(f"segmented again: {text!r}"))
+    engine = make_readonly_engine(url)
+    text_themes.remember_in(engine, folder)
+    until = data_as_of(engine)
+    assert until is not None
+    since = until - timedelta(days=feedback.TEXT_WINDOW_DAYS)
+    frame = feedback.read_texts(engine, Scope.street(), since, until, EVERYWHERE)
+    monkeypatch.undo()
+    assert frame["themes"].map(bool).sum() > 0
+    return len(frame)
+
+
+def test_fill_themes_the_texts_the_needs_tab_reads_first(
+    tiny_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filled = theme_fill.fill(tiny_sqlite_url, tmp_path)
+    assert filled and filled > 100
+    assert themed_without_segmenting(tiny_sqlite_url, tmp_path, monkeypatch) == filled
+
+
+def test_a_second_fill_meanwhile_leaves_at_once(tiny_sqlite_url: str, tmp_path: Path) -> None:
+    with open(tmp_path / theme_fill.LOCK, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        assert theme_fill.fill(tiny_sqlite_url, tmp_path) is None
+    assert not (tmp_path / text_themes.FILE_NAME).exists()
+
+
+def test_publishing_a_copy_starts_the_child_that_fills_them(
+    tiny_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(theme_fill.SWITCH_ENV, "on")
+    started: list = []
+    real = theme_fill.start
+    monkeypatch.setattr(theme_fill, "start", lambda url, folder: started.append(real(url, folder)) or started[-1])
+    store = CopyStore(tmp_path / "copies")
+    engine = make_readonly_engine(tiny_sqlite_url)
+    AnalyticalCopy(engine, url=tiny_sqlite_url, refresh_seconds=float("inf"), store=store).load_now()
+    assert len(started) == 1 and started[0] is not None
+    assert started[0].wait(120) == 0
+    assert themed_without_segmenting(tiny_sqlite_url, store.folder, monkeypatch) > 100
+    # A restarted process opens the published copy: nothing is built, and nothing is themed again.
+    AnalyticalCopy(engine, url=tiny_sqlite_url, refresh_seconds=float("inf"), store=store).load_now()
+    assert len(started) == 1
+
+
+def test_switched_off_nothing_starts(tiny_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(theme_fill.SWITCH_ENV, "off")
+    assert theme_fill.start(tiny_sqlite_url, tmp_path) is None
