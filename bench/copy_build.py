@@ -7,7 +7,7 @@ Methods, each in a fresh child process (its peak RSS is its own), interleaved wi
 in rotating order:
   arrow   the build as the app runs it: ADBC pages into Arrow, appended to a DuckDB file
   rows    the old build: SQLAlchemy rows as tuples, turned into Arrow, appended
-  read    the floor: the same columns and pages read through ADBC into Arrow, then dropped
+  read    the floor: the same columns and pages streamed through ADBC into Arrow batches, then dropped
 Prints seconds and peak RSS per method (median of the rounds), the paired ratios arrow/read and
 rows/arrow (median and range over the rounds), and the machine's load. Writes only temporary files.
 """
@@ -43,8 +43,8 @@ def child(method: str, url: str, folder: str) -> None:
         source = arrow_read.connect(url)
         try:
             for table in copy_build.copied_tables(engine):
-                for page in arrow_read.pages(source, table, copy_build.copied_columns(table, engine)):
-                    rows += page.num_rows
+                for stream in arrow_read.streams(source, table, copy_build.copied_columns(table, engine)):
+                    rows += sum(batch.num_rows for batch in stream)
         finally:
             source.close()
     else:

@@ -38,7 +38,7 @@ NOT_COPIED_COLUMNS = {
     "consultations": frozenset({"question"}),  # residents' own words
 }
 PAGE_ROWS = 100_000
-BUILD_MEMORY_LIMIT = "256MB"  # the builder's: it only appends pages and compresses them
+BUILD_MEMORY_LIMIT = "64MB"  # the builder's DuckDB: it appends batches and compresses them (spills past it)
 
 
 def copied_columns(table: Table, engine: Engine | None = None) -> list[Column]:
@@ -150,10 +150,11 @@ def build_copy(engine: Engine, path: Path, threads: int = 2, reader: str = "auto
 
 def _arrow_pages(
     arrow_conn: arrow_read.ArrowConnection | None, engine: Engine, table: Table, columns: list[Column]
-) -> Iterator[pa.Table]:
-    """The table's pages as Arrow: from ADBC when connected, else built from SQLAlchemy's tuples."""
+) -> Iterator[pa.Table | pa.RecordBatchReader]:
+    """The table's pages as Arrow: streamed from ADBC when connected (DuckDB reads each batch as it
+    comes, so no page is whole in memory), else built from SQLAlchemy's tuples."""
     if arrow_conn is not None:
-        yield from arrow_read.pages(arrow_conn, table, columns)
+        yield from arrow_read.streams(arrow_conn, table, columns)
         return
     for page in _pages(engine, table, columns):
         yield pa.Table.from_arrays(
@@ -161,13 +162,12 @@ def _arrow_pages(
         )
 
 
-def _append(con: duckdb.DuckDBPyConnection, insert: str, pages: Iterator[pa.Table]) -> int:
+def _append(con: duckdb.DuckDBPyConnection, insert: str, pages: Iterator[pa.Table | pa.RecordBatchReader]) -> int:
     count = 0
     for page in pages:
         con.register("page_rows", page)
-        con.execute(insert)
+        count += con.execute(insert).fetchall()[0][0]
         con.unregister("page_rows")
-        count += page.num_rows
     return count
 
 
@@ -227,7 +227,7 @@ def refresh_copy(
                     _merge_issues(con, source, table, columns, old_watermark, marks["issues"][0])
                 elif _reload(marks[table.name], old_marks.get(table.name)):
                     con.execute(f'DELETE FROM "{table.name}"')  # noqa: S608
-                    _append(con, _insert(table, columns), arrow_read.pages(source, table, columns))
+                    _append(con, _insert(table, columns), arrow_read.streams(source, table, columns))
                 rows[table.name] = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]  # noqa: S608
             con.execute("CHECKPOINT")
         finally:

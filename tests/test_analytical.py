@@ -338,28 +338,28 @@ def test_the_arrow_reader_cannot_write(backend_url) -> None:
     source = arrow_read.connect(backend_url)
     assert source is not None
     try:
-        with (
-            source.conn.cursor() as cursor,
-            pytest.raises(Exception, match="(?i)read.only|readonly|query_only|attempt to write"),
-        ):
-            cursor.execute("UPDATE meta SET value = 'x' WHERE key = 'data_as_of'")
+        with pytest.raises(Exception, match="(?i)read.only|readonly|query_only|attempt to write"):
+            source.execute("UPDATE meta SET value = 'x' WHERE key = 'data_as_of'")
     finally:
         source.close()
 
 
 def test_a_table_the_arrow_reader_fails_on_is_read_as_rows(tiny_sqlite_url, tmp_path, monkeypatch) -> None:
-    real_pages = arrow_read.pages
+    real_streams = arrow_read.streams
+    failed: list[str] = []
 
     def fails_on_issues(source, table, columns):  # noqa: ANN001, ANN202
         if table.name == "issues":
-            yield from real_pages(source, table, columns)  # a page in, then the driver gives up
+            yield from real_streams(source, table, columns)  # a page in, then the driver gives up
+            failed.append(table.name)
             raise OSError("[SQLite] something unexpected")
-        yield from real_pages(source, table, columns)
+        yield from real_streams(source, table, columns)
 
-    monkeypatch.setattr(arrow_read, "pages", fails_on_issues)
+    monkeypatch.setattr(arrow_read, "streams", fails_on_issues)
     engine = make_readonly_engine(tiny_sqlite_url)
     rows = copy_build.build_copy(engine, tmp_path / "mixed.duckdb", reader="arrow")
-    monkeypatch.setattr(arrow_read, "pages", real_pages)
+    monkeypatch.setattr(arrow_read, "streams", real_streams)
+    assert failed == ["issues"]
     assert rows == copy_build.build_copy(engine, tmp_path / "rows.duckdb", reader="rows")
     assert _tables(tmp_path / "mixed.duckdb") == _tables(tmp_path / "rows.duckdb")
 
