@@ -104,5 +104,9 @@ def _frozen(value: Any) -> Any:
 
 
 def as_result(keys: list[str], rows: list[tuple]) -> IteratorResult:
-    """Rows from DuckDB as a SQLAlchemy Result, so callers use .all(), .scalar(), .mappings() as usual."""
-    return IteratorResult(SimpleResultMetaData(keys), iter(rows))
+    """Rows from DuckDB as a SQLAlchemy Result, so callers use .all(), .scalar(), .mappings() as usual.
+    The tuples stay reachable as ``plain_rows``: frames.result_frame builds a DataFrame from them
+    without making a Row object per row first (a third of a 13,000-row figure's time)."""
+    result = IteratorResult(SimpleResultMetaData(keys), iter(rows))
+    result.plain_rows = rows  # type: ignore[attr-defined]
+    return result
