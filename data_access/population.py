@@ -98,7 +98,10 @@ def _mask(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
     return frame
 
 
-def _worklist_select(scope: Scope, at_param, area: IssueFilters = EVERYWHERE) -> Select:  # noqa: ANN001
+def _worklist_select(scope: Scope, at_param, area: IssueFilters = EVERYWHERE, who: bool = True) -> Select:  # noqa: ANN001
+    """Every active member in scope with their last visit and days overdue; `who`: with their name
+    and phone (a count needs neither, and without them the analytical copy answers: the names stay
+    in the read database)."""
     last_visit = (
         select(welfare_visits.c.resident_id, func.max(welfare_visits.c.visited_at).label("last_visit_at"))
         .where(welfare_visits.c.visited_at <= at_param)
@@ -111,8 +114,7 @@ def _worklist_select(scope: Scope, at_param, area: IssueFilters = EVERYWHERE) ->
     return (
         select(
             residents.c.resident_id,
-            residents.c.name,
-            residents.c.phone,
+            *((residents.c.name, residents.c.phone) if who else ()),
             buildings.c.grid_id,
             buildings.c.address,
             special_population.c.category_code,
@@ -161,7 +163,7 @@ def visit_worklist(
 @declare("staff")
 def overdue_visit_count(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> int:
     """Memberships in scope (and `area`) whose last visit is older than the category's interval."""
-    worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime), area).subquery("worklist")
+    worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime), area, who=False).subquery("worklist")
     query = select(func.count()).select_from(worklist).where(worklist.c.days_overdue > 0)
     with engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
@@ -259,7 +261,7 @@ def open_work_by_grid(engine: Engine, scope: Scope, at: datetime, area: IssueFil
     """Per grid in scope that has any: overdue visits and open alerts (overdue_visit_count and
     open_alert_count, by the grid of the person's building)."""
     at_param = bindparam("at", at, type_=DateTime)
-    worklist = _worklist_select(scope, at_param, area).subquery("worklist")
+    worklist = _worklist_select(scope, at_param, area, who=False).subquery("worklist")
     visits = (
         select(worklist.c.grid_id, func.count().label("overdue_visits"))
         .where(worklist.c.days_overdue > 0)

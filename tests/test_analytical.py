@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from data_access import analytical, arrow_read, copy_build, issue_map, issues
+from data_access import analytical, arrow_read, copy_build, issue_map, issues, population
 from data_access.analytical import AnalyticalCopy, RoutedEngine, covers
 from data_access.engine import make_readonly_engine
 from data_access.filters import IssueFilters
@@ -60,6 +60,15 @@ def test_copied_queries_are_answered_by_the_copy_and_the_rest_by_the_read_databa
     table = issue_map.issue_table(routed, Scope.street(), YEAR, limit=5)  # titles: not in the copy
     assert list(table["issue_id"]) == list(issue_map.issue_table(ro, Scope.street(), YEAR, limit=5)["issue_id"])
     assert copy.answered == after_figures
+
+    # Counting overdue visits needs no one's name: the copy answers it; the worklist shows names.
+    at = datetime(2026, 11, 29)
+    assert population.overdue_visit_count(routed, Scope.street(), at) == population.overdue_visit_count(
+        ro, Scope.street(), at
+    )
+    assert copy.answered == after_figures + 1
+    population.visit_worklist(routed, Scope.street(), at, limit=5)
+    assert copy.answered == after_figures + 1
 
 
 def _writable_change(path: Path) -> None:
