@@ -278,6 +278,8 @@ class AnalyticalCopy:
         if snapshot is not None:
             self._swap(snapshot)
             log.info("analytical copy opened from %s (built at watermark %s)", snapshot.path, snapshot.watermark)
+            if self._url is not None:  # themes a copy built before them, or a lost themes file, lacks
+                theme_fill.start(self._url, self._folder)
         return snapshot
 
     def _open_current(self, wanted: tuple[str, ...], mark: tuple | None = None) -> Snapshot | None:

@@ -5,6 +5,7 @@ first visitor segments nothing."""
 from __future__ import annotations
 
 import fcntl
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,14 +22,15 @@ from data_access.scope import Scope
 
 def themed_without_segmenting(url: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     """How many of the needs tab's texts the remembered themes in `folder` answer; fails on a miss."""
-    monkeypatch.setattr(text_themes, "themes_of", lambda text: pytest.fail(f"segmented again: {text!r}"))
     engine = make_readonly_engine(url)
     text_themes.remember_in(engine, folder)
     until = data_as_of(engine)
     assert until is not None
     since = until - timedelta(days=feedback.TEXT_WINDOW_DAYS)
-    frame = feedback.read_texts(engine, Scope.street(), since, until, EVERYWHERE)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(text_themes, "themes_of", lambda text: pytest.fail(f"segmented again: {text!r}"))
+        patched.setattr(text_themes, "_registry", {})  # nothing in this process's memory: the file answers
+        frame = feedback.read_texts(engine, Scope.street(), since, until, EVERYWHERE)
     assert frame["themes"].map(bool).sum() > 0
     return len(frame)
 
@@ -61,9 +63,25 @@ def test_publishing_a_copy_starts_the_child_that_fills_them(
     assert len(started) == 1 and started[0] is not None
     assert started[0].wait(120) == 0
     assert themed_without_segmenting(tiny_sqlite_url, store.folder, monkeypatch) > 100
-    # A restarted process opens the published copy: nothing is built, and nothing is themed again.
-    AnalyticalCopy(engine, url=tiny_sqlite_url, refresh_seconds=float("inf"), store=store).load_now()
-    assert len(started) == 1
+    # A restarted process opens the published copy and checks the themes once more (a copy built
+    # before them, or a themes file lost since): every text is known, so nothing is added.
+    remembered = _rows(store.folder / text_themes.FILE_NAME)
+    restarted = AnalyticalCopy(engine, url=tiny_sqlite_url, refresh_seconds=float("inf"), store=store)
+    assert restarted.open_published() is not None
+    assert len(started) == 2 and started[1] is not None
+    assert started[1].wait(120) == 0
+    assert _rows(store.folder / text_themes.FILE_NAME) == remembered
+    # The themes file lost: the next start finds them again.
+    for path in store.folder.glob(text_themes.FILE_NAME + "*"):
+        path.unlink()
+    AnalyticalCopy(engine, url=tiny_sqlite_url, refresh_seconds=float("inf"), store=store).open_published()
+    assert started[2].wait(120) == 0
+    assert _rows(store.folder / text_themes.FILE_NAME) == remembered
+
+
+def _rows(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM text_themes").fetchall()[0][0]
 
 
 def test_switched_off_nothing_starts(tiny_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
