@@ -6,41 +6,61 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
-from datetime import timedelta
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from data_access import feedback, text_themes, theme_fill
+from data_access import text_themes, theme_fill
 from data_access.analytical import AnalyticalCopy
 from data_access.copy_store import CopyStore
+from data_access.engine import PROJECT_ROOT, make_readonly_engine
+
+CHECK = """
+import sys
+from datetime import timedelta
+from pathlib import Path
+from data_access import feedback, text_themes
 from data_access.engine import make_readonly_engine
 from data_access.filters import EVERYWHERE
 from data_access.reference import data_as_of
 from data_access.scope import Scope
 
+def refuse(text):
+    raise SystemExit(f"segmented again: {text!r}")
 
-def themed_without_segmenting(url: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> int:
-    """How many of the needs tab's texts the remembered themes in `folder` answer; fails on a miss."""
-    engine = make_readonly_engine(url)
-    text_themes.remember_in(engine, folder)
-    until = data_as_of(engine)
-    assert until is not None
-    since = until - timedelta(days=feedback.TEXT_WINDOW_DAYS)
-    with monkeypatch.context() as patched:
-        patched.setattr(text_themes, "themes_of", lambda text: pytest.fail(f"segmented again: {text!r}"))
-        patched.setattr(text_themes, "_registry", {})  # nothing in this process's memory: the file answers
-        frame = feedback.read_texts(engine, Scope.street(), since, until, EVERYWHERE)
-    assert frame["themes"].map(bool).sum() > 0
-    return len(frame)
+text_themes.themes_of = refuse
+engine = make_readonly_engine(sys.argv[1])
+text_themes.remember_in(engine, Path(sys.argv[2]))
+until = data_as_of(engine)
+since = until - timedelta(days=feedback.TEXT_WINDOW_DAYS)
+frame = feedback.read_texts(engine, Scope.street(), since, until, EVERYWHERE)
+assert frame["themes"].map(bool).sum() > 0
+print(len(frame))
+"""
+
+
+def themed_without_segmenting(url: str, folder: Path) -> int:
+    """How many of the needs tab's texts the remembered themes in `folder` answer, asked by a new
+    process as after a restart (this one has learnt other tests' place names, which rightly change
+    what texts are remembered under); fails on a text it would have to segment."""
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed code
+        [sys.executable, "-c", CHECK, url, str(folder)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout.strip().splitlines()[-1])
 
 
 def test_fill_themes_the_texts_the_needs_tab_reads_first(
     tiny_sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    filled = theme_fill.fill(tiny_sqlite_url, tmp_path)
-    assert filled and filled > 100
-    assert themed_without_segmenting(tiny_sqlite_url, tmp_path, monkeypatch) == filled
+    monkeypatch.setenv(theme_fill.SWITCH_ENV, "on")
+    child = theme_fill.start(tiny_sqlite_url, tmp_path)  # its own process, as the app starts it
+    assert child is not None and child.wait(120) == 0
+    assert _rows(tmp_path / text_themes.FILE_NAME) > 100
+    assert themed_without_segmenting(tiny_sqlite_url, tmp_path) > 100
 
 
 def test_a_second_fill_meanwhile_leaves_at_once(tiny_sqlite_url: str, tmp_path: Path) -> None:
@@ -62,7 +82,7 @@ def test_publishing_a_copy_starts_the_child_that_fills_them(
     AnalyticalCopy(engine, url=tiny_sqlite_url, refresh_seconds=float("inf"), store=store).load_now()
     assert len(started) == 1 and started[0] is not None
     assert started[0].wait(120) == 0
-    assert themed_without_segmenting(tiny_sqlite_url, store.folder, monkeypatch) > 100
+    assert themed_without_segmenting(tiny_sqlite_url, store.folder) > 100
     # A restarted process opens the published copy and checks the themes once more (a copy built
     # before them, or a themes file lost since): every text is known, so nothing is added.
     remembered = _rows(store.folder / text_themes.FILE_NAME)
