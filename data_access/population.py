@@ -98,10 +98,10 @@ def _mask(frame: pd.DataFrame, reveal: bool) -> pd.DataFrame:
     return frame
 
 
-def _worklist_select(scope: Scope, at_param, area: IssueFilters = EVERYWHERE, who: bool = True) -> Select:  # noqa: ANN001
-    """Every active member in scope with their last visit and days overdue; `who`: with their name
-    and phone (a count needs neither, and without them the analytical copy answers: the names stay
-    in the read database)."""
+def _worklist_select(scope: Scope, at_param, area: IssueFilters = EVERYWHERE) -> Select:  # noqa: ANN001
+    """Every active member in scope with their last visit and days overdue, without their name and
+    phone: the analytical copy answers it (names stay in the read database; `_with_names` adds them
+    to the rows shown)."""
     last_visit = (
         select(welfare_visits.c.resident_id, func.max(welfare_visits.c.visited_at).label("last_visit_at"))
         .where(welfare_visits.c.visited_at <= at_param)
@@ -114,7 +114,6 @@ def _worklist_select(scope: Scope, at_param, area: IssueFilters = EVERYWHERE, wh
     return (
         select(
             residents.c.resident_id,
-            *((residents.c.name, residents.c.phone) if who else ()),
             buildings.c.grid_id,
             buildings.c.address,
             special_population.c.category_code,
@@ -146,7 +145,7 @@ def visit_worklist(
 ) -> pd.DataFrame:
     """Members in scope (and `area`) with days since their last visit and days overdue, most overdue
     first; `overdue_only`: just the overdue ones, the rows `overdue_visit_count` counts."""
-    base = _worklist_select(scope, bindparam("at", at, type_=DateTime), area, who=False)
+    base = _worklist_select(scope, bindparam("at", at, type_=DateTime), area)
     overdue = base.selected_columns.days_overdue
     if overdue_only:
         base = base.where(overdue > 0)
@@ -181,7 +180,7 @@ def _with_names(engine: Engine, frame: pd.DataFrame) -> pd.DataFrame:
 @declare("staff")
 def overdue_visit_count(engine: Engine, scope: Scope, at: datetime, area: IssueFilters = EVERYWHERE) -> int:
     """Memberships in scope (and `area`) whose last visit is older than the category's interval."""
-    worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime), area, who=False).subquery("worklist")
+    worklist = _worklist_select(scope, bindparam("at", at, type_=DateTime), area).subquery("worklist")
     query = select(func.count()).select_from(worklist).where(worklist.c.days_overdue > 0)
     with engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
@@ -279,7 +278,7 @@ def open_work_by_grid(engine: Engine, scope: Scope, at: datetime, area: IssueFil
     """Per grid in scope that has any: overdue visits and open alerts (overdue_visit_count and
     open_alert_count, by the grid of the person's building)."""
     at_param = bindparam("at", at, type_=DateTime)
-    worklist = _worklist_select(scope, at_param, area, who=False).subquery("worklist")
+    worklist = _worklist_select(scope, at_param, area).subquery("worklist")
     visits = (
         select(worklist.c.grid_id, func.count().label("overdue_visits"))
         .where(worklist.c.days_overdue > 0)
