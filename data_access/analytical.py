@@ -434,16 +434,15 @@ class AnalyticalCopy:
         sql = compile_for_duckdb(query)
         cursor = snapshot.connection.cursor()
         try:
-            rows = cursor.execute(sql).fetchall()
+            cursor.execute(sql)
         except duckdb.Error:
+            cursor.close()
             if self._strict:
                 raise
             log.exception("DuckDB could not run a query; the read database answers it")
             return None
-        finally:
-            cursor.close()
         self.answered += 1
-        return as_result(list(query.selected_columns.keys()), rows)
+        return as_result(list(query.selected_columns.keys()), cursor)
 
 
 class RoutedConnection:

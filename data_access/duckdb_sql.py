@@ -13,7 +13,12 @@ on SQLAlchemy 2.1 reflection); only the compiler is borrowed.
 from __future__ import annotations
 
 from datetime import date, datetime
+import warnings
+from collections.abc import Iterator
 from typing import Any
+
+import pandas as pd
+import pyarrow as pa
 
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql.base import PGCompiler, PGDialect, PGTypeCompiler
@@ -103,10 +108,49 @@ def _frozen(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def as_result(keys: list[str], rows: list[tuple]) -> IteratorResult:
-    """Rows from DuckDB as a SQLAlchemy Result, so callers use .all(), .scalar(), .mappings() as usual.
-    The tuples stay reachable as ``plain_rows``: frames.result_frame builds a DataFrame from them
-    without making a Row object per row first (a third of a 13,000-row figure's time)."""
-    result = IteratorResult(SimpleResultMetaData(keys), iter(rows))
-    result.plain_rows = rows  # type: ignore[attr-defined]
+def as_result(keys: list[str], cursor: Any) -> IteratorResult:
+    """A DuckDB cursor whose query has run, as a SQLAlchemy Result, so callers use .all(), .scalar(),
+    .mappings() as usual: its rows are fetched as tuples when first asked for. frames.result_frame
+    asks ``columnar_frame(columns)`` instead, which fetches the rows as Arrow columns: on a
+    13,000-row figure that takes a third of the time of tuples turned into a DataFrame. DuckDB has
+    run the query when ``execute`` returns, so fetching either way cannot fail on the query."""
+
+    def rows() -> Iterator[tuple]:
+        try:
+            yield from cursor.fetchall()
+        finally:
+            cursor.close()
+
+    result = IteratorResult(SimpleResultMetaData(keys), rows())
+    result.columnar_frame = lambda columns: arrow_frame(cursor, columns)  # type: ignore[attr-defined]
     return result
+
+
+def arrow_frame(cursor: Any, columns: list[str]) -> pd.DataFrame:
+    """The cursor's rows as a DataFrame by way of Arrow, with the dtypes the same rows as Python
+    tuples would get (tests/test_duckdb_frames.py holds the two ways equal): every integer column is
+    int64 (DuckDB's sum of integers is HUGEINT, which Arrow carries as decimal(38, 0)), every float
+    float64, and no rows at all is a frame of object columns."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "makes an extra copy": a plain cursor has no relation
+            table = cursor.to_arrow_table()
+    finally:
+        cursor.close()
+    if table.num_rows == 0:
+        return pd.DataFrame([], columns=columns)
+    frame = pd.DataFrame({i: _as_pandas(table.column(i)) for i in range(table.num_columns)})
+    frame.columns = columns
+    return frame
+
+
+def _as_pandas(column: pa.ChunkedArray) -> pd.Series:
+    kind = column.type
+    if (pa.types.is_decimal(kind) and kind.scale == 0) or pa.types.is_integer(kind):
+        try:
+            column = column.cast(pa.int64())
+        except pa.ArrowInvalid:  # beyond int64: Python ints, as fetchall gives
+            return pd.Series(column.to_pylist(), dtype=object)
+    elif pa.types.is_floating(kind):
+        column = column.cast(pa.float64())
+    return column.to_pandas()

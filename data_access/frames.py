@@ -10,10 +10,11 @@ from sqlalchemy.engine import Engine, Result
 def result_frame(result: Result, columns: list[str]) -> pd.DataFrame:
     """A result's rows under the given column names. Rows become plain tuples first: pandas probes
     each SQLAlchemy Row for attributes it lacks, which costs more than the query on 10,000 rows.
-    A result from the analytical copy hands over its tuples as they came (duckdb_sql.as_result)."""
-    plain = getattr(result, "plain_rows", None)
-    rows = plain if plain is not None else [tuple(row) for row in result]
-    return pd.DataFrame(rows, columns=columns)
+    A result from the analytical copy hands over its columns by way of Arrow (duckdb_sql.as_result)."""
+    columnar = getattr(result, "columnar_frame", None)
+    if columnar is not None:
+        return columnar(columns)
+    return pd.DataFrame([tuple(row) for row in result], columns=columns)
 
 
 def read_frame(engine: Engine, query: Select) -> pd.DataFrame:
