@@ -190,14 +190,20 @@ def figures(as_of: datetime, bounds: tuple[float, float, float, float] | None) -
         return counts[counts >= 5]
 
     def cells_sql(engine: str) -> str:
+        # The page's figure: every cell with its reports, open and resolved (the cells under k are
+        # dropped afterwards, their reports counted as hidden), inside the area's bounds.
         floor = SPELLING[engine]["floor"]
         cx = floor.format(f"(lon - {grid.west}) / {grid.dlon}")
         cy = floor.format(f"(lat - {grid.south}) / {grid.dlat}")
+        south, west, north, east = bounds
+        m = issue_map.OUTSIDE_MARGIN_DEG
         return (
             f"SELECT {cx} AS cx, {cy} AS cy, count(*) AS reports,"
-            f" sum(CASE WHEN status IN ('submitted','accepted','assigned','in_progress') THEN 1 ELSE 0 END) AS open"
-            f" FROM issues WHERE {window} AND status NOT IN ('rejected', 'duplicate') AND lat IS NOT NULL"
-            " GROUP BY 1, 2 HAVING count(*) >= 5"
+            f" sum(CASE WHEN status IN ('submitted','accepted','assigned','in_progress') THEN 1 ELSE 0 END) AS open,"
+            f" sum(CASE WHEN status IN ('resolved','closed') THEN 1 ELSE 0 END) AS resolved"
+            f" FROM issues WHERE {window} AND status NOT IN ('rejected', 'duplicate')"
+            f" AND lat BETWEEN {south - m} AND {north + m} AND lon BETWEEN {west - m} AND {east + m}"
+            " GROUP BY 1, 2"
         )
 
     year_start = datetime(as_of.year, 1, 1) - timedelta(hours=8)
@@ -210,11 +216,16 @@ def figures(as_of: datetime, bounds: tuple[float, float, float, float] | None) -
         return joined.groupby("volunteer_id")["points_awarded"].sum().nlargest(20)
 
     def board_sql(engine: str) -> str:
+        # The page's figure: the top 20 with points, hours and check-ins, ranked among everyone on
+        # the board (ties share a rank), ties in points ordered by name.
         return (
-            "SELECT v.volunteer_id, v.display_name, sum(p.points_awarded) AS points FROM participations p"
+            "SELECT rank() OVER (ORDER BY points DESC) AS rank, * FROM ("
+            "SELECT v.volunteer_id, v.display_name, v.community_id, sum(p.points_awarded) AS points,"
+            " sum(p.hours) AS hours, count(*) AS activities FROM participations p"
             " JOIN volunteers v ON v.volunteer_id = p.volunteer_id"
             f" WHERE p.checked_in_at >= '{_ts(year_start)}' AND p.checked_in_at < '{_ts(as_of)}'"
-            " AND v.on_leaderboard GROUP BY v.volunteer_id, v.display_name ORDER BY points DESC LIMIT 20"
+            " AND v.on_leaderboard GROUP BY v.volunteer_id, v.display_name, v.community_id) AS per_volunteer"
+            " ORDER BY points DESC, display_name LIMIT 20"
         )
 
     local_today = (as_of + timedelta(hours=8)).date()
