@@ -12,14 +12,13 @@ on SQLAlchemy 2.1 reflection); only the compiler is borrowed.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 import warnings
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql.base import PGCompiler, PGDialect, PGTypeCompiler
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
