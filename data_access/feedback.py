@@ -50,6 +50,7 @@ WINDOW_DAYS = 2 * RECENT_DAYS  # the theme table compares the last RECENT_DAYS w
 TEXT_WINDOW_DAYS = 400  # texts are read for at least this long before a period's end: the 12 months' trend fits
 TEXTS_HELD = 8  # periods and scopes held at once (about 30 MB each at city scale)
 TEXTS_SECONDS = 60.0  # how long a page's texts are kept for its next question (app/data.py caches figures longer)
+COUNTED_FROM = "counted_from"  # read_texts' frame.attrs: from when every text is in it (None: all are)
 TEXT_CHARS = 400  # of a description: a resident's point is made early; some run to thousands
 STAFF_COMPLAINT_CATEGORY = "staff_complaint"
 
@@ -96,9 +97,23 @@ def _texts(
                 del _held[min(_held, key=lambda k: _held[k][0])]
             _held[key] = held
     frame = held[2]
+    counted_from = frame.attrs.get(COUNTED_FROM)
     if since is not None:
         frame = frame[frame["at"] >= pd.Timestamp(since)].reset_index(drop=True)
-    return frame if with_writer else frame.drop(columns=["writer"])
+    frame = frame if with_writer else frame.drop(columns=["writer"])
+    frame.attrs[COUNTED_FROM] = counted_from
+    return frame
+
+
+@declare("anyone")
+def counted_from(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
+) -> datetime | None:
+    """From when the period's texts are all themed: where reports or questions up to `until`
+    number more than MAX_TEXTS, only the newest MAX_TEXTS of each are (a city's street has that many
+    in two weeks), and the needs tab says so. None: every text of the period is counted."""
+    found = _texts(engine, scope, since, until, area).attrs.get(COUNTED_FROM)
+    return found if found is not None and (since is None or found > since) else None
 
 
 def read_texts(
@@ -168,6 +183,9 @@ def read_texts(
     frame = pd.concat(found, ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"])
     frame["themes"] = text_themes.for_engine(engine).of([str(text) for text in frame["text"]])
+    # A source cut at MAX_TEXTS holds only its newest texts: every text is counted from its oldest one on.
+    cuts = [pd.Timestamp(f["at"].min()) for f in found if len(f) >= MAX_TEXTS]
+    frame.attrs[COUNTED_FROM] = max(cuts).to_pydatetime() if cuts else None
     return frame
 
 
@@ -204,6 +222,10 @@ def theme_table(
     table.insert(2, "consultations", table["texts"] - table["issues"])
     table["growth"] = [(r - p) / p if p else (1.0 if r else 0.0) for r, p in zip(table["recent"], table["previous"])]
     table["rising"] = table["recent"] > table["previous"]
+    cut = frame.attrs.get(COUNTED_FROM)
+    if cut is not None and cut > start:  # the texts before the cut are not read: no trend can be told
+        table["growth"] = 0.0
+        table["rising"] = None
     table["score"] = table["texts"] * (1 + table["growth"].clip(lower=-0.5)) / (1 + table["activities"])
     return table.reset_index().sort_values(["score", "theme"], ascending=[False, True]).reset_index(drop=True)
 

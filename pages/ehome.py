@@ -356,6 +356,17 @@ def show_dialogue() -> None:
         )
 
 
+def trend_known(rising: object) -> bool:
+    """A theme's trend is unknown (None) when the texts read do not reach back far enough."""
+    return rising is not None and not pd.isna(rising)
+
+
+def trend_label(rising: object) -> str:
+    if not trend_known(rising):
+        return t("ehome.needs.trend_unknown")
+    return t("ehome.needs.rising") if rising else t("ehome.needs.steady")
+
+
 def show_needs() -> None:
     st.caption(t("ehome.needs.help", k=k))
     with st.spinner(t("ehome.needs.reading")):
@@ -365,6 +376,12 @@ def show_needs() -> None:
     if table.empty:
         st.info(t("ehome.needs.empty", k=k))
         return
+    cut = ctx.query(feedback.counted_from, since, until, area)
+    if cut is not None:  # more texts than are read at once: say what the figures cover
+        st.warning(
+            t("ehome.needs.sampled", count=number(feedback.MAX_TEXTS), date=formatting.local_date(cut, ctx.lang)),
+            icon=":material/info:",
+        )
     by_code = {theme.code: theme for theme in themes.themes()}
     name = lambda code: by_code[code].name_zh if ctx.lang == "zh" else by_code[code].name_en  # noqa: E731
     activity = lambda code: by_code[code].activity_zh if ctx.lang == "zh" else by_code[code].activity_en  # noqa: E731
@@ -374,11 +391,11 @@ def show_needs() -> None:
             st.markdown(f"**{rank}. {md(activity(item.theme))}**")
             st.caption(
                 t(
-                    "ehome.needs.evidence",
+                    "ehome.needs.evidence" if trend_known(item.rising) else "ehome.needs.evidence_no_trend",
                     theme=name(item.theme),
                     texts=number(item.texts),
                     groups=number(item.groups),
-                    trend=t("ehome.needs.rising" if item.rising else "ehome.needs.steady"),
+                    trend=trend_label(item.rising),
                     recent=number(item.recent),
                     previous=number(item.previous),
                     held=number(item.activities),
@@ -397,9 +414,7 @@ def show_needs() -> None:
                 t("ehome.needs.texts"): [number(v) for v in table["texts"]],
                 t("ehome.needs.from_issues"): [number(v) for v in table["issues"]],
                 t("ehome.needs.from_questions"): [number(v) for v in table["consultations"]],
-                t("ehome.needs.trend"): [
-                    t("ehome.needs.rising") if r else t("ehome.needs.steady") for r in table["rising"]
-                ],
+                t("ehome.needs.trend"): [trend_label(r) for r in table["rising"]],
                 t("ehome.needs.held"): [number(v) for v in table["activities"]],
                 t("ehome.needs.participants"): [number(v) for v in table["participants"]],
                 t("ehome.needs.activity"): [activity(c) for c in table["theme"]],

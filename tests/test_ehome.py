@@ -369,3 +369,29 @@ def test_a_pages_texts_are_read_once_and_a_shorter_period_is_cut_from_them(engin
     monkeypatch.setattr(feedback, "TEXTS_SECONDS", 60.0)
     feedback.theme_months(engine, STREET, datetime(2020, 1, 1), until)  # wider than the texts held
     assert reads[-1] == (datetime(2020, 1, 1), until)
+
+
+def test_more_texts_than_are_read_at_once_are_said_and_give_no_trend(engine, monkeypatch) -> None:  # noqa: ANN001
+    """A city's street has more reports in two weeks than the needs tab reads (MAX_TEXTS of each
+    source): the figures then count the newest texts only, `counted_from` says from when, and no
+    theme is called rising or steady, as the window before is not read."""
+    from data_access import feedback
+
+    since, until = PERIODS["120 days"]
+    monkeypatch.setattr(feedback, "_held", {})
+    assert feedback.counted_from(engine, STREET, since, until) is None  # the demo street: every text read
+    whole = feedback.theme_table(engine, STREET, since, until)
+    assert set(whole["rising"]) <= {True, False} and whole["rising"].any()
+
+    monkeypatch.setattr(feedback, "MAX_TEXTS", 150)
+    monkeypatch.setattr(feedback, "_held", {})
+    texts = feedback.read_texts(engine, STREET, until - timedelta(days=feedback.TEXT_WINDOW_DAYS), until, EVERYWHERE)
+    newest = [group["at"].sort_values().iloc[-150] for _, group in texts.groupby("source")]
+    cut = feedback.counted_from(engine, STREET, since, until)
+    assert cut == max(newest).to_pydatetime() and since < cut < until
+    table = feedback.theme_table(engine, STREET, since, until).set_index("theme")
+    counted = texts[texts["at"] >= pd.Timestamp(since)]
+    expected = counted.assign(theme=[sorted(t) for t in counted["themes"]]).explode("theme").dropna(subset=["theme"])
+    assert dict(table["texts"]) == expected.groupby("theme").size().to_dict()
+    assert table["rising"].isna().all() and (table["growth"] == 0).all()
+    assert feedback.counted_from(engine, STREET, cut + timedelta(days=1), until) is None  # a period after the cut is whole

@@ -140,3 +140,26 @@ def test_big_screen_ehome_panel_shows_published_figures(tiny_sqlite_url) -> None
     figures = parking.parking_figures(make_readonly_engine(tiny_sqlite_url), Scope.public_visitor(), span.since,
                                       min(span.until, AS_OF))
     assert f"<b>{figures['unmet']:,}</b>" in shown or f">{figures['unmet']:,}<" in shown
+
+
+def test_needs_tab_says_when_only_the_newest_texts_are_counted(tiny_sqlite_url, monkeypatch) -> None:  # noqa: ANN001
+    import streamlit as st
+
+    with monkeypatch.context() as patched:
+        patched.setattr(feedback, "MAX_TEXTS", 100)
+        patched.setattr(feedback, "_held", {})
+        st.cache_data.clear()
+        for lang, said, unknown in (("zh", "只分析了最近的", "无法判断"), ("en", "were analysed", "unknown")):
+            at = open_page("ehome", {"tab": "needs", "period": "12m"}, USERS["street_official"], lang=lang)
+            warning = " ".join(str(w.value) for w in at.warning)
+            assert said in warning and "100" in warning, warning
+            trend = translate(lang, "ehome.needs.trend")
+            shown = next(f.value for f in at.dataframe if trend in f.value.columns)
+            assert set(shown[trend]) == {unknown}
+    st.cache_data.clear()
+    monkeypatch.setattr(feedback, "_held", {})
+    at = open_page("ehome", {"tab": "needs", "period": "12m"}, USERS["street_official"])
+    assert not [w for w in at.warning if "只分析了最近的" in str(w.value)]  # every text read: nothing to say
+    trend = translate("zh", "ehome.needs.trend")
+    shown = next(f.value for f in at.dataframe if trend in f.value.columns)
+    assert set(shown[trend]) <= {"上升", "未上升"}
