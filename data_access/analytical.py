@@ -431,16 +431,27 @@ class AnalyticalCopy:
         if snapshot is None or not covers(query):
             return None
         query = query.get_execution_options().get(COLUMNAR_FORM, query)
-        sql = compile_for_duckdb(query)
-        cursor = snapshot.connection.cursor()
         try:
-            cursor.execute(sql)
+            return self._run(snapshot, query)
         except duckdb.Error:
-            cursor.close()
             if self._strict:
                 raise
             log.exception("DuckDB could not run a query; the read database answers it")
             return None
+
+    def answer(self, query: Any) -> Any | None:
+        """A query only the copy can answer (it reads a file beside the copy, record_themes.py):
+        its Result, or None without a copy. A DuckDB error is raised: nothing else can answer."""
+        snapshot = self._current
+        return None if snapshot is None else self._run(snapshot, query)
+
+    def _run(self, snapshot: Snapshot, query: Any) -> Any:
+        cursor = snapshot.connection.cursor()
+        try:
+            cursor.execute(compile_for_duckdb(query))
+        except BaseException:
+            cursor.close()
+            raise
         self.answered += 1
         return as_result(list(query.selected_columns.keys()), cursor)
 

@@ -15,19 +15,42 @@ sample sentences, masked (data_access/masking.py) with the writer's own name amo
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import duckdb
 import pandas as pd
-from sqlalchemy import Text, and_, cast, func, literal, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    Text,
+    and_,
+    cast,
+    column,
+    distinct,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.engine import Engine
 
-from data_access import text_themes
+from data_access import record_themes, text_themes
 from data_access.access import declare
 from data_access.consultations import not_staff_complaint
 from data_access.filters import EVERYWHERE, IssueFilters
-from data_access.frames import read_frame
+from data_access.frames import read_frame, result_frame
 from data_access.localtime import zone_of
 from data_access.masking import mask
 from data_access.schema import (
@@ -43,6 +66,8 @@ from data_access.scope import Scope
 from data_access.segment import add_place_names
 from data_access.sqlfuncs import local_month
 from data_access.themes import themes
+
+log = logging.getLogger(__name__)
 
 MAX_TEXTS = 20_000
 RECENT_DAYS = 90
@@ -112,69 +137,28 @@ def counted_from(
     """From when the period's texts are all themed: where reports or questions up to `until`
     number more than MAX_TEXTS, only the newest MAX_TEXTS of each are (a city's street has that many
     in two weeks), and the needs tab says so. None: every text of the period is counted."""
+    if record_themes.covering(engine, None if since is None else min(since, until - timedelta(days=WINDOW_DAYS)),
+                              until) is not None:
+        return None  # every text is counted, by DuckDB
     found = _texts(engine, scope, since, until, area).attrs.get(COUNTED_FROM)
     return found if found is not None and (since is None or found > since) else None
 
 
 def read_texts(
-    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters
+    engine: Engine,
+    scope: Scope,
+    since: datetime | None,
+    until: datetime,
+    area: IssueFilters,
+    limit: int | None = -1,
 ) -> pd.DataFrame:
     """The texts in [since, until) with their themes and writers, read now (not kept): what
-    `_texts` keeps, and what theme_fill.py themes in advance."""
+    `_texts` keeps (the newest MAX_TEXTS of each source; `limit` None reads them all), and what
+    theme_fill.py themes in advance."""
     prepare(engine)
-    zone = zone_of(engine)
-    issue_text = func.substr(
-        func.coalesce(issues.c.title, "") + literal(" ", Text) + func.coalesce(cast(issues.c.description, Text), ""),
-        1,
-        TEXT_CHARS,
-    )
-    issue_parts = [
-        scope.on_issue(issues),
-        area.clause(issues),
-        issues.c.reported_at < until,
-        or_(issues.c.category_code.is_(None), issues.c.category_code != STAFF_COMPLAINT_CATEGORY),
-    ]
-    consultation_parts = [
-        scope.on_grid(consultations.c.grid_id),
-        area.on_grid(consultations.c.grid_id),
-        consultations.c.asked_at < until,
-        not_staff_complaint(),
-    ]
-    if since is not None:
-        issue_parts.append(issues.c.reported_at >= since)
-        consultation_parts.append(consultations.c.asked_at >= since)
-    from_issues = read_frame(
-        engine,
-        select(
-            literal("issue").label("source"),
-            issues.c.issue_id.label("id"),
-            issues.c.reported_at.label("at"),
-            local_month(issues.c.reported_at, zone).label("month"),
-            issues.c.community_id,
-            issues.c.category_code.label("group"),
-            issue_text.label("text"),
-            issues.c.reporter_resident_id.label("writer"),
-        )
-        .where(and_(true(), *issue_parts))
-        .order_by(issues.c.reported_at.desc())
-        .limit(MAX_TEXTS),
-    )
-    from_questions = read_frame(
-        engine,
-        select(
-            literal("consultation").label("source"),
-            consultations.c.consultation_id.label("id"),
-            consultations.c.asked_at.label("at"),
-            local_month(consultations.c.asked_at, zone).label("month"),
-            consultations.c.community_id,
-            consultations.c.topic_code.label("group"),
-            func.substr(func.coalesce(consultations.c.question, ""), 1, TEXT_CHARS).label("text"),
-            consultations.c.resident_id.label("writer"),
-        )
-        .where(and_(true(), *consultation_parts))
-        .order_by(consultations.c.asked_at.desc())
-        .limit(MAX_TEXTS),
-    )
+    limit = MAX_TEXTS if limit == -1 else limit
+    from_issues = read_frame(engine, _issue_texts(engine, scope, since, until, area).limit(limit))
+    from_questions = read_frame(engine, _question_texts(engine, scope, since, until, area).limit(limit))
     found = [f for f in (from_issues, from_questions) if len(f)]
     if not found:
         return pd.DataFrame(
@@ -183,10 +167,160 @@ def read_texts(
     frame = pd.concat(found, ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"])
     frame["themes"] = text_themes.for_engine(engine).of([str(text) for text in frame["text"]])
-    # A source cut at MAX_TEXTS holds only its newest texts: every text is counted from its oldest one on.
-    cuts = [pd.Timestamp(f["at"].min()) for f in found if len(f) >= MAX_TEXTS]
+    # A source cut at its limit holds only its newest texts: every text is counted from its oldest one on.
+    cuts = [pd.Timestamp(f["at"].min()) for f in found if limit is not None and len(f) >= limit]
     frame.attrs[COUNTED_FROM] = max(cuts).to_pydatetime() if cuts else None
     return frame
+
+
+def _issue_where(scope: Scope, since: datetime | None, until: datetime, area: IssueFilters) -> list:
+    parts = [
+        scope.on_issue(issues),
+        area.clause(issues),
+        issues.c.reported_at < until,
+        or_(issues.c.category_code.is_(None), issues.c.category_code != STAFF_COMPLAINT_CATEGORY),
+    ]
+    return parts if since is None else [*parts, issues.c.reported_at >= since]
+
+
+def _question_where(scope: Scope, since: datetime | None, until: datetime, area: IssueFilters) -> list:
+    parts = [
+        scope.on_grid(consultations.c.grid_id),
+        area.on_grid(consultations.c.grid_id),
+        consultations.c.asked_at < until,
+        not_staff_complaint(),
+    ]
+    return parts if since is None else [*parts, consultations.c.asked_at >= since]
+
+
+def _issue_texts(engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters) -> Select:
+    issue_text = func.substr(
+        func.coalesce(issues.c.title, "") + literal(" ", Text) + func.coalesce(cast(issues.c.description, Text), ""),
+        1,
+        TEXT_CHARS,
+    )
+    return (
+        select(
+            literal("issue").label("source"),
+            issues.c.issue_id.label("id"),
+            issues.c.reported_at.label("at"),
+            local_month(issues.c.reported_at, zone_of(engine)).label("month"),
+            issues.c.community_id,
+            issues.c.category_code.label("group"),
+            issue_text.label("text"),
+            issues.c.reporter_resident_id.label("writer"),
+        )
+        .where(and_(true(), *_issue_where(scope, since, until, area)))
+        .order_by(issues.c.reported_at.desc())
+    )
+
+
+def _question_texts(
+    engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters
+) -> Select:
+    return (
+        select(
+            literal("consultation").label("source"),
+            consultations.c.consultation_id.label("id"),
+            consultations.c.asked_at.label("at"),
+            local_month(consultations.c.asked_at, zone_of(engine)).label("month"),
+            consultations.c.community_id,
+            consultations.c.topic_code.label("group"),
+            func.substr(func.coalesce(consultations.c.question, ""), 1, TEXT_CHARS).label("text"),
+            consultations.c.resident_id.label("writer"),
+        )
+        .where(and_(true(), *_question_where(scope, since, until, area)))
+        .order_by(consultations.c.asked_at.desc())
+    )
+
+
+def _themed_rows(
+    engine: Engine, scope: Scope, since: datetime, until: datetime, area: IssueFilters, path: Path
+) -> Subquery:
+    """One row per text of [since, until) and theme it raises (the theme's index in
+    record_themes.theme_order()), from the records' themes beside the copy: source, id, at, month,
+    community_id, group, theme. For DuckDB only (record_themes.py)."""
+    zone = zone_of(engine)
+    themed = (
+        func.read_parquet(literal(str(path), String))
+        .table_valued(column("source", Integer), column("id", BigInteger), column("bits", BigInteger))
+        .alias("themed")
+    )
+    issue, question = (record_themes.SOURCES.index(s) for s in ("issue", "consultation"))
+    from_issues = (
+        select(
+            literal("issue", String).label("source"),
+            themed.c.id,
+            issues.c.reported_at.label("at"),
+            local_month(issues.c.reported_at, zone).label("month"),
+            issues.c.community_id,
+            issues.c.category_code.label("group"),
+            themed.c.bits,
+        )
+        .select_from(issues.join(themed, and_(themed.c.source == issue, themed.c.id == issues.c.issue_id)))
+        .where(*_issue_where(scope, since, until, area))
+    )
+    from_questions = (
+        select(
+            literal("consultation", String).label("source"),
+            themed.c.id,
+            consultations.c.asked_at.label("at"),
+            local_month(consultations.c.asked_at, zone).label("month"),
+            consultations.c.community_id,
+            consultations.c.topic_code.label("group"),
+            themed.c.bits,
+        )
+        .select_from(
+            consultations.join(
+                themed, and_(themed.c.source == question, themed.c.id == consultations.c.consultation_id)
+            )
+        )
+        .where(*_question_where(scope, since, until, area))
+    )
+    return union_all(from_issues, from_questions).subquery("themed_rows")
+
+
+def _raises(rows: Subquery, index: int) -> ColumnElement:
+    """The row's text raises the theme of bit `index`. (Counting per theme with one such filter per
+    theme, not by joining the rows to a list of themes: DuckDB 2.0 fails fatally on that join.)"""
+    return rows.c.bits.op("&")(1 << index) != 0
+
+
+def _per_theme(engine: Engine, rows: Subquery, by: list, counts: dict[str, Any]) -> pd.DataFrame | None:
+    """For each group of `by` and each theme: the named counts, each `count(*)` (True) or
+    `count(DISTINCT column)` (a column) of the rows raising the theme, filtered by its condition
+    (None: all rows). One scan; the result is long: by..., theme, one column per count. None
+    when DuckDB fails (the caller reads the texts)."""
+    order = record_themes.theme_order()
+    columns = []
+    for i in range(len(order)):
+        for name, (what, where) in counts.items():
+            condition = _raises(rows, i) if where is None else and_(_raises(rows, i), where)
+            counted = func.count() if what is True else func.count(distinct(what))
+            columns.append(counted.filter(condition).label(f"{name}_{i}"))
+    query = select(*by, *columns)
+    if by:
+        query = query.group_by(*by)
+    wide = _answered(engine, query)
+    if wide is None:
+        return None
+    keys = [c.key for c in by]
+    parts = [
+        wide[keys].assign(theme=code, **{name: wide[f"{name}_{i}"] for name in counts})
+        for i, code in enumerate(order)
+    ]
+    long = pd.concat(parts, ignore_index=True)
+    return long[long[list(counts)].sum(axis=1) > 0].reset_index(drop=True)
+
+
+def _answered(engine: Engine, query: Select) -> pd.DataFrame | None:
+    """A query over the records' themes, answered by the copy; None when DuckDB fails on it (the
+    caller then reads the texts, as without the file)."""
+    try:
+        return result_frame(engine.copy.answer(query), list(query.selected_columns.keys()))
+    except duckdb.Error as exc:
+        log.warning("the records' themes could not be counted by the copy; reading the texts: %s", exc)
+        return None
 
 
 def _exploded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -204,17 +338,42 @@ def theme_table(
     more), the activities of its kind held in the period and their participants, and a score that
     ranks what to hold next: texts × (1 + growth) ÷ (1 + activities held). Highest score first."""
     start = until - timedelta(days=WINDOW_DAYS)
-    frame = _texts(engine, scope, min(since, start) if since is not None else None, until, area)
-    rows = _exploded(frame)
-    in_period = rows if since is None else rows[rows["at"] >= pd.Timestamp(since)]
-    recent_from = pd.Timestamp(until - timedelta(days=RECENT_DAYS))
+    recent_from = until - timedelta(days=RECENT_DAYS)
     table = pd.DataFrame({"theme": [t.code for t in themes()]}).set_index("theme")
-    grouped = in_period.groupby("theme")
-    table["texts"] = grouped.size()
-    table["issues"] = in_period[in_period["source"] == "issue"].groupby("theme").size()
-    table["groups"] = grouped["group"].nunique()
-    table["recent"] = rows[rows["at"] >= recent_from].groupby("theme").size()
-    table["previous"] = rows[(rows["at"] < recent_from) & (rows["at"] >= pd.Timestamp(start))].groupby("theme").size()
+    read_from = min(since, start) if since is not None else None
+    held = record_themes.covering(engine, read_from, until)
+    cut, counts = None, None
+    if held is not None:  # every text, counted by DuckDB
+        rows = _themed_rows(engine, scope, read_from, until, area, held.path)
+        in_period = rows.c.at >= since
+        counts = _per_theme(
+            engine,
+            rows,
+            [],
+            {
+                "texts": (True, in_period),
+                "issues": (True, and_(in_period, rows.c.source == "issue")),
+                "groups": (rows.c.group, in_period),
+                "recent": (True, rows.c.at >= recent_from),
+                "previous": (True, and_(rows.c.at >= start, rows.c.at < recent_from)),
+            },
+        )
+    if counts is not None:
+        for name in ("texts", "issues", "groups", "recent", "previous"):
+            table[name] = counts.set_index("theme")[name]
+    else:  # the texts read and themed here, the newest MAX_TEXTS of each source
+        frame = _texts(engine, scope, read_from, until, area)
+        cut = frame.attrs.get(COUNTED_FROM)
+        rows = _exploded(frame)
+        in_period = rows if since is None else rows[rows["at"] >= pd.Timestamp(since)]
+        grouped = in_period.groupby("theme")
+        table["texts"] = grouped.size()
+        table["issues"] = in_period[in_period["source"] == "issue"].groupby("theme").size()
+        table["groups"] = grouped["group"].nunique()
+        table["recent"] = rows[rows["at"] >= pd.Timestamp(recent_from)].groupby("theme").size()
+        table["previous"] = (
+            rows[(rows["at"] < pd.Timestamp(recent_from)) & (rows["at"] >= pd.Timestamp(start))].groupby("theme").size()
+        )
     supply = activity_supply(engine, scope, since, until, area)
     table = table.join(supply)
     table = table.fillna(0).astype(int)
@@ -222,7 +381,6 @@ def theme_table(
     table.insert(2, "consultations", table["texts"] - table["issues"])
     table["growth"] = [(r - p) / p if p else (1.0 if r else 0.0) for r, p in zip(table["recent"], table["previous"])]
     table["rising"] = table["recent"] > table["previous"]
-    cut = frame.attrs.get(COUNTED_FROM)
     if cut is not None and cut > start:  # the texts before the cut are not read: no trend can be told
         table["growth"] = 0.0
         table["rising"] = None
@@ -267,6 +425,12 @@ def theme_months(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
 ) -> pd.DataFrame:
     """Per local month and theme: texts raising it (the month of the text's report or question)."""
+    held = record_themes.covering(engine, since, until)
+    if held is not None:
+        rows = _themed_rows(engine, scope, since, until, area, held.path)
+        counts = _per_theme(engine, rows, [rows.c.month], {"texts": (True, None)})
+        if counts is not None:
+            return counts.sort_values(["month", "theme"]).reset_index(drop=True)[["month", "theme", "texts"]]
     frame = _texts(engine, scope, since, until, area)
     rows = _exploded(frame)
     if rows.empty:
@@ -279,11 +443,37 @@ def theme_by_community(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
 ) -> pd.DataFrame:
     """Per community and theme: texts raising it in the period (texts without a community: None)."""
+    held = record_themes.covering(engine, since, until)
+    if held is not None:
+        rows = _themed_rows(engine, scope, since, until, area, held.path)
+        counts = _per_theme(engine, rows, [rows.c.community_id], {"texts": (True, None)})
+        if counts is not None:
+            return counts[["community_id", "theme", "texts"]]
     rows = _exploded(_texts(engine, scope, since, until, area))
     if rows.empty:
         return pd.DataFrame(columns=["community_id", "theme", "texts"])
     # A report without a community (an incomplete feed row) is its own group, as in every breakdown.
     return rows.groupby(["community_id", "theme"], dropna=False).size().rename("texts").reset_index()
+
+
+def _texts_by_key(
+    engine: Engine, scope: Scope, since: datetime, until: datetime, area: IssueFilters, keys: pd.DataFrame
+) -> pd.DataFrame:
+    """The texts of the given (source, id) records, with their writers and themes."""
+    ids = {source: [int(i) for i in keys.loc[keys["source"] == source, "id"]] for source in ("issue", "consultation")}
+    frames = []
+    if ids["issue"]:
+        frames.append(read_frame(engine, _issue_texts(engine, scope, since, until, area)
+                                 .where(issues.c.issue_id.in_(ids["issue"]))))
+    if ids["consultation"]:
+        frames.append(read_frame(engine, _question_texts(engine, scope, since, until, area)
+                                 .where(consultations.c.consultation_id.in_(ids["consultation"]))))
+    if not frames:
+        return pd.DataFrame(columns=["source", "id", "at", "text", "writer", "themes"])
+    frame = pd.concat(frames, ignore_index=True)
+    frame["at"] = pd.to_datetime(frame["at"])
+    frame["themes"] = text_themes.for_engine(engine).of([str(text) for text in frame["text"]])
+    return frame
 
 
 @declare("staff")
@@ -298,7 +488,18 @@ def theme_samples(
 ) -> pd.DataFrame:
     """The newest texts raising `theme`, masked: every name, phone, ID number, door address, plate,
     e-mail and WeChat id replaced by a marker, the writer's own name among the names hidden."""
-    frame = _texts(engine, scope, since, until, area, with_writer=True)
+    held, keys = record_themes.covering(engine, since, until), None
+    if held is not None:  # the newest records raising it, by the copy; then their texts, by key
+        rows = _themed_rows(engine, scope, since, until, area, held.path)
+        order = record_themes.theme_order()
+        raising = _raises(rows, order.index(theme)) if theme in order else false()
+        newest = select(rows.c.source, rows.c.id).where(raising)
+        newest = newest.order_by(rows.c.at.desc(), rows.c.source, rows.c.id.desc()).limit(limit)
+        keys = _answered(engine, newest)
+    if held is not None and keys is not None:
+        frame = _texts_by_key(engine, scope, since, until, area, keys)
+    else:
+        frame = _texts(engine, scope, since, until, area, with_writer=True)
     if frame.empty:
         return pd.DataFrame(columns=["source", "id", "at", "text"])
     chosen = frame[[theme in t for t in frame["themes"]]].sort_values("at", ascending=False).head(limit)

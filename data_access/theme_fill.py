@@ -4,9 +4,10 @@ The 社区E家 needs tab reads the street's newest texts and their themes (feedb
 are remembered on disk beside the analytical copy (text_themes.py). A text nobody has themed yet
 is segmented while the visitor waits: a new deployment's first visitor would wait nine seconds at
 city scale. So whenever a process publishes a copy (analytical.py), it starts this module as a
-child process, which themes the street's texts of the TEXT_WINDOW_DAYS up to the data's "now"
-(and the titles of the activities held then) and remembers them. After a refresh only the new
-texts are segmented. The child runs on its own interpreter beside the app (the app's sessions
+child process, which themes every text of the street in the TEXT_WINDOW_DAYS up to the data's
+"now" (and the titles of the activities held then) and remembers them, and writes each record's
+themes beside the copy (record_themes.py), where DuckDB counts them. After a refresh only the new
+texts are segmented; all are read again. The child runs on its own interpreter beside the app (the app's sessions
 never wait for its lock), at most one per folder at a time (a file lock; a second one exits at
 once), and the URL travels in its environment, never on its command line. A failure leaves the
 themes to be found on demand, as before.
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SOURCE_ENV = "SYL_THEME_FILL_URL"
 SWITCH_ENV = "SYL_THEME_FILL"
 LOCK = "text-themes.lock"
+CHUNK_DAYS = 30  # texts read and themed at a time: a city's street writes about 90,000 in a month
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,7 +65,9 @@ def _reap(child: subprocess.Popen) -> None:
 def fill(url: str, folder: Path) -> int | None:
     """Theme the street's texts of the TEXT_WINDOW_DAYS up to the data's "now" into `folder`'s
     remembered themes. None when another process is doing it already; else how many texts."""
-    from data_access import feedback, text_themes
+    import pandas as pd
+
+    from data_access import feedback, record_themes, text_themes
     from data_access.engine import make_readonly_engine
     from data_access.filters import EVERYWHERE
     from data_access.reference import data_as_of
@@ -83,7 +87,16 @@ def fill(url: str, folder: Path) -> int | None:
             since = until - timedelta(days=feedback.TEXT_WINDOW_DAYS)
             street = Scope.street()
             feedback.activity_supply(engine, street, since, until, EVERYWHERE)  # the activities' titles
-            return len(feedback.read_texts(engine, street, since, until, EVERYWHERE))
+            parts = []
+            start = since
+            while start < until:  # every text of the window, a month at a time (memory stays bounded)
+                end = min(start + timedelta(days=CHUNK_DAYS), until)
+                texts = feedback.read_texts(engine, street, start, end, EVERYWHERE, limit=None)
+                parts.append(record_themes.as_bits(texts))
+                start = end
+            records = pd.concat(parts, ignore_index=True)
+            record_themes.write(folder, records, since, until)
+            return len(records)
         finally:
             engine.dispose()
 

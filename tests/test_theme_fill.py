@@ -8,14 +8,16 @@ import fcntl
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from data_access import text_themes, theme_fill
+from data_access import feedback, record_themes, text_themes, theme_fill
 from data_access.analytical import AnalyticalCopy
 from data_access.copy_store import CopyStore
 from data_access.engine import PROJECT_ROOT, make_readonly_engine
+from data_access.reference import data_as_of
 
 CHECK = """
 import sys
@@ -61,6 +63,9 @@ def test_fill_themes_the_texts_the_needs_tab_reads_first(
     assert child is not None and child.wait(120) == 0
     assert _rows(tmp_path / text_themes.FILE_NAME) > 100
     assert themed_without_segmenting(tiny_sqlite_url, tmp_path) > 100
+    held = record_themes.coverage(tmp_path)  # and each record's themes, for DuckDB to count
+    assert held is not None and held.until == data_as_of(make_readonly_engine(tiny_sqlite_url))
+    assert held.until - held.since == timedelta(days=feedback.TEXT_WINDOW_DAYS)
 
 
 def test_a_second_fill_meanwhile_leaves_at_once(tiny_sqlite_url: str, tmp_path: Path) -> None:
