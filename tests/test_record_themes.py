@@ -24,12 +24,13 @@ STREET = Scope.street()
 
 
 @pytest.fixture(scope="module")
-def engines(tiny_sqlite_url: str) -> Iterator[tuple]:
-    """(the read database alone, the same behind a copy whose folder holds the records' themes)."""
-    plain = make_readonly_engine(tiny_sqlite_url)
+def engines(backend_url: str) -> Iterator[tuple]:
+    """(the read database alone, the same behind a copy whose folder holds the records' themes), on
+    SQLite and PostgreSQL."""
+    plain = make_readonly_engine(backend_url)
     copy = AnalyticalCopy(plain, refresh_seconds=float("inf"), strict=True)
     copy.load_now()
-    assert theme_fill.fill(tiny_sqlite_url, copy.folder) > 500
+    assert theme_fill.fill(backend_url, copy.folder) > 500
     yield plain, RoutedEngine(plain, copy)
     plain.dispose()
 
