@@ -20,7 +20,6 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -35,7 +34,6 @@ from sqlalchemy import (
     and_,
     cast,
     column,
-    distinct,
     false,
     func,
     literal,
@@ -286,33 +284,6 @@ def _raises(rows: Subquery, index: int) -> ColumnElement:
     return rows.c.bits.op("&")(1 << index) != 0
 
 
-def _per_theme(engine: Engine, rows: Subquery, by: list, counts: dict[str, Any]) -> pd.DataFrame | None:
-    """For each group of `by` and each theme: the named counts, each `count(*)` (True) or
-    `count(DISTINCT column)` (a column) of the rows raising the theme, filtered by its condition
-    (None: all rows). One scan; the result is long: by..., theme, one column per count. None
-    when DuckDB fails (the caller reads the texts)."""
-    order = record_themes.theme_order()
-    columns = []
-    for i in range(len(order)):
-        for name, (what, where) in counts.items():
-            condition = _raises(rows, i) if where is None else and_(_raises(rows, i), where)
-            counted = func.count() if what is True else func.count(distinct(what))
-            columns.append(counted.filter(condition).label(f"{name}_{i}"))
-    query = select(*by, *columns)
-    if by:
-        query = query.group_by(*by)
-    wide = _answered(engine, query)
-    if wide is None:
-        return None
-    keys = [c.key for c in by]
-    parts = [
-        wide[keys].assign(theme=code, **{name: wide[f"{name}_{i}"] for name in counts})
-        for i, code in enumerate(order)
-    ]
-    long = pd.concat(parts, ignore_index=True)
-    return long[long[list(counts)].sum(axis=1) > 0].reset_index(drop=True)
-
-
 def _answered(engine: Engine, query: Select) -> pd.DataFrame | None:
     """A query over the records' themes, answered by the copy; None when DuckDB fails on it (the
     caller then reads the texts, as without the file)."""
@@ -321,6 +292,49 @@ def _answered(engine: Engine, query: Select) -> pd.DataFrame | None:
     except duckdb.Error as exc:
         log.warning("the records' themes could not be counted by the copy; reading the texts: %s", exc)
         return None
+
+
+def _per_theme(
+    engine: Engine, rows: Subquery, by: list, counts: dict[str, ColumnElement | None]
+) -> pd.DataFrame | None:
+    """For each group of `by` and each theme: the named counts of the rows raising the theme, each
+    filtered by its condition (None: every row). DuckDB counts per group and combination of themes
+    (a few hundred at city scale), and each theme adds up the combinations holding it. Long: by...,
+    theme, one column per count; themes with nothing left out. None when DuckDB fails."""
+    columns = [
+        (func.count() if where is None else func.count().filter(where)).label(name) for name, where in counts.items()
+    ]
+    found = _answered(engine, select(*by, rows.c.bits, *columns).group_by(*by, rows.c.bits))
+    if found is None:
+        return None
+    keys, names = [c.key for c in by], list(counts)
+    bits = found["bits"].to_numpy(dtype="int64")
+    parts = []
+    for index, code in enumerate(record_themes.theme_order()):
+        raising = found[(bits >> index) & 1 == 1]
+        if raising.empty:
+            continue
+        if keys:
+            summed = raising.groupby(keys, dropna=False)[names].sum().reset_index()
+        else:
+            summed = raising[names].sum().to_frame().T
+        parts.append(summed.assign(theme=code))
+    if not parts:
+        return pd.DataFrame(columns=[*keys, "theme", *names])
+    long = pd.concat(parts, ignore_index=True)[[*keys, "theme", *names]]
+    return long[long[names].sum(axis=1) > 0].reset_index(drop=True)
+
+
+def _groups_per_theme(engine: Engine, rows: Subquery, where: ColumnElement) -> pd.Series | None:
+    """Per theme: how many categories or topics hold a text raising it (a group's texts' themes
+    OR-ed together in SQL). None when DuckDB fails."""
+    query = select(rows.c.group, func.bit_or(rows.c.bits).label("bits")).where(where, rows.c.group.is_not(None))
+    found = _answered(engine, query.group_by(rows.c.group))
+    if found is None:
+        return None
+    bits = found["bits"].to_numpy(dtype="int64")
+    order = record_themes.theme_order()
+    return pd.Series({code: int(((bits >> i) & 1).sum()) for i, code in enumerate(order)}, dtype="int64")
 
 
 def _exploded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -351,16 +365,19 @@ def theme_table(
             rows,
             [],
             {
-                "texts": (True, in_period),
-                "issues": (True, and_(in_period, rows.c.source == "issue")),
-                "groups": (rows.c.group, in_period),
-                "recent": (True, rows.c.at >= recent_from),
-                "previous": (True, and_(rows.c.at >= start, rows.c.at < recent_from)),
+                "texts": in_period,
+                "issues": and_(in_period, rows.c.source == "issue"),
+                "recent": rows.c.at >= recent_from,
+                "previous": and_(rows.c.at >= start, rows.c.at < recent_from),
             },
         )
+        groups = _groups_per_theme(engine, rows, in_period) if counts is not None else None
+        if groups is None:
+            counts = None
     if counts is not None:
+        counted = counts.set_index("theme")
         for name in ("texts", "issues", "groups", "recent", "previous"):
-            table[name] = counts.set_index("theme")[name]
+            table[name] = groups if name == "groups" else counted[name]
     else:  # the texts read and themed here, the newest MAX_TEXTS of each source
         frame = _texts(engine, scope, read_from, until, area)
         cut = frame.attrs.get(COUNTED_FROM)
@@ -428,7 +445,7 @@ def theme_months(
     held = record_themes.covering(engine, since, until)
     if held is not None:
         rows = _themed_rows(engine, scope, since, until, area, held.path)
-        counts = _per_theme(engine, rows, [rows.c.month], {"texts": (True, None)})
+        counts = _per_theme(engine, rows, [rows.c.month], {"texts": None})
         if counts is not None:
             return counts.sort_values(["month", "theme"]).reset_index(drop=True)[["month", "theme", "texts"]]
     frame = _texts(engine, scope, since, until, area)
@@ -446,7 +463,7 @@ def theme_by_community(
     held = record_themes.covering(engine, since, until)
     if held is not None:
         rows = _themed_rows(engine, scope, since, until, area, held.path)
-        counts = _per_theme(engine, rows, [rows.c.community_id], {"texts": (True, None)})
+        counts = _per_theme(engine, rows, [rows.c.community_id], {"texts": None})
         if counts is not None:
             return counts[["community_id", "theme", "texts"]]
     rows = _exploded(_texts(engine, scope, since, until, area))
