@@ -235,9 +235,9 @@ def _question_texts(
 def _themed_rows(
     engine: Engine, scope: Scope, since: datetime, until: datetime, area: IssueFilters, path: Path
 ) -> Subquery:
-    """One row per text of [since, until) and theme it raises (the theme's index in
-    record_themes.theme_order()), from the records' themes beside the copy: source, id, at, month,
-    community_id, group, theme. For DuckDB only (record_themes.py)."""
+    """One row per text of [since, until) that raises a theme, from the records' themes beside the
+    copy: source, id, at, month, community_id, group, and bits (bit i: record_themes.theme_order()[i]).
+    For DuckDB only (record_themes.py)."""
     zone = zone_of(engine)
     themed = (
         func.read_parquet(literal(str(path), String))
@@ -279,8 +279,8 @@ def _themed_rows(
 
 
 def _raises(rows: Subquery, index: int) -> ColumnElement:
-    """The row's text raises the theme of bit `index`. (Counting per theme with one such filter per
-    theme, not by joining the rows to a list of themes: DuckDB 2.0 fails fatally on that join.)"""
+    """The row's text raises the theme of bit `index`. (Rows are never joined to a list of theme
+    numbers to count them: DuckDB 2.0 fails fatally on that join, record_themes.py.)"""
     return rows.c.bits.op("&")(1 << index) != 0
 
 
@@ -288,7 +288,8 @@ def _answered(engine: Engine, query: Select) -> pd.DataFrame | None:
     """A query over the records' themes, answered by the copy; None when DuckDB fails on it (the
     caller then reads the texts, as without the file)."""
     try:
-        return result_frame(engine.copy.answer(query), list(query.selected_columns.keys()))
+        result = engine.copy.answer(query)
+        return None if result is None else result_frame(result, list(query.selected_columns.keys()))
     except duckdb.Error as exc:
         log.warning("the records' themes could not be counted by the copy; reading the texts: %s", exc)
         return None

@@ -8,7 +8,9 @@ also writes each text's themes by record to ``record-themes.parquet`` in the cop
 source (0 for an issue, 1 for a consultation: SOURCES), the record's id and a bit per theme (THEME ORDER below), for
 every text of the street in its window that raises a theme. DuckDB reads the file beside the copy's
 issues and consultations, which hold each record's time, community, grid and category, and counts
-each figure in one query, whatever the number of texts.
+each figure in one query, whatever the number of texts. (DuckDB 2.0 failed fatally, closing the
+copy for every later query, when a text column of this file was a join key or when rows were joined
+to a list of theme numbers: the source is a number, and themes are counted per combination.)
 
 The file says which window it covers and which themes its bits stand for (Parquet metadata). A
 question it does not cover (a period ending after the data it was written at, or beginning before

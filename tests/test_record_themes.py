@@ -172,3 +172,12 @@ def test_the_file_holds_a_bit_per_theme_of_each_record(engines) -> None:  # noqa
         if t
     }
     assert dict(zip(zip(records["source"], records["id"], strict=True), records["bits"], strict=True)) == expected
+
+
+def test_a_copy_gone_between_asking_and_counting_reads_the_texts(engines, monkeypatch) -> None:  # noqa: ANN001
+    plain, routed = engines
+    until = _until(engines)
+    since = until - timedelta(days=60)
+    monkeypatch.setattr(routed.copy, "answer", lambda query: None)  # the snapshot swapped out meanwhile
+    _same(feedback.theme_by_community(routed, STREET, since, until),
+          feedback.theme_by_community(plain, STREET, since, until), ["community_id", "theme"])
