@@ -191,6 +191,33 @@ def _question_where(scope: Scope, since: datetime | None, until: datetime, area:
     return parts if since is None else [*parts, consultations.c.asked_at >= since]
 
 
+def _record_columns(source: str, zone: object) -> list:
+    """What every theme figure reads of a report ("issue") or a question ("consultation"): source,
+    id, at, month (local), community_id, group (category or topic)."""
+    if source == "issue":
+        key, at, community, group = (
+            issues.c.issue_id,
+            issues.c.reported_at,
+            issues.c.community_id,
+            issues.c.category_code,
+        )
+    else:
+        key, at, community, group = (
+            consultations.c.consultation_id,
+            consultations.c.asked_at,
+            consultations.c.community_id,
+            consultations.c.topic_code,
+        )
+    return [
+        literal(source, String).label("source"),
+        key.label("id"),
+        at.label("at"),
+        local_month(at, zone).label("month"),
+        community,
+        group.label("group"),
+    ]
+
+
 def _issue_texts(engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters) -> Select:
     issue_text = func.substr(
         func.coalesce(issues.c.title, "") + literal(" ", Text) + func.coalesce(cast(issues.c.description, Text), ""),
@@ -199,12 +226,7 @@ def _issue_texts(engine: Engine, scope: Scope, since: datetime | None, until: da
     )
     return (
         select(
-            literal("issue").label("source"),
-            issues.c.issue_id.label("id"),
-            issues.c.reported_at.label("at"),
-            local_month(issues.c.reported_at, zone_of(engine)).label("month"),
-            issues.c.community_id,
-            issues.c.category_code.label("group"),
+            *_record_columns("issue", zone_of(engine)),
             issue_text.label("text"),
             issues.c.reporter_resident_id.label("writer"),
         )
@@ -218,12 +240,7 @@ def _question_texts(
 ) -> Select:
     return (
         select(
-            literal("consultation").label("source"),
-            consultations.c.consultation_id.label("id"),
-            consultations.c.asked_at.label("at"),
-            local_month(consultations.c.asked_at, zone_of(engine)).label("month"),
-            consultations.c.community_id,
-            consultations.c.topic_code.label("group"),
+            *_record_columns("consultation", zone_of(engine)),
             func.substr(func.coalesce(consultations.c.question, ""), 1, TEXT_CHARS).label("text"),
             consultations.c.resident_id.label("writer"),
         )
@@ -244,38 +261,20 @@ def _themed_rows(
         .table_valued(column("source", Integer), column("id", BigInteger), column("bits", BigInteger))
         .alias("themed")
     )
-    issue, question = (record_themes.SOURCES.index(s) for s in ("issue", "consultation"))
-    from_issues = (
-        select(
-            literal("issue", String).label("source"),
-            themed.c.id,
-            issues.c.reported_at.label("at"),
-            local_month(issues.c.reported_at, zone).label("month"),
-            issues.c.community_id,
-            issues.c.category_code.label("group"),
-            themed.c.bits,
-        )
-        .select_from(issues.join(themed, and_(themed.c.source == issue, themed.c.id == issues.c.issue_id)))
-        .where(*_issue_where(scope, since, until, area))
+    sources = (
+        ("issue", issues, issues.c.issue_id, _issue_where),
+        ("consultation", consultations, consultations.c.consultation_id, _question_where),
     )
-    from_questions = (
-        select(
-            literal("consultation", String).label("source"),
-            themed.c.id,
-            consultations.c.asked_at.label("at"),
-            local_month(consultations.c.asked_at, zone).label("month"),
-            consultations.c.community_id,
-            consultations.c.topic_code.label("group"),
-            themed.c.bits,
-        )
-        .select_from(
-            consultations.join(
-                themed, and_(themed.c.source == question, themed.c.id == consultations.c.consultation_id)
+    return union_all(
+        *(
+            select(*_record_columns(source, zone), themed.c.bits)
+            .select_from(
+                table.join(themed, and_(themed.c.source == record_themes.SOURCES.index(source), themed.c.id == key))
             )
+            .where(*where(scope, since, until, area))
+            for source, table, key, where in sources
         )
-        .where(*_question_where(scope, since, until, area))
-    )
-    return union_all(from_issues, from_questions).subquery("themed_rows")
+    ).subquery("themed_rows")
 
 
 def _raises(rows: Subquery, index: int) -> ColumnElement:
@@ -344,6 +343,31 @@ def _exploded(frame: pd.DataFrame) -> pd.DataFrame:
     return rows.dropna(subset=["theme"])
 
 
+def _counted_table(
+    engine: Engine, scope: Scope, since: datetime, until: datetime, area: IssueFilters, path: Path
+) -> pd.DataFrame | None:
+    """theme_table's counts by the copy, per theme: texts, issues, groups, recent, previous (read
+    from WINDOW_DAYS before `until`, as the trend needs). None when DuckDB fails."""
+    start, recent_from = until - timedelta(days=WINDOW_DAYS), until - timedelta(days=RECENT_DAYS)
+    rows = _themed_rows(engine, scope, min(since, start), until, area, path)
+    in_period = rows.c.at >= since
+    counts = _per_theme(
+        engine,
+        rows,
+        [],
+        {
+            "texts": in_period,
+            "issues": and_(in_period, rows.c.source == "issue"),
+            "recent": rows.c.at >= recent_from,
+            "previous": and_(rows.c.at >= start, rows.c.at < recent_from),
+        },
+    )
+    groups = _groups_per_theme(engine, rows, in_period) if counts is not None else None
+    if groups is None:
+        return None
+    return counts.set_index("theme").assign(groups=groups)[["texts", "issues", "groups", "recent", "previous"]]
+
+
 @declare("anyone", count="texts", drop_small=True)
 def theme_table(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters = EVERYWHERE
@@ -357,28 +381,10 @@ def theme_table(
     table = pd.DataFrame({"theme": [t.code for t in themes()]}).set_index("theme")
     read_from = min(since, start) if since is not None else None
     held = record_themes.covering(engine, read_from, until)
-    cut, counts = None, None
-    if held is not None:  # every text, counted by DuckDB
-        rows = _themed_rows(engine, scope, read_from, until, area, held.path)
-        in_period = rows.c.at >= since
-        counts = _per_theme(
-            engine,
-            rows,
-            [],
-            {
-                "texts": in_period,
-                "issues": and_(in_period, rows.c.source == "issue"),
-                "recent": rows.c.at >= recent_from,
-                "previous": and_(rows.c.at >= start, rows.c.at < recent_from),
-            },
-        )
-        groups = _groups_per_theme(engine, rows, in_period) if counts is not None else None
-        if groups is None:
-            counts = None
-    if counts is not None:
-        counted = counts.set_index("theme")
-        for name in ("texts", "issues", "groups", "recent", "previous"):
-            table[name] = groups if name == "groups" else counted[name]
+    counted = _counted_table(engine, scope, since, until, area, held.path) if held is not None else None
+    cut = None
+    if counted is not None:  # every text, counted by DuckDB
+        table = table.join(counted)
     else:  # the texts read and themed here, the newest MAX_TEXTS of each source
         frame = _texts(engine, scope, read_from, until, area)
         cut = frame.attrs.get(COUNTED_FROM)
