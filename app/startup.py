@@ -7,6 +7,7 @@ and the problem is named on the login page and in the server log.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -62,10 +63,21 @@ def _demo_key(path: Path = DEMO_KEY_PATH) -> str:
         if len(key) >= MIN_KEY_LENGTH:
             return key
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key, encoding="utf-8")
-    path.chmod(0o600)
-    return key
+    # Several processes may start at once: each writes a key of its own beside the file, and the
+    # first to link it in place wins; the others read the winner's, so every process signs alike.
+    draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    draft.chmod(0o600)
+    try:
+        if path.exists():  # a short or empty key from an older run: replace it
+            os.replace(draft, path)
+        else:
+            os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink(missing_ok=True)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def check_cookie_key(key: str | None, demo: bool) -> str:

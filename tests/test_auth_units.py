@@ -213,3 +213,27 @@ def test_cookie_key_rules(key, demo, error) -> None:
 
 def test_good_cookie_key_passes() -> None:
     assert check_cookie_key(KEY, demo=False) == KEY
+
+
+def test_demo_key_is_one_key_for_processes_that_start_together(tmp_path) -> None:
+    """Two app processes behind one proxy start at once: both must sign with the key on disk."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from app.startup import _demo_key
+
+    path = tmp_path / "data" / ".cookie_key"
+    with ProcessPoolExecutor(4) as pool:
+        keys = list(pool.map(_demo_key, [path] * 8))
+    assert len(set(keys)) == 1 and len(keys[0]) >= 32
+    assert keys[0] == path.read_text(encoding="utf-8").strip()
+    assert [p.name for p in path.parent.iterdir()] == [".cookie_key"]  # no drafts left behind
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_key_replaces_a_short_one(tmp_path) -> None:
+    from app.startup import _demo_key
+
+    path = tmp_path / ".cookie_key"
+    path.write_text("short", encoding="utf-8")
+    key = _demo_key(path)
+    assert len(key) >= 32 and _demo_key(path) == key
