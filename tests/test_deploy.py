@@ -14,23 +14,20 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from deploy import nginx_site
+from deploy.local import LocalDeployment, free_port, nginx_binary
 from deploy.supervise import Slot, Supervisor
 from tests.stream_client import StreamError, Tab
 
-ROOT = Path(__file__).resolve().parent.parent
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+NGINX = nginx_binary()
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="needs Debian's nginx (apt-get install nginx-light)")
 
 
@@ -68,7 +65,7 @@ def test_site_command_refuses_a_certificate_without_key(capsys) -> None:
 @needs_nginx
 def test_nginx_accepts_the_standalone_site(tmp_path) -> None:
     conf = tmp_path / "nginx.conf"
-    conf.write_text(nginx_site.standalone(str(tmp_path), [8501, 8502], _free_port()), encoding="utf-8")
+    conf.write_text(nginx_site.standalone(str(tmp_path), [8501, 8502], free_port()), encoding="utf-8")
     checked = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
 
@@ -148,31 +145,6 @@ def test_state_file_names_every_process(supervisor, tmp_path) -> None:
 
 
 # -- the real thing: two app processes behind nginx ---------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _free_pair() -> int:
-    for _ in range(50):
-        first = _free_port()
-        try:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", first + 1))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError("no two free ports in a row")
-
-
-def _state(folder: Path) -> list[dict]:
-    try:
-        return json.loads((folder / "supervisor.json").read_text(encoding="utf-8"))["processes"]
-    except (OSError, ValueError):
-        return []
-
-
 def _wait(condition, seconds: float, what: str):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -183,27 +155,10 @@ def _wait(condition, seconds: float, what: str):
     pytest.fail(f"waited {seconds:.0f} s for {what}")
 
 
-class Cluster:
-    def __init__(self, base: str, ports: list[int], folder: Path) -> None:
-        self.base, self.ports, self.folder = base, ports, folder
-
-    def processes(self) -> list[dict]:
-        return _state(self.folder / "supervisor")
-
-    def pid(self, port: int) -> int:
-        return next(p["pid"] for p in self.processes() if p["port"] == port)
-
-    def upstream(self, tab: Tab) -> int:
-        """The app port that served this tab's latest websocket, from nginx's access log."""
-        route = tab.cookie(nginx_site.ROUTE_COOKIE)
-
-        def find():
-            lines = [line for line in (self.folder / "nginx" / "access.log").read_text().splitlines()
-                     if f"route={route}" in line]
-            return lines
-        lines = _wait(find, 10, "the tab in nginx's access log")
-        tried = re.search(r"upstream=(.+?) route=", lines[-1]).group(1)  # "a, b" when a failed first
-        return int(tried.split(", ")[-1].rsplit(":", 1)[1])
+def _upstream(cluster: LocalDeployment, tab: Tab) -> int:
+    """The process that served the tab's latest request that has ended."""
+    served = _wait(lambda: cluster.served(tab.cookie(nginx_site.ROUTE_COOKIE)), 10, "the tab in nginx's log")
+    return served[-1]
 
 
 @pytest.fixture(scope="module")
@@ -211,35 +166,15 @@ def cluster(tmp_path_factory, tiny_sqlite_url):
     if NGINX is None:
         pytest.skip("needs Debian's nginx (apt-get install nginx-light)")
     folder = tmp_path_factory.mktemp("deploy")
-    first = _free_pair()
-    ports = [first, first + 1]
-    env = os.environ | {
+    deployment = LocalDeployment(folder, processes=2, probe_seconds=1, failures=2, env={
         "DATABASE_URL": tiny_sqlite_url,
         "SYL_COOKIE_KEY": secrets.token_urlsafe(48),  # one key for both, as secrets.toml gives it
         "SYL_AUDIT_LOG_PATH": str(folder / "audit" / "audit.jsonl"),
         "SYL_ANALYTICAL_COPY_DIR": str(folder / "analytical"),
-        "SYL_CLIENT_ADDRESS_HEADER": "X-Real-IP",
-    }
-    boss = subprocess.Popen(  # noqa: S603 - our own supervisor
-        [sys.executable, "-m", "deploy.supervise", "--processes", "2", "--first-port", str(first),
-         "--state", str(folder / "supervisor"), "--probe-seconds", "1", "--failures", "2"],
-        cwd=ROOT, env=env, stdout=(folder / "supervisor.log").open("w"), stderr=subprocess.STDOUT)
-    prefix = folder / "nginx"
-    prefix.mkdir()
-    listen = _free_port()
-    (prefix / "nginx.conf").write_text(nginx_site.standalone(str(prefix), ports, listen), encoding="utf-8")
-    proxy = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],  # noqa: S603
-                             stdout=subprocess.DEVNULL, stderr=(prefix / "stderr.log").open("w"))
-    try:
-        _wait(lambda: len([p for p in _state(folder / "supervisor") if p["healthy"]]) == 2, 90,
-              "both app processes healthy")
-        yield Cluster(f"http://127.0.0.1:{listen}", ports, folder)
-    finally:
-        proxy.terminate()
-        boss.send_signal(signal.SIGTERM)
-        boss.wait(30)
-        proxy.wait(10)
-    for process in _state(folder / "supervisor"):  # the supervisor stopped its processes before it went
+    })
+    with deployment:
+        yield deployment
+    for process in deployment.processes():  # the supervisor stopped its processes before it went
         with pytest.raises(ProcessLookupError):
             os.kill(process["pid"], 0)
 
@@ -261,7 +196,7 @@ def test_tabs_are_spread_over_the_processes_and_each_stays_on_one(cluster) -> No
 
     tabs, views = _run(visit())
     assert all(view.finished and _headings(view)[0] == "办理公开" and not view.errors for view in views)
-    log = (cluster.folder / "nginx" / "access.log").read_text().splitlines()
+    log = (cluster.prefix / "access.log").read_text().splitlines()
     served = {}
     for tab in tabs:
         route = tab.cookie(nginx_site.ROUTE_COOKIE)
@@ -280,7 +215,7 @@ def test_a_login_through_the_proxy_is_honoured_by_the_other_process(cluster) -> 
         ok, view = await tab.login("street", "street-demo-2026", "patrols")
         assert ok and _headings(view)[0] == "巡查覆盖", view.texts()
         await tab.close()
-        other = next(port for port in cluster.ports if port != cluster.upstream(tab))
+        other = next(port for port in cluster.ports if port != _upstream(cluster, tab))
         direct = Tab(f"http://127.0.0.1:{other}")
         for cookie in tab.jar:
             direct.jar.set_cookie(cookie)
@@ -298,7 +233,7 @@ def test_a_killed_process_its_visitors_land_on_the_other_logged_in_and_it_comes_
         await tab.open("")
         ok, view = await tab.login("street", "street-demo-2026", "watchlist")
         assert ok and _headings(view)[0] == "特殊人群关怀"
-        port = cluster.upstream(tab)
+        port = _upstream(cluster, tab)
         pid = cluster.pid(port)
         os.kill(pid, signal.SIGKILL)
         with pytest.raises(StreamError):
@@ -310,7 +245,7 @@ def test_a_killed_process_its_visitors_land_on_the_other_logged_in_and_it_comes_
 
     port, pid, again, tab = _run(visit())
     assert _headings(again)[0] == "特殊人群关怀" and not again.errors  # same page, still signed in
-    assert cluster.upstream(tab) != port
+    assert _upstream(cluster, tab) != port
     back = _wait(lambda: next((p for p in cluster.processes() if p["port"] == port and p["healthy"]
                                and p["pid"] != pid), None), 90, "the killed process restarted")
     assert back["restarts"] >= 1 and "exited with -9" in back["last_exit"]
