@@ -126,6 +126,12 @@ def database_status(url: str) -> ContractReport:
     return ensure_usable(engine_for(url))
 
 
+def database_back(url: str) -> ContractReport:
+    """The same check, never cached: what a page that could not read the database asks to know
+    whether it is back (database_status may still hold the answer from before it went away)."""
+    return ensure_usable(engine_for(url))
+
+
 @st.cache_data(ttl=_TTL, show_spinner=False, max_entries=2000)
 def _run(module: str, name: str, url: str, args: tuple, kwargs: dict) -> Any:
     function = getattr(importlib.import_module(module), name)

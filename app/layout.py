@@ -13,9 +13,11 @@ from app.context import PageContext
 from app.i18n import LANGUAGES, translate
 from app.safe_text import md
 from app.settings import Problem
-from data_access.errors import DataAccessError
+from data_access.errors import DataAccessError, DatabaseCorrupt, DatabaseMissing, DatabaseUnreachable
 
 log = logging.getLogger("app")
+RETRY_SECONDS = 10  # a page that could not read the database tries again this often
+PASSING = (DatabaseUnreachable, DatabaseMissing, DatabaseCorrupt)  # problems that can end by themselves
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
@@ -95,9 +97,12 @@ def freshness(ctx: PageContext, as_of) -> None:  # noqa: ANN001 - datetime or No
     st.caption(f":material/schedule: {text}")
 
 
-def data_error(lang: str, error: DataAccessError, details: bool) -> None:
+def data_error(lang: str, error: DataAccessError, details: bool, ping: Callable[[], object] | None = None) -> None:
     """A friendly page for a database problem. What happened and how to fix it name the database's
-    address and files, so only administrators see them; everyone else learns that it is temporary."""
+    address and files, so only administrators see them; everyone else learns that it is temporary.
+    Where the problem can pass by itself (the database restarting, its file being replaced), the
+    page tries `ping` every RETRY_SECONDS and shows itself again once it answers: an open tab or a
+    meeting-room screen recovers with nobody at the keyboard."""
     log.warning("data error shown to a visitor: %s", error)
     st.title(translate(lang, "error.title"))
     if details:
@@ -107,6 +112,22 @@ def data_error(lang: str, error: DataAccessError, details: bool) -> None:
     else:
         st.error(translate(lang, "error.unavailable"), icon=":material/database:")
         st.info(translate(lang, "error.unavailable_fix"))
+    if ping is not None and isinstance(error, PASSING):
+        state.mark_data_away()
+        _retry_when_back(ping)
+
+
+@st.fragment(run_every=RETRY_SECONDS)
+def _retry_when_back(ping: Callable[[], object]) -> None:
+    """Runs with the page (then it must not try: the page has just failed, and a try that passed on
+    a cached answer would rerun the page at once, again and again) and then by the timer."""
+    if state.seconds_since_data_away() < 1.0:
+        return
+    try:
+        ping()
+    except (DataAccessError, SQLAlchemyError):
+        return  # still away: the next try comes by itself
+    st.rerun(scope="app")
 
 
 def problems(lang: str, found: tuple[Problem, ...]) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import formatting, layout, registry, session, url_state
 from app.audience import Audience
 from app.context import PageContext, no_access, set_context
-from app.data import database_status, query
+from app.data import database_back, database_status, query
 from app.settings import Problem, Settings, load_settings
 from app.startup import AuthConfig, auth_config
 from app.users import UsersFileError
@@ -91,14 +91,14 @@ def route(settings: Settings, lang: str) -> None:
             layout.freshness(ctx, query(data_as_of, ctx.url))
     except (DataAccessError, SQLAlchemyError) as exc:
         if registry.by_url_path(page.url_path).needs_database:  # the login page works without it
-            layout.data_error(lang, as_data_error(exc, ctx.url), details)
+            layout.data_error(lang, as_data_error(exc, ctx.url), details, ping=lambda: database_back(ctx.url))
             st.stop()
     try:
         page.run()
     except AccessDenied:
         no_access(ctx, registry.by_url_path(page.url_path))
     except (DataAccessError, SQLAlchemyError) as exc:
-        layout.data_error(lang, as_data_error(exc, ctx.url), details)
+        layout.data_error(lang, as_data_error(exc, ctx.url), details, ping=lambda: database_back(ctx.url))
 
 
 def as_data_error(exc: Exception, url: str) -> DataAccessError:

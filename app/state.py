@@ -2,11 +2,13 @@
 
 Widget keys (filters, toggles) stay with their widgets; this module holds the app's own state:
 the signed-in user and their login, the language, the page context of this run, and which
-audit entries this session already wrote (so a rerun does not write them again).
+audit entries this session already wrote (so a rerun does not write them again), and when this
+session last drew the page that says the data is away.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ _LANG = "_lang"
 _CONTEXT = "_page_context"
 _AUDITED = "_audited"
 _SIGNED_OUT = "_signed_out"
+_DATA_AWAY = "_data_away_since"
 MAX_AUDIT_MEMORY = 2000
 
 
@@ -61,6 +64,16 @@ def language() -> str | None:
 
 def set_language(lang: str) -> None:
     st.session_state[_LANG] = lang
+
+
+def mark_data_away() -> None:
+    st.session_state[_DATA_AWAY] = time.monotonic()
+
+
+def seconds_since_data_away() -> float:
+    """Since this session last drew the "data is away" page; infinite if it never did."""
+    value = st.session_state.get(_DATA_AWAY)
+    return time.monotonic() - value if isinstance(value, float) else float("inf")
 
 
 def page_context() -> Any:

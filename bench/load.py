@@ -1,0 +1,362 @@
+"""Fifty people at once, without browsers: N app processes behind nginx, driven over the websocket.
+
+    .venv/bin/python bench/load.py --db sqlite:///bench/out/city.sqlite [--sessions 50] [--processes 2]
+    .venv/bin/python bench/load.py --db postgresql://dashboard_reader@127.0.0.1:5434/city --duration 300
+
+Starts the deployment as deploy/README.md describes it (the supervisor's N app processes and a
+private nginx, `deploy/local.py`), waits until every process has its analytical copy loaded, then
+runs `--sessions` tabs at once for `--duration` seconds, each a tests/stream_client.Tab (the
+server sees what a browser would send; nothing draws, so the server is what is measured):
+
+- `--screens` big screens (default 5): the meeting-room page, rotating when the page asks to;
+- `--staff` staff (default 10): each signs in (street official, community staff, grid officer,
+  administrator in turn) and walks its pages;
+- the rest anonymous visitors: the public pages with other periods and filters.
+
+Between two steps a visitor pauses `--think` seconds (default 2-8, at random). A page view
+counts only when that page's own heading and its main element arrived with no error shown; a
+login only when a staff page opened after it. Every run ends within `--timeout` seconds or counts
+as a stalled session. Sampled every second: each app process's RSS (and its children's, the
+copy's refresh and the themes child), from before the first visitor to the end. Printed: per
+page p50/p95/max seconds and views, logins, failed and stalled sessions, RSS per process, bytes
+over the websockets, nginx's errors. Against 127.0.0.1 only; writes its state under bench/out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import random
+import re
+import secrets
+import shutil
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.i18n import translate  # noqa: E402
+from deploy.local import LocalDeployment  # noqa: E402
+from tests.stream_client import StreamError, Tab, View  # noqa: E402
+
+# The element that makes each page what it is, beside its heading.
+MAIN_ELEMENT = {
+    "overview": "metric", "issue_map": "deck_gl_json_chart", "transparency": "plotly_chart",
+    "volunteers": "dataframe", "ehome": "plotly_chart", "big_screen": "html", "patrols": "deck_gl_json_chart",
+    "grid": "metric", "watchlist": "dataframe", "performance": "dataframe", "data_health": "dataframe",
+}
+PUBLIC_WALK = [("", ""), ("issue_map", "period=12m"), ("transparency", "period=90d"), ("volunteers", ""),
+               ("ehome", "tab=needs"), ("transparency", "period=12m"), ("issue_map", "period=30d"),
+               ("overview", "period=7d"), ("ehome", "tab=parking"), ("volunteers", "period=year")]
+STAFF = [("street", "street-demo-2026", ["patrols", "watchlist", "performance", "issue_map", "transparency"]),
+         ("c01staff", "c01-demo-2026", ["watchlist", "patrols", "grid", "issue_map", "ehome"]),
+         ("officer_c02", "officer-demo-2026", ["patrols", "grid", "issue_map", "watchlist"]),
+         ("admin", "admin-demo-2026", ["data_health", "performance", "patrols", "transparency"])]
+PERIOD_LABEL = "filter.period"
+PERIODS = ["7d", "30d", "90d", "12m", "year"]
+
+
+@dataclass
+class Tally:
+    views: dict = field(default_factory=lambda: defaultdict(list))  # page -> seconds of good views
+    bad: dict = field(default_factory=lambda: defaultdict(list))  # page -> what was wrong
+    logins: list = field(default_factory=list)  # (user, ok, seconds)
+    stalled: list = field(default_factory=list)  # (session, why)
+    bytes: int = 0
+
+
+def page_is_whole(page: str, view: View) -> str | None:
+    """None when the page's own heading and main element arrived and no error shows; else why not."""
+    page = page or "overview"
+    if not view.finished:
+        return f"run ended with status {view.status}"
+    if view.errors:
+        return "error shown: " + view.errors[0][:80]
+    if page != "big_screen":
+        headings = [element.heading.body for element in view.kinds("heading")]
+        if not headings or headings[0] != translate("zh", f"page.{page}"):
+            return f"heading {headings[:1]}"
+    if not view.kinds(MAIN_ELEMENT[page]):
+        return f"no {MAIN_ELEMENT[page]}"
+    return None
+
+
+def _record(tally: Tally, page: str, view: View) -> None:
+    why = page_is_whole(page, view)
+    name = page or "overview"
+    if why is None:
+        tally.views[name].append(view.seconds)
+    else:
+        tally.bad[name].append(why)
+
+
+async def _pause(think: tuple[float, float], deadline: float) -> bool:
+    await asyncio.sleep(random.uniform(*think))  # noqa: S311
+    return time.monotonic() < deadline
+
+
+async def _change_period(tab: Tab, tally: Tally, page: str) -> None:
+    """Pick another period in the page's own filter (a widget rerun, as a click sends it)."""
+    label = translate("zh", PERIOD_LABEL)
+    view = await tab.navigate(page)
+    _record(tally, page, view)
+    box = view.widget("selectbox", label)
+    if box is None:
+        return
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    choice = random.choice([option for option in box.options if option])  # noqa: S311
+    _record(tally, page, await tab.rerun([WidgetState(id=box.id, string_value=choice)]))
+
+
+async def visitor(base: str, tally: Tally, deadline: float, think, timeout: float, number: int) -> None:
+    tab = Tab(base, timeout)
+    walk = itertools.cycle(PUBLIC_WALK[number % len(PUBLIC_WALK):] + PUBLIC_WALK[:number % len(PUBLIC_WALK)])
+    try:
+        page, query = next(walk)
+        _record(tally, page, await tab.open(page, query))
+        while await _pause(think, deadline):
+            page, query = next(walk)
+            if random.random() < 0.3 and page in ("transparency", "issue_map"):  # noqa: S311
+                await _change_period(tab, tally, page)
+            else:
+                _record(tally, page, await tab.navigate(page, query))
+    except (StreamError, OSError) as error:
+        tally.stalled.append((f"visitor {number}", str(error)[:120]))
+    finally:
+        tally.bytes += tab.received
+        await tab.close()
+
+
+async def staff(base: str, tally: Tally, deadline: float, think, timeout: float, number: int) -> None:
+    username, password, pages = STAFF[number % len(STAFF)]
+    tab = Tab(base, timeout)
+    try:
+        await tab.open("")
+        start = time.perf_counter()
+        ok, view = await tab.login(username, password, pages[0])
+        ok = ok and page_is_whole(pages[0], view) is None
+        tally.logins.append((username, ok, time.perf_counter() - start))
+        if not ok:
+            tally.stalled.append((f"staff {number} ({username})", "login did not open " + pages[0]))
+            return
+        _record(tally, pages[0], view)
+        for page in itertools.cycle(pages[1:] + pages[:1]):
+            if not await _pause(think, deadline):
+                break
+            _record(tally, page, await tab.navigate(page))
+    except (StreamError, OSError) as error:
+        tally.stalled.append((f"staff {number} ({username})", str(error)[:120]))
+    finally:
+        tally.bytes += tab.received
+        await tab.close()
+
+
+async def screen(base: str, tally: Tally, deadline: float, timeout: float, number: int) -> None:
+    tab = Tab(base, timeout)
+    try:
+        view = await tab.open("big_screen")
+        _record(tally, "big_screen", view)
+        while view.auto_rerun and time.monotonic() + view.auto_rerun[0] < deadline:
+            interval, fragment = view.auto_rerun
+            await asyncio.sleep(interval)
+            turn = await tab.tick(fragment)
+            if turn.finished and turn.kinds("html"):
+                tally.views["big_screen (turn)"].append(turn.seconds)
+            else:
+                tally.bad["big_screen (turn)"].append(f"status {turn.status}")
+    except (StreamError, OSError) as error:
+        tally.stalled.append((f"screen {number}", str(error)[:120]))
+    finally:
+        tally.bytes += tab.received
+        await tab.close()
+
+
+async def wait_for_copies(deployment: LocalDeployment, timeout_s: float) -> list[str]:
+    """Each process's analytical copy state, read off its data-health page as the administrator."""
+    found = []
+    for port in deployment.ports:
+        tab = Tab(f"http://127.0.0.1:{port}", 120)
+        await tab.open("")
+        ok, _ = await tab.login("admin", "admin-demo-2026", "")
+        deadline = time.monotonic() + timeout_s
+        state = "login failed" if not ok else ""
+        while ok and time.monotonic() < deadline:
+            view = await tab.navigate("data_health", "lang=en")
+            rows = [_copy_state(element) for name, element in view.elements if name in ("table", "dataframe")]
+            rows = [row for row in rows if row]
+            state = rows[0] if rows else "building"
+            if rows:
+                break
+            await asyncio.sleep(5)
+        found.append(f"port {port}: {state}")
+        await tab.close()
+    return found
+
+
+def wait_for_children(deployment: LocalDeployment, timeout_s: float) -> bool:
+    """Until no app process has a child (the themes child's first fill, a copy's build) for 10 s."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        if any(_rss_mib(deployment.pid(port), True) > 0 for port in deployment.ports):
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 10:
+            return True
+        time.sleep(1)
+    return False
+
+
+def _copy_state(element) -> str:
+    """The copy's state out of the data-health table (its cells travel as Arrow bytes)."""
+    text = element.SerializeToString().decode("utf-8", "ignore")
+    found = re.search(r"[\d,]+ rows loaded in [\d.]+ s|Switched off|Not used", text)
+    return found.group(0) if found else ""
+
+
+def _rss_mib(pid: int | None, children: bool) -> float:
+    if pid is None:
+        return 0.0
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        total = 0 if children else process.memory_info().rss
+        if children:
+            for child in process.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += child.memory_info().rss
+        return total / 2**20
+    return 0.0
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--screens", type=int, default=5)
+    parser.add_argument("--staff", type=int, default=10)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--duration", type=float, default=240)
+    parser.add_argument("--ramp", type=float, default=20, help="seconds over which the sessions arrive")
+    parser.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0))
+    parser.add_argument("--timeout", type=float, default=60, help="a run taking longer is a stalled session")
+    parser.add_argument("--copy-dir", default=str(ROOT / "data" / "analytical"))
+    args = parser.parse_args()
+    if not args.db.startswith(("sqlite:///", "postgresql")) or "@" in args.db and "127.0.0.1" not in args.db:
+        parser.error("--db: a SQLite file or a PostgreSQL database on 127.0.0.1")
+    state = ROOT / "bench" / "out" / "load"
+    shutil.rmtree(state, ignore_errors=True)
+    env = {"DATABASE_URL": args.db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
+           "SYL_AUDIT_LOG_PATH": str(state / "audit" / "audit.jsonl"), "SYL_ANALYTICAL_COPY_DIR": args.copy_dir}
+    with LocalDeployment(state, args.processes, env=env) as deployment:
+        print(f"{args.processes} processes on {deployment.ports} behind nginx at {deployment.base}", flush=True)
+        for line in asyncio.run(wait_for_copies(deployment, 900)):
+            print("copy:", line, flush=True)
+        quiet = wait_for_children(deployment, 600)
+        print(f"children (themes, copy) {'done' if quiet else 'still running'} before the first visitor", flush=True)
+        pids = {p["port"]: p["pid"] for p in deployment.processes()}
+        samples: dict[int, list[tuple[float, float, float]]] = defaultdict(list)  # port -> (t, rss, children)
+        stop = threading.Event()
+
+        def sample() -> None:
+            start = time.monotonic()
+            while not stop.is_set():
+                for port in deployment.ports:
+                    pid = deployment.pid(port)
+                    samples[port].append((time.monotonic() - start, _rss_mib(pid, False), _rss_mib(pid, True)))
+                stop.wait(1.0)
+
+        baseline = {port: _rss_mib(pid, False) for port, pid in pids.items()}
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        tally = Tally()
+        started = time.monotonic()
+        asyncio.run(_run_all(deployment.base, args, tally))
+        elapsed = time.monotonic() - started
+        time.sleep(2)
+        stop.set()
+        sampler.join()
+        end = {port: _rss_mib(deployment.pid(port), False) for port in deployment.ports}
+        restarts = {p["port"]: p["restarts"] for p in deployment.processes()}
+        errors = (deployment.prefix / "error.log").read_text(encoding="utf-8").splitlines() \
+            if (deployment.prefix / "error.log").exists() else []
+    _report(args, tally, elapsed, baseline, end, samples, restarts, errors)
+
+
+async def _run_all(base: str, args, tally: Tally) -> None:
+    deadline = time.monotonic() + args.duration
+    jobs = []
+    kinds = ["screen"] * args.screens + ["staff"] * args.staff
+    kinds += ["visitor"] * max(0, args.sessions - len(kinds))
+    random.Random(7).shuffle(kinds)
+    for number, kind in enumerate(kinds):
+        delay = args.ramp * number / max(1, len(kinds))
+        jobs.append(_later(delay, kind, base, tally, deadline, args, number))
+    await asyncio.gather(*jobs)
+
+
+async def _later(delay: float, kind: str, base: str, tally: Tally, deadline: float, args, number: int) -> None:
+    await asyncio.sleep(delay)
+    think = tuple(args.think)
+    if kind == "screen":
+        await screen(base, tally, deadline, args.timeout, number)
+    elif kind == "staff":
+        await staff(base, tally, deadline, think, args.timeout, number)
+    else:
+        await visitor(base, tally, deadline, think, args.timeout, number)
+
+
+def _report(args, tally: Tally, elapsed: float, baseline, end, samples, restarts, errors) -> None:
+    print(f"\n{args.sessions} sessions ({args.screens} big screens, {args.staff} staff) for {elapsed:.0f} s "
+          f"on {args.processes} processes, think {args.think[0]:g}-{args.think[1]:g} s, db {args.db}")
+    print(f"\n{'page':<20}{'views':>7}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'not whole':>11}")
+    all_times = []
+    for page in sorted(set(tally.views) | set(tally.bad)):
+        times = tally.views.get(page, [])
+        all_times += times
+        if times:
+            print(f"{page:<20}{len(times):>7}{statistics.median(times):>8.2f}{_percentile(times, 0.95):>8.2f}"
+                  f"{max(times):>8.2f}{len(tally.bad.get(page, [])):>11}")
+        else:
+            print(f"{page:<20}{0:>7}{'':>24}{len(tally.bad.get(page, [])):>11}")
+    if all_times:
+        print(f"{'all pages':<20}{len(all_times):>7}{statistics.median(all_times):>8.2f}"
+              f"{_percentile(all_times, 0.95):>8.2f}{max(all_times):>8.2f}{sum(map(len, tally.bad.values())):>11}")
+    for page, whys in tally.bad.items():
+        print(f"  not whole: {page}: {whys[:3]}")
+    good = [seconds for _, ok, seconds in tally.logins if ok]
+    print(f"\nlogins: {len(good)} of {len(tally.logins)} opened a staff page"
+          + (f" (form to staff page: p50 {statistics.median(good):.2f} s, max {max(good):.2f} s)" if good else ""))
+    print(f"failed or stalled sessions: {len(tally.stalled)}")
+    for who, why in tally.stalled:
+        print(f"  {who}: {why}")
+    print(f"bytes over the websockets: {tally.bytes / 2**20:.1f} MiB "
+          f"({tally.bytes / max(1, len(all_times)) / 1024:.0f} KiB a view)")
+    print(f"\n{'process':<10}{'before':>9}{'peak':>9}{'end':>9}{'growth':>9}{'children peak':>15}{'restarts':>10}  MiB")
+    for port in sorted(samples):
+        rss = [s[1] for s in samples[port] if s[1] > 0]
+        kids = [s[2] for s in samples[port]]
+        peak = max(rss) if rss else 0.0
+        print(f"{port:<10}{baseline[port]:>9.0f}{peak:>9.0f}{end[port]:>9.0f}{peak - baseline[port]:>9.0f}"
+              f"{max(kids) if kids else 0:>15.0f}{restarts.get(port, 0):>10}")
+    print(f"\nnginx errors logged: {len([line for line in errors if '[error]' in line])}")
+    for line in [line for line in errors if "[error]" in line][:5]:
+        print("  " + line[:200])
+
+
+if __name__ == "__main__":
+    main()
