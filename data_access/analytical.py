@@ -128,6 +128,15 @@ def _not_copied(element: Any) -> bool:
     return False
 
 
+def is_damage(exc: duckdb.Error) -> bool:
+    """An error that says the copy's file, or DuckDB's connection to it, can no longer be trusted
+    (a file overwritten or cut short under the process, an internal error that invalidates the
+    connection), rather than a query DuckDB cannot run."""
+    return isinstance(exc, duckdb.IOException | duckdb.InternalException | duckdb.FatalException) or (
+        "Corrupt database file" in str(exc)
+    )
+
+
 def watermark(engine: Engine) -> tuple:
     """What changes when the feed writes: its data_as_of, the issues' count and highest id, and the
     latest updated_at (a sync that changes rows in place moves it)."""
@@ -243,6 +252,7 @@ class AnalyticalCopy:
         self._worker: threading.Thread | None = None
         self._checked_at = 0.0
         self.last_error: str | None = None
+        self._broken: set[str] = set()  # copy files found damaged: never served again
         self.answered = 0  # queries the copy answered, for tests and the data-health page
 
     @property
@@ -290,6 +300,8 @@ class AnalyticalCopy:
         for _ in range(2):
             manifest = self._store.current()
             if manifest is None or manifest.layout != wanted or (mark is not None and manifest.watermark != mark):
+                return None
+            if manifest.file in self._broken:
                 return None
             current = self._current
             if current is not None and current.path == self._store.path_of(manifest):
@@ -349,6 +361,7 @@ class AnalyticalCopy:
         the copy then), or the refresh failed."""
         if (
             published is None
+            or published.file in self._broken
             or published.layout != wanted
             or not published.marks
             or not can_refresh(published.watermark)
@@ -420,6 +433,20 @@ class AnalyticalCopy:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.warning("analytical copy not loaded, queries use the read database: %s", self.last_error)
 
+    def _give_up(self, snapshot: Snapshot, exc: duckdb.Error) -> None:
+        """The copy's file was damaged under this process (or DuckDB gave up on its connection):
+        stop serving it, never open that file again, and build a new copy in the background (not
+        refreshed from the damaged one). The read database answers meanwhile. Another process
+        that had the same file open finds the new copy published when it gives up in turn."""
+        with self._lock:
+            if self._current is not snapshot:
+                return  # another query saw it first
+            self._broken.add(snapshot.path.name)
+            self._current = None
+        self.last_error = f"damaged copy {snapshot.path.name}: {type(exc).__name__}: {str(exc)[:200]}"
+        log.error("the analytical copy is damaged; building a new one: %s", self.last_error)
+        self.start()
+
     def _refresh_if_due(self) -> None:
         if time.monotonic() - self._checked_at >= self._refresh_seconds:
             self.start()
@@ -449,6 +476,11 @@ class AnalyticalCopy:
         cursor = snapshot.connection.cursor()
         try:
             cursor.execute(compile_for_duckdb(query))
+        except duckdb.Error as exc:
+            cursor.close()
+            if is_damage(exc):
+                self._give_up(snapshot, exc)
+            raise
         except BaseException:
             cursor.close()
             raise

@@ -291,3 +291,52 @@ def test_the_build_command_makes_the_copy_the_app_opens(tiny_sqlite_url, tmp_pat
     store = CopyStore(folder_for(tmp_path, tiny_sqlite_url))
     copy = AnalyticalCopy(make_readonly_engine(tiny_sqlite_url), refresh_seconds=float("inf"), store=store)
     assert copy.open_published() is not None and str(copy.snapshot.path) == built
+
+
+def _damage(path: Path, how: str) -> None:
+    """What a failing disk or a careless copy does to a file a process has open: in place."""
+    size = path.stat().st_size
+    with path.open("r+b") as file:
+        if how == "overwritten":
+            file.seek(4096 * 3)
+            file.write(b"\x5a" * (size - 4096 * 3))
+        else:
+            file.truncate(4096 * 4)
+
+
+@pytest.mark.parametrize("how", ["overwritten", "cut short"])
+def test_a_copy_damaged_under_running_processes_is_replaced_by_a_new_one(tiny_sqlite_url, store, how) -> None:
+    """Answers stay right throughout (the read database answers while there is no good copy); the
+    process that finds the damage builds a new copy, one that shares the store opens that one."""
+    ro = make_readonly_engine(tiny_sqlite_url)
+    expected = _received(ro)
+    first = AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store)
+    damaged = first.load_now().path
+    other = AnalyticalCopy(ro, refresh_seconds=float("inf"), store=store)
+    assert other.open_published().path == damaged  # a second process serving the same file
+    _damage(damaged, how)
+
+    assert _received(RoutedEngine(ro, first)) == expected  # the damage found: the read database answered
+    assert first.snapshot is None or first.snapshot.path != damaged
+    assert first.wait(60), first.last_error
+    assert first.snapshot.path != damaged and "damaged" in (first.last_error or "damaged")
+    before = first.answered
+    assert _received(RoutedEngine(ro, first)) == expected and first.answered > before  # the copy again
+
+    assert _received(RoutedEngine(ro, other)) == expected  # the other process finds it too …
+    assert other.wait(60)
+    assert other.snapshot.path == first.snapshot.path  # … and opens the new copy, it builds none
+    assert _copies(store) == [first.snapshot.path.name]  # the damaged file is gone
+
+
+def test_a_copy_deleted_under_a_running_process_keeps_answering_until_the_next_one(tiny_sqlite_url, store) -> None:
+    ro = make_readonly_engine(tiny_sqlite_url)
+    copy = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store)
+    deleted = copy.load_now().path
+    deleted.unlink()  # the open file outlives its name
+    before = copy.answered
+    assert _received(RoutedEngine(ro, copy)) == _received(ro) and copy.answered > before
+    restarted = AnalyticalCopy(ro, refresh_seconds=float("inf"), strict=True, store=store)
+    restarted.start()  # a process started now cannot open it, and builds another
+    assert restarted.wait(60), restarted.last_error
+    assert restarted.snapshot.path != deleted and restarted.snapshot.path.exists()
