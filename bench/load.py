@@ -52,16 +52,19 @@ from tests.stream_client import StreamError, Tab, View  # noqa: E402
 # The element that makes each page what it is, beside its heading.
 MAIN_ELEMENT = {
     "overview": "metric", "issue_map": "deck_gl_json_chart", "transparency": "plotly_chart",
-    "volunteers": "dataframe", "ehome": "plotly_chart", "big_screen": "html", "patrols": "deck_gl_json_chart",
+    "volunteers": "dataframe", "ehome": "dataframe", "big_screen": "html", "patrols": "deck_gl_json_chart",
     "grid": "metric", "watchlist": "dataframe", "performance": "dataframe", "data_health": "dataframe",
 }
 PUBLIC_WALK = [("", ""), ("issue_map", "period=12m"), ("transparency", "period=90d"), ("volunteers", ""),
                ("ehome", "tab=needs"), ("transparency", "period=12m"), ("issue_map", "period=30d"),
                ("overview", "period=7d"), ("ehome", "tab=parking"), ("volunteers", "period=year")]
-STAFF = [("street", "street-demo-2026", ["patrols", "watchlist", "performance", "issue_map", "transparency"]),
-         ("c01staff", "c01-demo-2026", ["watchlist", "patrols", "grid", "issue_map", "ehome"]),
-         ("officer_c02", "officer-demo-2026", ["patrols", "grid", "issue_map", "watchlist"]),
-         ("admin", "admin-demo-2026", ["data_health", "performance", "patrols", "transparency"])]
+# Staff of the load test: one account per role, scoped to the first community and its grids (both
+# scales name them alike: C01/C001). Their users file is written per run with fresh passwords and
+# bcrypt hashes of the cost production uses, so logins cost what they cost.
+STAFF = [("street", "street_official", {}, ["patrols", "watchlist", "performance", "issue_map", "transparency"]),
+         ("community", "community_staff", {"community_id": "{c}"}, ["watchlist", "patrols", "grid", "issue_map"]),
+         ("officer", "grid_officer", {"grid_ids": ["{c}-G1", "{c}-G2"]}, ["patrols", "grid", "issue_map"]),
+         ("admin", "admin", {}, ["data_health", "performance", "patrols", "transparency"])]
 PERIOD_LABEL = "filter.period"
 PERIODS = ["7d", "30d", "90d", "12m", "year"]
 
@@ -138,8 +141,39 @@ async def visitor(base: str, tally: Tally, deadline: float, think, timeout: floa
         await tab.close()
 
 
+def users_file(path: Path, community: str) -> dict[str, str]:
+    """Write the run's users file; their passwords by username."""
+    import bcrypt
+    import yaml
+
+    passwords, users = {}, {}
+    for username, role, scope, _ in STAFF:
+        passwords[username] = secrets.token_urlsafe(12)
+        hashed = bcrypt.hashpw(passwords[username].encode(), bcrypt.gensalt(12)).decode()
+        filled = {key: (value.format(c=community) if isinstance(value, str) else [v.format(c=community) for v in value])
+                  for key, value in scope.items()}
+        users[username] = {"name": f"{username} (load test)", "password": hashed, "roles": [role], **filled}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"credentials": {"usernames": users}}, allow_unicode=True), encoding="utf-8")
+    return passwords
+
+
+def first_community(db: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT min(community_id) FROM communities")).scalar()
+    engine.dispose()
+    return str(found)
+
+
+PASSWORDS: dict[str, str] = {}
+
+
 async def staff(base: str, tally: Tally, deadline: float, think, timeout: float, number: int) -> None:
-    username, password, pages = STAFF[number % len(STAFF)]
+    username, _, _, pages = STAFF[number % len(STAFF)]
+    password = PASSWORDS[username]
     tab = Tab(base, timeout)
     try:
         await tab.open("")
@@ -188,7 +222,7 @@ async def wait_for_copies(deployment: LocalDeployment, timeout_s: float) -> list
     for port in deployment.ports:
         tab = Tab(f"http://127.0.0.1:{port}", 120)
         await tab.open("")
-        ok, _ = await tab.login("admin", "admin-demo-2026", "")
+        ok, _ = await tab.login("admin", PASSWORDS["admin"], "")
         deadline = time.monotonic() + timeout_s
         state = "login failed" if not ok else ""
         while ok and time.monotonic() < deadline:
@@ -255,13 +289,22 @@ def main() -> None:
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0))
     parser.add_argument("--timeout", type=float, default=60, help="a run taking longer is a stalled session")
     parser.add_argument("--copy-dir", default=str(ROOT / "data" / "analytical"))
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for the app processes (e.g. MALLOC_ARENA_MAX=2)")
+    parser.add_argument("--linger", type=float, default=0,
+                        help="seconds to keep sampling after the sessions left (Streamlit drops a closed "
+                             "session after server.disconnectedSessionTTL, 120 s): what stays is not per session")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if not args.db.startswith(("sqlite:///", "postgresql")) or "@" in args.db and "127.0.0.1" not in args.db:
         parser.error("--db: a SQLite file or a PostgreSQL database on 127.0.0.1")
+    random.seed(args.seed)
     state = ROOT / "bench" / "out" / "load"
     shutil.rmtree(state, ignore_errors=True)
+    PASSWORDS.update(users_file(state / "users.yaml", first_community(args.db)))
     env = {"DATABASE_URL": args.db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
-           "SYL_AUDIT_LOG_PATH": str(state / "audit" / "audit.jsonl"), "SYL_ANALYTICAL_COPY_DIR": args.copy_dir}
+           "SYL_USERS_FILE": str(state / "users.yaml"), "SYL_AUDIT_LOG_PATH": str(state / "audit" / "audit.jsonl"),
+           "SYL_ANALYTICAL_COPY_DIR": args.copy_dir} | dict(item.split("=", 1) for item in args.env)
     with LocalDeployment(state, args.processes, env=env) as deployment:
         print(f"{args.processes} processes on {deployment.ports} behind nginx at {deployment.base}", flush=True)
         for line in asyncio.run(wait_for_copies(deployment, 900)):
@@ -287,14 +330,15 @@ def main() -> None:
         started = time.monotonic()
         asyncio.run(_run_all(deployment.base, args, tally))
         elapsed = time.monotonic() - started
-        time.sleep(2)
+        end = {port: _rss_mib(deployment.pid(port), False) for port in deployment.ports}
+        time.sleep(2 + args.linger)
         stop.set()
         sampler.join()
-        end = {port: _rss_mib(deployment.pid(port), False) for port in deployment.ports}
+        after = {port: _rss_mib(deployment.pid(port), False) for port in deployment.ports}
         restarts = {p["port"]: p["restarts"] for p in deployment.processes()}
         errors = (deployment.prefix / "error.log").read_text(encoding="utf-8").splitlines() \
             if (deployment.prefix / "error.log").exists() else []
-    _report(args, tally, elapsed, baseline, end, samples, restarts, errors)
+    _report(args, tally, elapsed, baseline, end, after, samples, restarts, errors)
 
 
 async def _run_all(base: str, args, tally: Tally) -> None:
@@ -320,7 +364,7 @@ async def _later(delay: float, kind: str, base: str, tally: Tally, deadline: flo
         await visitor(base, tally, deadline, think, args.timeout, number)
 
 
-def _report(args, tally: Tally, elapsed: float, baseline, end, samples, restarts, errors) -> None:
+def _report(args, tally: Tally, elapsed: float, baseline, end, after, samples, restarts, errors) -> None:
     print(f"\n{args.sessions} sessions ({args.screens} big screens, {args.staff} staff) for {elapsed:.0f} s "
           f"on {args.processes} processes, think {args.think[0]:g}-{args.think[1]:g} s, db {args.db}")
     print(f"\n{'page':<20}{'views':>7}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'not whole':>11}")
@@ -346,13 +390,17 @@ def _report(args, tally: Tally, elapsed: float, baseline, end, samples, restarts
         print(f"  {who}: {why}")
     print(f"bytes over the websockets: {tally.bytes / 2**20:.1f} MiB "
           f"({tally.bytes / max(1, len(all_times)) / 1024:.0f} KiB a view)")
-    print(f"\n{'process':<10}{'before':>9}{'peak':>9}{'end':>9}{'growth':>9}{'children peak':>15}{'restarts':>10}  MiB")
+    if args.env:
+        print("app processes' extra environment: " + " ".join(args.env))
+    linger = f"{args.linger:.0f} s later"
+    print(f"\n{'process':<10}{'before':>9}{'peak':>9}{'end':>9}{'growth':>9}{linger:>14}{'children peak':>15}"
+          f"{'restarts':>10}  MiB")
     for port in sorted(samples):
         rss = [s[1] for s in samples[port] if s[1] > 0]
         kids = [s[2] for s in samples[port]]
         peak = max(rss) if rss else 0.0
         print(f"{port:<10}{baseline[port]:>9.0f}{peak:>9.0f}{end[port]:>9.0f}{peak - baseline[port]:>9.0f}"
-              f"{max(kids) if kids else 0:>15.0f}{restarts.get(port, 0):>10}")
+              f"{after[port]:>14.0f}{max(kids) if kids else 0:>15.0f}{restarts.get(port, 0):>10}")
     print(f"\nnginx errors logged: {len([line for line in errors if '[error]' in line])}")
     for line in [line for line in errors if "[error]" in line][:5]:
         print("  " + line[:200])

@@ -237,3 +237,28 @@ def test_demo_key_replaces_a_short_one(tmp_path) -> None:
     path.write_text("short", encoding="utf-8")
     key = _demo_key(path)
     assert len(key) >= 32 and _demo_key(path) == key
+
+
+def test_a_password_check_lets_other_sessions_run() -> None:
+    """Logins under load: the bcrypt check (cost 12, ~0.25 s) runs in the signing-in session's
+    script thread; it must release the interpreter, so every other session's rerun goes on."""
+    import threading
+    import time
+
+    import bcrypt
+    import streamlit_authenticator as stauth
+
+    stored = bcrypt.hashpw(b"pw", bcrypt.gensalt(12)).decode()
+
+    def spins(seconds: float) -> int:
+        count, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            count += 1
+        return count
+
+    alone = spins(0.4)
+    checking = threading.Thread(target=lambda: [stauth.Hasher.check_pw("pw", stored) for _ in range(4)])
+    checking.start()
+    beside = spins(0.4)
+    checking.join()
+    assert beside > 0.2 * alone  # holding the interpreter would leave next to nothing
