@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.i18n import translate  # noqa: E402
+from data_access.engine import redact  # noqa: E402
 from deploy.local import LocalDeployment  # noqa: E402
 from tests.stream_client import StreamError, Tab, View  # noqa: E402
 
@@ -258,6 +259,32 @@ def _copy_state(element) -> str:
     return found.group(0) if found else ""
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User and system CPU of the process (not its children: the themes child, the copy's build)."""
+    with contextlib.suppress(psutil.NoSuchProcess, TypeError, ValueError):
+        times = psutil.Process(pid).cpu_times()
+        return times.user + times.system
+    return 0.0
+
+
+def cache_memory(port: int) -> list[tuple[str, float]]:
+    """Streamlit's count of the bytes its caches hold (/_stcore/metrics): query results, session
+    state, messages kept for reconnects …, largest first."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return []
+    sizes: dict[str, float] = defaultdict(float)
+    for line in text.splitlines():
+        found = re.match(r'cache_memory_bytes\{cache_type="([^"]+)",cache="([^"]*)"\} ([\d.e+]+)', line)
+        if found:
+            sizes[f"{found.group(1)}:{found.group(2)}"] += float(found.group(3))
+    return sorted(sizes.items(), key=lambda item: -item[1])
+
+
 def _rss_mib(pid: int | None, children: bool) -> float:
     if pid is None:
         return 0.0
@@ -295,6 +322,9 @@ def main() -> None:
                         help="seconds to keep sampling after the sessions left (Streamlit drops a closed "
                              "session after server.disconnectedSessionTTL, 120 s): what stays is not per session")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--waves", type=int, default=1,
+                        help="run the sessions this many times in a row, new tabs each time: the growth of a later "
+                             "wave, on a warm process, is what 50 more sessions cost")
     args = parser.parse_args()
     if not args.db.startswith(("sqlite:///", "postgresql")) or "@" in args.db and "127.0.0.1" not in args.db:
         parser.error("--db: a SQLite file or a PostgreSQL database on 127.0.0.1")
@@ -324,13 +354,19 @@ def main() -> None:
                 stop.wait(1.0)
 
         baseline = {port: _rss_mib(pid, False) for port, pid in pids.items()}
+        cpu_before = {port: _cpu_seconds(pid) for port, pid in pids.items()}
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         tally = Tally()
         started = time.monotonic()
-        asyncio.run(_run_all(deployment.base, args, tally))
+        waves = []  # RSS of each process at the end of each wave of sessions
+        for _ in range(args.waves):
+            asyncio.run(_run_all(deployment.base, args, tally))
+            waves.append({port: _rss_mib(deployment.pid(port), False) for port in deployment.ports})
         elapsed = time.monotonic() - started
-        end = {port: _rss_mib(deployment.pid(port), False) for port in deployment.ports}
+        end = waves[-1]
+        cpu = {port: _cpu_seconds(deployment.pid(port)) - cpu_before[port] for port in deployment.ports}
+        caches = {port: cache_memory(port) for port in deployment.ports}
         time.sleep(2 + args.linger)
         stop.set()
         sampler.join()
@@ -339,6 +375,19 @@ def main() -> None:
         errors = (deployment.prefix / "error.log").read_text(encoding="utf-8").splitlines() \
             if (deployment.prefix / "error.log").exists() else []
     _report(args, tally, elapsed, baseline, end, after, samples, restarts, errors)
+    views = sum(map(len, tally.views.values()))
+    used = sum(cpu.values())
+    print(f"server CPU: {used:.0f} s over {elapsed:.0f} s ({100 * used / elapsed:.0f} % of one core; "
+          f"{1000 * used / max(1, views):.0f} ms a view), " + ", ".join(
+              f"{port} {100 * seconds / elapsed:.0f} %" for port, seconds in cpu.items()))
+    if len(waves) > 1:
+        for port in sorted(baseline):
+            steps = " -> ".join(f"{wave[port]:.0f}" for wave in waves)
+            print(f"{port}: RSS at the end of each wave (MiB): {baseline[port]:.0f} before -> {steps}; "
+                  f"the last wave added {waves[-1][port] - waves[-2][port]:+.0f}")
+    for port, found in caches.items():
+        top = ", ".join(f"{name} {size / 2**20:.1f}" for name, size in found[:6])
+        print(f"{port}: Streamlit's own count of its caches at the end (MiB): {top}")
 
 
 async def _run_all(base: str, args, tally: Tally) -> None:
@@ -365,8 +414,9 @@ async def _later(delay: float, kind: str, base: str, tally: Tally, deadline: flo
 
 
 def _report(args, tally: Tally, elapsed: float, baseline, end, after, samples, restarts, errors) -> None:
-    print(f"\n{args.sessions} sessions ({args.screens} big screens, {args.staff} staff) for {elapsed:.0f} s "
-          f"on {args.processes} processes, think {args.think[0]:g}-{args.think[1]:g} s, db {args.db}")
+    print(f"\n{args.waves} x {args.sessions} sessions ({args.screens} big screens, {args.staff} staff) "
+          f"for {elapsed:.0f} s on {args.processes} processes, think {args.think[0]:g}-{args.think[1]:g} s, "
+          f"db {redact(args.db)}")
     print(f"\n{'page':<20}{'views':>7}{'p50 s':>8}{'p95 s':>8}{'max s':>8}{'not whole':>11}")
     all_times = []
     for page in sorted(set(tally.views) | set(tally.bad)):
