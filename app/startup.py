@@ -69,12 +69,10 @@ def _demo_key(path: Path = DEMO_KEY_PATH) -> str:
     draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
     draft.chmod(0o600)
     try:
-        if path.exists():  # a short or empty key from an older run: replace it
+        os.link(draft, path)
+    except FileExistsError:  # another process was first, or a short key of an older run is there
+        if len(path.read_text(encoding="utf-8").strip()) < MIN_KEY_LENGTH:
             os.replace(draft, path)
-        else:
-            os.link(draft, path)
-    except FileExistsError:
-        pass
     finally:
         draft.unlink(missing_ok=True)
     return path.read_text(encoding="utf-8").strip()

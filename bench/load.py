@@ -79,7 +79,7 @@ class Tally:
     bytes: int = 0
 
 
-def page_is_whole(page: str, view: View) -> str | None:
+def page_is_whole(page: str, view: View, lang: str = "zh") -> str | None:
     """None when the page's own heading and main element arrived and no error shows; else why not."""
     page = page or "overview"
     if not view.finished:
@@ -88,7 +88,7 @@ def page_is_whole(page: str, view: View) -> str | None:
         return "error shown: " + view.errors[0][:80]
     if page != "big_screen":
         headings = [element.heading.body for element in view.kinds("heading")]
-        if not headings or headings[0] != translate("zh", f"page.{page}"):
+        if not headings or headings[0] != translate(lang, f"page.{page}"):
             return f"heading {headings[:1]}"
     if not view.kinds(MAIN_ELEMENT[page]):
         return f"no {MAIN_ELEMENT[page]}"

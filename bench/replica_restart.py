@@ -82,20 +82,25 @@ async def drill(base: str, db: str, cluster: str) -> None:
         await asyncio.sleep(0.2)
     back_at = time.monotonic()
     print(f"replica answers again {back_at - started:.1f} s after the restart began", flush=True)
-    for name, (tab, page, _, _) in tabs.items():
-        view = views[name]
-        while page_is_whole(page, view) is not None:
-            if not view.auto_rerun:
-                print(f"{name}: not whole and no retry asked: {view.texts()[-2:]}")
-                break
-            await asyncio.sleep(view.auto_rerun[0])  # the browser's timer
-            view = await tab.tick(view.auto_rerun[1])
-            if not view.kinds("heading") and view.finished:  # a retry that found it still away
-                view = views[name]
-        else:
-            print(f"{name}: whole again {time.monotonic() - back_at:.1f} s after the replica answered, "
-                  f"nobody reloaded", flush=True)
-        await tab.close()
+    await asyncio.gather(*(_until_whole(name, tab, page, "en" if "lang=en" in query else "zh", views[name], back_at)
+                           for name, (tab, page, query, _) in tabs.items()))
+
+
+async def _until_whole(name: str, tab: Tab, page: str, lang: str, away: View, back_at: float) -> None:
+    """Wait as the open browser tab does: the page's own retry, every time it asked for one."""
+    view = away
+    while page_is_whole(page, view, lang) is not None:
+        if not away.auto_rerun:
+            print(f"{name}: not whole and no retry asked: {view.texts()[-2:]}")
+            break
+        await asyncio.sleep(away.auto_rerun[0])  # the browser's timer
+        view = await tab.tick(away.auto_rerun[1])
+        if view.finished and not view.kinds("heading"):  # a retry that found it still away
+            view = away
+    else:
+        print(f"{name}: whole again {time.monotonic() - back_at:.1f} s after the replica answered, "
+              f"nobody reloaded", flush=True)
+    await tab.close()
 
 
 def main() -> None:

@@ -192,28 +192,33 @@ def test_tabs_are_spread_over_the_processes_and_each_stays_on_one(cluster) -> No
     async def visit():
         tabs = [Tab(cluster.base) for _ in range(8)]
         views = await asyncio.gather(*(tab.open("transparency") for tab in tabs))
+        for tab in tabs:
+            await tab.close()  # nginx logs a websocket when it ends
         return tabs, views
 
     tabs, views = _run(visit())
     assert all(view.finished and _headings(view)[0] == "办理公开" and not view.errors for view in views)
-    log = (cluster.prefix / "access.log").read_text().splitlines()
     served = {}
     for tab in tabs:
-        route = tab.cookie(nginx_site.ROUTE_COOKIE)
-        upstreams = {re.search(r"upstream=(.+?) route=", line).group(1) for line in log if f"route={route}" in line}
-        requests = [line for line in log if f"route={route}" in line]
-        assert len(upstreams) == 1, requests  # page, websocket: one process
-        served[route] = upstreams.pop()
+        ports = _wait(lambda tab=tab: cluster.served(tab.cookie(nginx_site.ROUTE_COOKIE)), 10, "the tab's requests")
+        assert len(ports) >= 2 and len(set(ports)) == 1, ports  # page and websocket: one process
+        served[tab.cookie(nginx_site.ROUTE_COOKIE)] = ports[0]
     assert len(set(served.values())) == 2  # 8 tabs, 2 processes: both used (chance of one: 1 in 128)
+
+
+async def _signed_in(cluster: LocalDeployment, page: str, heading: str) -> Tab:
+    """A street official's tab through nginx, signed in and on `page`."""
+    tab = Tab(cluster.base)
+    await tab.open("")
+    ok, view = await tab.login("street", "street-demo-2026", page)
+    assert ok and _headings(view)[0] == heading, view.texts()
+    return tab
 
 
 @needs_nginx
 def test_a_login_through_the_proxy_is_honoured_by_the_other_process(cluster) -> None:
     async def visit():
-        tab = Tab(cluster.base)
-        await tab.open("")
-        ok, view = await tab.login("street", "street-demo-2026", "patrols")
-        assert ok and _headings(view)[0] == "巡查覆盖", view.texts()
+        tab = await _signed_in(cluster, "patrols", "巡查覆盖")
         await tab.close()
         other = next(port for port in cluster.ports if port != _upstream(cluster, tab))
         direct = Tab(f"http://127.0.0.1:{other}")
@@ -229,10 +234,7 @@ def test_a_login_through_the_proxy_is_honoured_by_the_other_process(cluster) -> 
 @needs_nginx
 def test_a_killed_process_its_visitors_land_on_the_other_logged_in_and_it_comes_back(cluster) -> None:
     async def visit():
-        tab = Tab(cluster.base)
-        await tab.open("")
-        ok, view = await tab.login("street", "street-demo-2026", "watchlist")
-        assert ok and _headings(view)[0] == "特殊人群关怀"
+        tab = await _signed_in(cluster, "watchlist", "特殊人群关怀")
         port = _upstream(cluster, tab)
         pid = cluster.pid(port)
         os.kill(pid, signal.SIGKILL)
