@@ -128,13 +128,14 @@ def _not_copied(element: Any) -> bool:
     return False
 
 
-def is_damage(exc: duckdb.Error) -> bool:
-    """An error that says the copy's file, or DuckDB's connection to it, can no longer be trusted
-    (a file overwritten or cut short under the process, an internal error that invalidates the
-    connection), rather than a query DuckDB cannot run."""
-    return isinstance(exc, duckdb.IOException | duckdb.InternalException | duckdb.FatalException) or (
-        "Corrupt database file" in str(exc)
-    )
+def is_damage(exc: duckdb.Error, path: Path) -> bool:
+    """An error that says the copy's file at `path`, or DuckDB's connection to it, can no longer be
+    trusted (the file overwritten or cut short under the process; an internal error, after which
+    DuckDB refuses the connection), rather than a query DuckDB cannot run or a file beside the copy
+    (record_themes.py) that is missing."""
+    if isinstance(exc, duckdb.InternalException | duckdb.FatalException) or "Corrupt database file" in str(exc):
+        return True
+    return isinstance(exc, duckdb.IOException) and str(path) in str(exc)
 
 
 def watermark(engine: Engine) -> tuple:
@@ -478,7 +479,7 @@ class AnalyticalCopy:
             cursor.execute(compile_for_duckdb(query))
         except duckdb.Error as exc:
             cursor.close()
-            if is_damage(exc):
+            if is_damage(exc, snapshot.path):
                 self._give_up(snapshot, exc)
             raise
         except BaseException:

@@ -340,3 +340,16 @@ def test_a_copy_deleted_under_a_running_process_keeps_answering_until_the_next_o
     restarted.start()  # a process started now cannot open it, and builds another
     assert restarted.wait(60), restarted.last_error
     assert restarted.snapshot.path != deleted and restarted.snapshot.path.exists()
+
+
+def test_only_the_copys_own_damage_gives_it_up(tmp_path) -> None:
+    import duckdb
+
+    from data_access.analytical import is_damage
+
+    copy = tmp_path / "copy-1.duckdb"
+    assert is_damage(duckdb.Error("Corrupt database file: computed checksum 1 does not match"), copy)
+    assert is_damage(duckdb.IOException(f'IO Error: Could not read enough bytes from file "{copy}"'), copy)
+    assert is_damage(duckdb.InternalException("INTERNAL Error: dict-surviving cache"), copy)
+    assert not is_damage(duckdb.IOException(f'IO Error: No files found that match "{tmp_path}/record-themes"'), copy)
+    assert not is_damage(duckdb.BinderException("Binder Error: column not found"), copy)
