@@ -18,6 +18,7 @@ request to the script's end, and how the script ended.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.cookiejar
 import time
 import urllib.error
@@ -222,3 +223,11 @@ class Tab:
 
 def query(**params: str) -> str:
     return urllib.parse.urlencode(params)
+
+
+def run(coroutine):  # noqa: ANN001, ANN201 - whatever the coroutine returns
+    """Run `coroutine` to its end from synchronous code, in a thread of its own: a test session that
+    also drives Chromium through Playwright's sync API has an event loop running in the main thread,
+    where asyncio.run() refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

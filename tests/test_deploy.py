@@ -25,7 +25,7 @@ import pytest
 from deploy import nginx_site
 from deploy.local import LocalDeployment, free_port, nginx_binary
 from deploy.supervise import Slot, Supervisor
-from tests.stream_client import StreamError, Tab
+from tests.stream_client import StreamError, Tab, run
 
 NGINX = nginx_binary()
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="needs Debian's nginx (apt-get install nginx-light)")
@@ -179,10 +179,6 @@ def cluster(tmp_path_factory, tiny_sqlite_url):
             os.kill(process["pid"], 0)
 
 
-def _run(coroutine):
-    return asyncio.run(coroutine)
-
-
 def _headings(view) -> list[str]:
     return [element.heading.body for element in view.kinds("heading")]
 
@@ -196,7 +192,7 @@ def test_tabs_are_spread_over_the_processes_and_each_stays_on_one(cluster) -> No
             await tab.close()  # nginx logs a websocket when it ends
         return tabs, views
 
-    tabs, views = _run(visit())
+    tabs, views = run(visit())
     assert all(view.finished and _headings(view)[0] == "办理公开" and not view.errors for view in views)
     served = {}
     for tab in tabs:
@@ -227,7 +223,7 @@ def test_a_login_through_the_proxy_is_honoured_by_the_other_process(cluster) -> 
         await direct.connect()
         return await direct.navigate("patrols")
 
-    view = _run(visit())
+    view = run(visit())
     assert _headings(view)[0] == "巡查覆盖" and not view.errors  # the cookie, checked by the other process
 
 
@@ -245,7 +241,7 @@ def test_a_killed_process_its_visitors_land_on_the_other_logged_in_and_it_comes_
         await tab.close()  # nginx logs a websocket when it ends
         return port, pid, again, tab
 
-    port, pid, again, tab = _run(visit())
+    port, pid, again, tab = run(visit())
     assert _headings(again)[0] == "特殊人群关怀" and not again.errors  # same page, still signed in
     assert _upstream(cluster, tab) != port
     back = _wait(lambda: next((p for p in cluster.processes() if p["port"] == port and p["healthy"]
@@ -271,4 +267,4 @@ def test_a_hung_process_is_replaced(cluster) -> None:
     async def visit():
         return await asyncio.gather(*(Tab(cluster.base).open("") for _ in range(4)))
 
-    assert all(_headings(view)[0] == "总览" for view in _run(visit()))
+    assert all(_headings(view)[0] == "总览" for view in run(visit()))

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from deploy.local import free_port
 from deploy.supervise import app_command
 from tests.conftest import PG_ADMIN_URL
-from tests.stream_client import Tab
+from tests.stream_client import Tab, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,7 +107,7 @@ def test_pages_say_the_data_is_away_and_come_back_by_themselves(server, reader) 
         english_back = await visitor.tick(english.auto_rerun[1]) if english.auto_rerun else None
         return gone, still, english, back, english_back
 
-    gone, still, english, back, english_back = asyncio.run(visit())
+    gone, still, english, back, english_back = run(visit())
     # away: the visitor's language, no address or reason (that is for administrators), a timed retry
     assert "暂时无法显示数据" in _headings(gone) and gone.has_text("数据暂时无法读取")
     assert not any("127.0.0.1" in body or "away_" in body for body in gone.texts())
