@@ -36,6 +36,7 @@ import statistics
 import sys
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,7 +327,8 @@ def main() -> None:
                         help="run the sessions this many times in a row, new tabs each time: the growth of a later "
                              "wave, on a warm process, is what 50 more sessions cost")
     args = parser.parse_args()
-    if not args.db.startswith(("sqlite:///", "postgresql")) or "@" in args.db and "127.0.0.1" not in args.db:
+    host = urllib.parse.urlsplit(args.db).hostname
+    if not args.db.startswith(("sqlite:///", "postgresql")) or host not in (None, "127.0.0.1", "localhost"):
         parser.error("--db: a SQLite file or a PostgreSQL database on 127.0.0.1")
     random.seed(args.seed)
     state = ROOT / "bench" / "out" / "load"
