@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -27,29 +23,15 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.local import free_port  # noqa: E402
-from deploy.supervise import app_command  # noqa: E402
+from bench.app_server import start_server  # noqa: E402
 from tests.stream_client import Tab  # noqa: E402
 
 PAGES = [("", ""), ("issue_map", "period=12m"), ("transparency", "period=90d"), ("volunteers", ""),
          ("ehome", "tab=parking"), ("big_screen", "")]
 
 
-def _start(db: str, gc_on: bool, state: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
-                        "SYL_AUDIT_LOG_PATH": str(state / f"audit-{port}.jsonl"), "SYL_THEME_FILL": "off",
-                        "STREAMLIT_RUNNER_POST_SCRIPT_GC": "true" if gc_on else "false"}
-    process = subprocess.Popen(app_command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
-                               stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(base + "/_stcore/health", timeout=2)  # noqa: S310 - our own server
-            return process, base
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("the app did not start")
+def _start(db: str, gc_on: bool) -> tuple[subprocess.Popen, str]:
+    return start_server(db, SYL_THEME_FILL="off", STREAMLIT_RUNNER_POST_SCRIPT_GC="true" if gc_on else "false")
 
 
 def _cpu(process: subprocess.Popen) -> float:
@@ -78,8 +60,7 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    state = Path(tempfile.mkdtemp())
-    servers = {"gc on": _start(args.db, True, state), "gc off": _start(args.db, False, state)}
+    servers = {"gc on": _start(args.db, True), "gc off": _start(args.db, False)}
     try:
         time.sleep(10)  # the copy opens
         per_view = asyncio.run(_measure(servers, args.rounds))

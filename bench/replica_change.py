@@ -15,13 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -29,8 +24,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.local import free_port  # noqa: E402
-from deploy.supervise import app_command  # noqa: E402
+from bench.app_server import start_server  # noqa: E402
 from tests.stream_client import Tab  # noqa: E402
 
 
@@ -87,23 +81,10 @@ def main() -> None:
     parser.add_argument("--cache-ttl", type=int, default=60, help="the app's query cache (cache_ttl_seconds)")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
-    port = free_port()
-    state = Path(tempfile.mkdtemp())
-    env = os.environ | {"DATABASE_URL": args.replica, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
-                        "SYL_AUDIT_LOG_PATH": str(state / "audit.jsonl"),
-                        "SYL_ANALYTICAL_REFRESH_SECONDS": str(args.refresh), "SYL_THEME_FILL": "off",
-                        "SYL_CACHE_TTL_SECONDS": str(args.cache_ttl),
-                        "SYL_ANALYTICAL_COPY_DIR": str(ROOT / "data" / "analytical")}
-    server = subprocess.Popen(app_command(port), cwd=ROOT, env=env, stdout=(state / "server.log").open("w"),  # noqa: S603
-                              stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server(args.replica, SYL_ANALYTICAL_REFRESH_SECONDS=str(args.refresh), SYL_THEME_FILL="off",
+                                SYL_CACHE_TTL_SECONDS=str(args.cache_ttl),
+                                SYL_ANALYTICAL_COPY_DIR=str(ROOT / "data" / "analytical"))
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(base + "/_stcore/health", timeout=2)  # noqa: S310 - our own server
-                break
-            except OSError:
-                time.sleep(0.5)
         time.sleep(5)  # the copy on disk opens
         asyncio.run(run(base, args.primary, args.replica, args.added, args.timeout))
     finally:
