@@ -133,11 +133,20 @@ def database_back(url: str) -> ContractReport:
 
 
 @st.cache_data(ttl=_TTL, show_spinner=False, max_entries=2000)
-def _run(module: str, name: str, url: str, args: tuple, kwargs: dict) -> Any:
+def _run(module: str, name: str, url: str, args: tuple, kwargs: dict, generation: tuple | None) -> Any:
     function = getattr(importlib.import_module(module), name)
     return function(engine_for(url), *args, **kwargs)
 
 
+def copy_generation(url: str) -> tuple | None:
+    """The watermark of the analytical copy the process serves now (None without one). Part of every
+    cached query's key: when a refresh brings the copy up to the feed, the next page asks afresh
+    instead of showing figures cached from the older copy until cache_ttl_seconds runs out."""
+    engine = engine_for(url)
+    snapshot = engine.copy.snapshot if isinstance(engine, RoutedEngine) else None
+    return None if snapshot is None else tuple(snapshot.watermark)
+
+
 def query(function: Callable[..., Any], url: str, *args: Any, **kwargs: Any) -> Any:
     """Run a data_access function (first parameter: the engine) through the cache."""
-    return _run(function.__module__, function.__name__, url, args, kwargs)
+    return _run(function.__module__, function.__name__, url, args, kwargs, copy_generation(url))

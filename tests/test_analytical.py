@@ -234,6 +234,50 @@ def test_the_app_uses_the_copy_when_asked(app_env, sqlite_copy, monkeypatch, mod
     engine_for.clear()
 
 
+def test_a_refreshed_copy_reaches_the_pages_before_the_cache_expires(app_env, sqlite_copy, monkeypatch) -> None:
+    """The query cache is keyed by the copy's watermark: figures cached from the older copy are not
+    served once a refresh brought the copy up to the feed, however long cache_ttl_seconds is."""
+    from app import data
+
+    url = f"sqlite:///{sqlite_copy}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SYL_ANALYTICAL_COPY", "on")
+    monkeypatch.setenv("SYL_ANALYTICAL_COPY_DIR", str(app_env / "copies"))
+    data.engine_for.clear()
+    data._run.clear()  # noqa: SLF001 - a clean query cache for this database
+    try:
+        engine = data.engine_for(url)
+        assert isinstance(engine, RoutedEngine) and engine.copy.wait(60)
+
+        def received() -> int:
+            figures = data.query(issues.resolution_figures, url, Scope.street(), IssueFilters())
+            return int(figures["received"].iloc[0])
+
+        before = received()
+        first = data.copy_generation(url)
+        _writable_change(sqlite_copy)
+        assert received() == before  # cached, and the copy has not been refreshed yet
+        engine.copy.load_now()  # what the background check does when the watermark moved
+        assert data.copy_generation(url) != first
+        assert received() == before + 1
+    finally:
+        data.engine_for.clear()
+        data._run.clear()  # noqa: SLF001
+
+
+def test_without_a_copy_the_cache_key_has_no_generation(app_env, tiny_sqlite_url, monkeypatch) -> None:
+    from app import data
+
+    monkeypatch.setenv("SYL_ANALYTICAL_COPY", "off")
+    data.engine_for.clear()
+    try:
+        assert data.copy_generation(tiny_sqlite_url) is None
+        figures = data.query(issues.resolution_figures, tiny_sqlite_url, Scope.street(), IssueFilters())
+        assert int(figures["received"].iloc[0]) > 0
+    finally:
+        data.engine_for.clear()
+
+
 def test_the_app_builds_its_copy_in_a_child_process(tiny_sqlite_url) -> None:
     ro = make_readonly_engine(tiny_sqlite_url)
     copy = AnalyticalCopy(ro, url=tiny_sqlite_url, refresh_seconds=float("inf"), strict=True)
