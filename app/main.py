@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import formatting, layout, registry, session, url_state
+from app import formatting, layout, registry, run_gate, session, url_state
 from app.audience import Audience
 from app.context import PageContext, no_access, set_context
 from app.data import database_back, database_status, query
@@ -67,7 +67,8 @@ def main() -> None:
     url_state.on_rejected(lambda names: layout.link_notice(names, settings.default_language))
     lang = layout.resolve_language(settings.default_language)
     try:
-        route(settings, lang)
+        with run_gate.shared(settings.page_runs_at_once).turn():
+            route(settings, lang)
     except Exception:  # noqa: BLE001 - last line of defence: no traceback reaches a user
         layout.unexpected_error(lang)
 

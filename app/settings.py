@@ -145,7 +145,15 @@ class Settings:
     cache_ttl_seconds: int = setting(
         300,
         "SYL_CACHE_TTL_SECONDS",
-        "Seconds a query result is reused before the database is asked again.",
+        "Seconds a query result is reused before the database is asked again (a refreshed analytical copy "
+        "is asked at once).",
+        positive_int,
+    )
+    page_runs_at_once: int = setting(
+        4,
+        "SYL_PAGE_RUNS_AT_ONCE",
+        "Page runs one app process builds at once; later ones wait their turn in arrival order "
+        "(app/run_gate.py). Bounds the memory of a busy process.",
         positive_int,
     )
     small_cell_k: int = setting(
