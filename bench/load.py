@@ -323,6 +323,8 @@ def main() -> None:
                         help="seconds to keep sampling after the sessions left (Streamlit drops a closed "
                              "session after server.disconnectedSessionTTL, 120 s): what stays is not per session")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--probe", action="store_true",
+                        help="sample where each app process's memory lives, from inside it (bench/probe)")
     parser.add_argument("--waves", type=int, default=1,
                         help="run the sessions this many times in a row, new tabs each time: the growth of a later "
                              "wave, on a warm process, is what 50 more sessions cost")
@@ -337,6 +339,9 @@ def main() -> None:
     env = {"DATABASE_URL": args.db, "SYL_COOKIE_KEY": secrets.token_urlsafe(48),
            "SYL_USERS_FILE": str(state / "users.yaml"), "SYL_AUDIT_LOG_PATH": str(state / "audit" / "audit.jsonl"),
            "SYL_ANALYTICAL_COPY_DIR": args.copy_dir} | dict(item.split("=", 1) for item in args.env)
+    if args.probe:
+        (state / "probe").mkdir(parents=True)
+        env |= {"PYTHONPATH": str(ROOT / "bench" / "probe"), "SYL_MEMORY_PROBE_DIR": str(state / "probe")}
     with LocalDeployment(state, args.processes, env=env) as deployment:
         print(f"{args.processes} processes on {deployment.ports} behind nginx at {deployment.base}", flush=True)
         for line in asyncio.run(wait_for_copies(deployment, 900)):
@@ -362,9 +367,11 @@ def main() -> None:
         tally = Tally()
         started = time.monotonic()
         waves = []  # RSS of each process at the end of each wave of sessions
-        for _ in range(args.waves):
+        moments = [("before", time.time())]  # wall-clock ends of the waves, for the probe's samples
+        for number in range(args.waves):
             asyncio.run(_run_all(deployment.base, args, tally))
             waves.append({port: _rss_mib(deployment.pid(port), False) for port in deployment.ports})
+            moments.append((f"wave {number + 1}", time.time()))
         elapsed = time.monotonic() - started
         end = waves[-1]
         cpu = {port: _cpu_seconds(deployment.pid(port)) - cpu_before[port] for port in deployment.ports}
@@ -377,6 +384,8 @@ def main() -> None:
         errors = (deployment.prefix / "error.log").read_text(encoding="utf-8").splitlines() \
             if (deployment.prefix / "error.log").exists() else []
     _report(args, tally, elapsed, baseline, end, after, samples, restarts, errors)
+    if args.probe:
+        probe_report(state / "probe", moments)
     views = sum(map(len, tally.views.values()))
     used = sum(cpu.values())
     print(f"server CPU: {used:.0f} s over {elapsed:.0f} s ({100 * used / elapsed:.0f} % of one core; "
@@ -390,6 +399,45 @@ def main() -> None:
     for port, found in caches.items():
         top = ", ".join(f"{name} {size / 2**20:.1f}" for name, size in found[:6])
         print(f"{port}: Streamlit's own count of its caches at the end (MiB): {top}")
+
+
+PROBED = [("rss", "RSS"), ("rss_anon", "anonymous"), ("rss_file", "file-backed"), ("glibc_in_use", "glibc in use"),
+          ("glibc_free", "glibc free"), ("glibc_mmap", "glibc mmap"), ("pymalloc_bytes", "pymalloc arenas"),
+          ("pymalloc_live", "pymalloc live objects"),
+          ("duckdb", "DuckDB buffers"), ("threads", "threads")]
+
+
+def probe_report(folder: Path, moments: list[tuple[str, float]]) -> None:
+    """Each app process's memory by holder (bench/probe/sitecustomize.py), at the last sample before
+    the first visitor and before the end of each wave, in MiB; the rest is outside glibc and pymalloc."""
+    import json
+
+    for path in sorted(folder.glob("*.jsonl")):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        picked = []
+        for label, moment in moments:
+            earlier = [row for row in rows if row["t"] <= moment]
+            if earlier:
+                picked.append((label, earlier[-1]))
+        if not picked:
+            continue
+        print(f"\nprobe of process {path.stem} (MiB):")
+        print("  " + " | ".join(["holder"] + [label for label, _ in picked]))
+        for key, name in PROBED + [("rest", "rest (jemalloc, mimalloc, maps)")]:
+            cells = []
+            for _, row in picked:
+                if key == "duckdb":
+                    value = sum(row.get("duckdb", {}).values())
+                elif key == "rest":
+                    value = row.get("rss_anon", 0) - row.get("glibc_in_use", 0) - row.get("glibc_free", 0) \
+                        - row.get("pymalloc_bytes", 0)
+                else:
+                    value = row.get(key, 0)
+                cells.append(f"{value:.0f}" if key == "threads" else f"{value / 2**20:.0f}")
+            print("  " + " | ".join([name] + cells))
+        errors = {key: value for row in rows for key, value in row.items() if key.endswith("_error")}
+        for key, value in errors.items():
+            print(f"  {key}: {value}")
 
 
 async def _run_all(base: str, args, tally: Tally) -> None:

@@ -1,0 +1,121 @@
+"""Where an app process's memory lives, sampled from inside it: for bench/load.py --probe.
+
+Python imports `sitecustomize` at start-up from its path; bench/load.py --probe puts this folder on
+the app processes' PYTHONPATH and names a folder in SYL_MEMORY_PROBE_DIR. Every
+SYL_MEMORY_PROBE_SECONDS (default 10) a daemon thread appends one JSON line to <dir>/<pid>.jsonl:
+
+- rss_anon, rss_file: the kernel's resident anonymous and file-backed memory (/proc/self/status);
+- glibc_*: glibc malloc's own count (mallinfo2): `arena` is heap obtained with brk/sbrk and
+  thread arenas, `mmap` the large blocks it mapped, `in_use` what is allocated, `free` what it
+  holds unused;
+- pymalloc_*: Python's small-object allocator: arenas held, their bytes, the bytes of live objects in
+  them and the most arenas ever held (sys._debugmallocstats);
+- duckdb: the analytical copy's buffer manager by tag (duckdb_memory()), when a copy is open;
+- threads: the process's threads.
+
+Whatever RSS is left over is held by allocators glibc does not see: DuckDB's jemalloc, Arrow's
+mimalloc, the memory maps of libraries. Bench only; nothing in the app imports it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                 "fordblks", "keepcost")]
+
+
+def _glibc() -> dict:
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = _MallInfo2
+    info = libc.mallinfo2()
+    return {"glibc_arena": info.arena, "glibc_mmap": info.hblkhd, "glibc_in_use": info.uordblks,
+            "glibc_free": info.fordblks}
+
+
+def _status() -> dict:
+    wanted = {"VmRSS": "rss", "RssAnon": "rss_anon", "RssFile": "rss_file", "Threads": "threads"}
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in wanted:
+                number = int(value.split()[0])
+                found[wanted[key]] = number if key == "Threads" else number * 1024
+    return found
+
+
+def _pymalloc() -> dict:
+    """Arenas from sys._debugmallocstats, which writes to the C stderr: caught in a temporary file."""
+    with tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(caught.fileno(), 2)
+            sys._debugmallocstats()  # noqa: SLF001 - CPython's own report of its allocator
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        text = caught.read().decode("ascii", "replace")
+    found = {}
+    for label, key in (("# arenas allocated current", "pymalloc_arenas"), ("Total", "pymalloc_bytes"),
+                       ("# bytes in allocated blocks", "pymalloc_live"), ("# arenas highwater mark", "pymalloc_peak")):
+        match = re.search(re.escape(label) + r"\s*=\s*([\d,]+)", text)
+        if match:
+            found[key] = int(match.group(1).replace(",", ""))
+    return found
+
+
+_copy = None
+
+
+def _duckdb() -> dict:
+    global _copy  # noqa: PLW0603 - found once, then reused
+    if _copy is None:
+        for thing in gc.get_objects():
+            if type(thing).__name__ == "AnalyticalCopy":
+                _copy = thing
+                break
+    snapshot = getattr(_copy, "snapshot", None)
+    if snapshot is None:
+        return {}
+    cursor = snapshot.connection.cursor()
+    try:
+        rows = cursor.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory() "
+                              "WHERE memory_usage_bytes > 0").fetchall()
+    finally:
+        cursor.close()
+    return {"duckdb": {tag: size for tag, size in rows}}
+
+
+def _sample(folder: str, seconds: float) -> None:
+    path = os.path.join(folder, f"{os.getpid()}.jsonl")
+    while True:
+        time.sleep(seconds)
+        row = {"t": time.time(), "argv": " ".join(sys.argv[:3])[:120]}
+        for part in (_status, _glibc, _pymalloc, _duckdb):
+            try:
+                row.update(part())
+            except Exception as exc:  # noqa: BLE001 - a probe that fails says so and goes on
+                row[part.__name__ + "_error"] = repr(exc)[:200]
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(row) + "\n")
+
+
+if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # the app, not its children
+    threading.Thread(
+        target=_sample, name="memory-probe", daemon=True,
+        args=(os.environ["SYL_MEMORY_PROBE_DIR"], float(os.environ.get("SYL_MEMORY_PROBE_SECONDS", "10"))),
+    ).start()
