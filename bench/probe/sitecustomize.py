@@ -13,6 +13,9 @@ SYL_MEMORY_PROBE_SECONDS (default 10) a daemon thread appends one JSON line to <
 - duckdb: the analytical copy's buffer manager by tag (duckdb_memory()), when a copy is open;
 - threads: the process's threads.
 
+On SIGUSR1 it also writes <dir>/<pid>.census.json: the 40 most numerous object types and the
+sizes of the data layer's memos (a second or so: it walks every object).
+
 Whatever RSS is left over is held by allocators glibc does not see: DuckDB's jemalloc, Arrow's
 mimalloc, the memory maps of libraries. Bench only; nothing in the app imports it.
 """
@@ -119,3 +122,29 @@ if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # th
         target=_sample, name="memory-probe", daemon=True,
         args=(os.environ["SYL_MEMORY_PROBE_DIR"], float(os.environ.get("SYL_MEMORY_PROBE_SECONDS", "10"))),
     ).start()
+
+
+def _census(folder: str) -> None:
+    """On SIGUSR1: the most numerous object types and the sizes of the app's own caches, to
+    <dir>/<pid>.census.json (bench only: walks every object, a second or so)."""
+    import collections
+
+    counts = collections.Counter(type(thing).__name__ for thing in gc.get_objects())
+    caches = {}
+    for module_name, names in (("data_access.duckdb_sql", ("_SQL_BY_SHAPE_AND_VALUES",)),
+                               ("data_access.analytical", ("_COVERS_BY_SHAPE",)),
+                               ("data_access.segment", ()), ("data_access.names", ())):
+        module = sys.modules.get(module_name)
+        for name in names:
+            value = getattr(module, name, None)
+            if value is not None:
+                caches[f"{module_name}.{name}"] = len(value)
+    with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
+        json.dump({"types": counts.most_common(40), "caches": caches}, out)
+
+
+if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:
+    import signal
+
+    signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(
+        target=_census, args=(os.environ["SYL_MEMORY_PROBE_DIR"],), daemon=True).start())
