@@ -139,8 +139,42 @@ def _census(folder: str) -> None:
             value = getattr(module, name, None)
             if value is not None:
                 caches[f"{module_name}.{name}"] = len(value)
+    owners = {kind: _owners(kind) for kind in ("ArrowStringArray", "DataFrame", "list")}
     with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
-        json.dump({"types": counts.most_common(40), "caches": caches}, out)
+        json.dump({"types": counts.most_common(40), "caches": caches, "owners": owners}, out)
+
+
+def _describe(thing: object) -> str:
+    kind = type(thing).__name__
+    if isinstance(thing, dict):
+        keys = [str(key)[:40] for key in list(thing)[:4]]
+        return f"dict{keys}"
+    if kind in ("function", "cell", "module", "frame"):
+        return f"{kind}:{getattr(thing, '__qualname__', getattr(thing, '__name__', ''))}"
+    return kind
+
+
+def _owners(kind: str, sample: int = 200, depth: int = 4) -> list:
+    """Who holds objects of `kind`: for a sample of them, the chain of first referrers (by type),
+    counted; frames and the sample list itself are skipped."""
+    import collections
+    import random
+
+    found = [thing for thing in gc.get_objects() if type(thing).__name__ == kind]
+    if kind == "list":  # the many small ones: coordinate pairs and the like
+        found = [thing for thing in found if len(thing) <= 4]
+    chains = collections.Counter()
+    picked = random.sample(found, min(sample, len(found)))
+    for thing in picked:
+        chain, current = [], thing
+        for _ in range(depth):
+            current = next((h for h in gc.get_referrers(current)
+                            if h is not found and h is not picked and type(h).__name__ != "frame"), None)
+            if current is None:
+                break
+            chain.append(_describe(current))
+        chains[" <- ".join(chain)] += 1
+    return [(chain, count) for chain, count in chains.most_common(8)] + [("(all of this kind)", len(found))]
 
 
 if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:
