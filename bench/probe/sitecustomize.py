@@ -13,8 +13,9 @@ SYL_MEMORY_PROBE_SECONDS (default 10) a daemon thread appends one JSON line to <
 - duckdb: the analytical copy's buffer manager by tag (duckdb_memory()), when a copy is open;
 - threads: the process's threads.
 
-On SIGUSR1 it also writes <dir>/<pid>.census.json: the 40 most numerous object types and the
-sizes of the data layer's memos (a second or so: it walks every object).
+When a file named `census` appears in <dir>, each process also writes <dir>/<pid>.census.json:
+the 40 most numerous object types, the sizes of the data layer's memos and who holds DataFrames,
+Arrow string columns and small lists (some seconds: it walks every object).
 
 Whatever RSS is left over is held by allocators glibc does not see: DuckDB's jemalloc, Arrow's
 mimalloc, the memory maps of libraries. Bench only; nothing in the app imports it.
@@ -115,6 +116,13 @@ def _sample(folder: str, seconds: float) -> None:
                 row[part.__name__ + "_error"] = repr(exc)[:200]
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(row) + "\n")
+        asked = os.path.join(folder, "census")
+        if os.path.exists(asked) and not os.path.exists(os.path.join(folder, f"{os.getpid()}.census.json")):
+            try:
+                _census(folder)
+            except Exception as exc:  # noqa: BLE001 - said in the census file instead
+                with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
+                    json.dump({"error": repr(exc)[:500]}, out)
 
 
 if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # the app, not its children
@@ -125,7 +133,84 @@ if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # th
 
 
 def _census(folder: str) -> None:
-    """On SIGUSR1: the most numerous object types and the sizes of the app's own caches, to
+    """When asked (a `census` file): the most numerous object types and the sizes of the app's own caches, to
+    <dir>/<pid>.census.json (bench only: walks every object, a second or so)."""
+    import collections
+
+    counts = collections.Counter(type(thing).__name__ for thing in gc.get_objects())
+    caches = {}
+    for module_name, names in (("data_access.duckdb_sql", ("_SQL_BY_SHAPE_AND_VALUES",)),
+                               ("data_access.analytical", ("_COVERS_BY_SHAPE",)),
+                               ("data_access.segment", ()), ("data_access.names", ())):
+        module = sys.modules.get(module_name)
+        for name in names:
+            value = getattr(module, name, None)
+            if value is not None:
+                caches[f"{module_name}.{name}"] = len(value)
+    owners = {kind: _owners(kind) for kind in ("ArrowStringArray", "DataFrame", "list")}
+    with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
+        json.dump({"types": counts.most_common(40), "caches": caches, "owners": owners}, out)
+
+
+def _describe(thing: object) -> str:
+    kind = type(thing).__name__
+    if isinstance(thing, dict):
+        keys = [str(key)[:40] for key in list(thing)[:4]]
+        return f"dict{keys}"
+    if kind in ("function", "cell", "module", "frame"):
+        return f"{kind}:{getattr(thing, '__qualname__', getattr(thing, '__name__', ''))}"
+    return kind
+
+
+def _first_holders(targets: list, skip: list) -> dict[int, object]:
+    """id of each target -> one container that refers to it: a single pass over every object."""
+    wanted = {id(thing) for thing in targets if thing is not None}
+    skipped = {id(thing) for thing in skip} | {id(targets)}
+    found: dict[int, object] = {}
+    for holder in gc.get_objects():
+        if id(holder) in skipped or type(holder).__name__ == "frame":
+            continue
+        for referent in gc.get_referents(holder):
+            if id(referent) in wanted and id(referent) not in found:
+                found[id(referent)] = holder
+    return found
+
+
+def _owners(kind: str, sample: int = 100, depth: int = 4) -> list:
+    """Who holds objects of `kind`: for a sample of them, the chain of first holders (by type),
+    counted. One pass over every object per step of the chain."""
+    import collections
+    import random
+
+    everything = gc.get_objects()
+    found = [thing for thing in everything if type(thing).__name__ == kind]
+    del everything
+    if kind == "list":  # the many small ones: coordinate pairs and the like
+        found = [thing for thing in found if len(thing) <= 4]
+    picked = random.sample(found, min(sample, len(found)))
+    chains = [[] for _ in picked]
+    current = list(picked)
+    for _ in range(depth):
+        holders = _first_holders(current, [found, picked, chains, current])
+        current = [None if thing is None else holders.get(id(thing)) for thing in current]
+        for chain, holder in zip(chains, current, strict=True):
+            if holder is not None:
+                chain.append(_describe(holder))
+        if all(thing is None for thing in current):
+            break
+    counted = collections.Counter(" <- ".join(part for part in chain if part) for chain in chains)
+    return [(chain, count) for chain, count in counted.most_common(8)] + [("(all of this kind)", len(found))]
+
+
+if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # the app, not its children
+    threading.Thread(
+        target=_sample, name="memory-probe", daemon=True,
+        args=(os.environ["SYL_MEMORY_PROBE_DIR"], float(os.environ.get("SYL_MEMORY_PROBE_SECONDS", "10"))),
+    ).start()
+
+
+def _census(folder: str) -> None:
+    """When asked (a `census` file): the most numerous object types and the sizes of the app's own caches, to
     <dir>/<pid>.census.json (bench only: walks every object, a second or so)."""
     import collections
 
@@ -175,10 +260,3 @@ def _owners(kind: str, sample: int = 200, depth: int = 4) -> list:
             chain.append(_describe(current))
         chains[" <- ".join(chain)] += 1
     return [(chain, count) for chain, count in chains.most_common(8)] + [("(all of this kind)", len(found))]
-
-
-if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:
-    import signal
-
-    signal.signal(signal.SIGUSR1, lambda *_: threading.Thread(
-        target=_census, args=(os.environ["SYL_MEMORY_PROBE_DIR"],), daemon=True).start())
