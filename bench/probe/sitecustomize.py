@@ -125,13 +125,6 @@ def _sample(folder: str, seconds: float) -> None:
                     json.dump({"error": repr(exc)[:500]}, out)
 
 
-if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # the app, not its children
-    threading.Thread(
-        target=_sample, name="memory-probe", daemon=True,
-        args=(os.environ["SYL_MEMORY_PROBE_DIR"], float(os.environ.get("SYL_MEMORY_PROBE_SECONDS", "10"))),
-    ).start()
-
-
 def _census(folder: str) -> None:
     """When asked (a `census` file): the most numerous object types and the sizes of the app's own caches, to
     <dir>/<pid>.census.json (bench only: walks every object, a second or so)."""
@@ -207,56 +200,3 @@ if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # th
         target=_sample, name="memory-probe", daemon=True,
         args=(os.environ["SYL_MEMORY_PROBE_DIR"], float(os.environ.get("SYL_MEMORY_PROBE_SECONDS", "10"))),
     ).start()
-
-
-def _census(folder: str) -> None:
-    """When asked (a `census` file): the most numerous object types and the sizes of the app's own caches, to
-    <dir>/<pid>.census.json (bench only: walks every object, a second or so)."""
-    import collections
-
-    counts = collections.Counter(type(thing).__name__ for thing in gc.get_objects())
-    caches = {}
-    for module_name, names in (("data_access.duckdb_sql", ("_SQL_BY_SHAPE_AND_VALUES",)),
-                               ("data_access.analytical", ("_COVERS_BY_SHAPE",)),
-                               ("data_access.segment", ()), ("data_access.names", ())):
-        module = sys.modules.get(module_name)
-        for name in names:
-            value = getattr(module, name, None)
-            if value is not None:
-                caches[f"{module_name}.{name}"] = len(value)
-    owners = {kind: _owners(kind) for kind in ("ArrowStringArray", "DataFrame", "list")}
-    with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
-        json.dump({"types": counts.most_common(40), "caches": caches, "owners": owners}, out)
-
-
-def _describe(thing: object) -> str:
-    kind = type(thing).__name__
-    if isinstance(thing, dict):
-        keys = [str(key)[:40] for key in list(thing)[:4]]
-        return f"dict{keys}"
-    if kind in ("function", "cell", "module", "frame"):
-        return f"{kind}:{getattr(thing, '__qualname__', getattr(thing, '__name__', ''))}"
-    return kind
-
-
-def _owners(kind: str, sample: int = 200, depth: int = 4) -> list:
-    """Who holds objects of `kind`: for a sample of them, the chain of first referrers (by type),
-    counted; frames and the sample list itself are skipped."""
-    import collections
-    import random
-
-    found = [thing for thing in gc.get_objects() if type(thing).__name__ == kind]
-    if kind == "list":  # the many small ones: coordinate pairs and the like
-        found = [thing for thing in found if len(thing) <= 4]
-    chains = collections.Counter()
-    picked = random.sample(found, min(sample, len(found)))
-    for thing in picked:
-        chain, current = [], thing
-        for _ in range(depth):
-            current = next((h for h in gc.get_referrers(current)
-                            if h is not found and h is not picked and type(h).__name__ != "frame"), None)
-            if current is None:
-                break
-            chain.append(_describe(current))
-        chains[" <- ".join(chain)] += 1
-    return [(chain, count) for chain, count in chains.most_common(8)] + [("(all of this kind)", len(found))]
