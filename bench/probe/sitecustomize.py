@@ -183,8 +183,9 @@ def _owners(kind: str, sample: int = 100, depth: int = 4) -> list:
     picked = random.sample(found, min(sample, len(found)))
     chains = [[] for _ in picked]
     current = list(picked)
+    holders: dict[int, object] = {}
     for _ in range(depth):
-        holders = _first_holders(current, [found, picked, chains, current])
+        holders = _first_holders(current, [found, picked, chains, current, holders])
         current = [None if thing is None else holders.get(id(thing)) for thing in current]
         for chain, holder in zip(chains, current, strict=True):
             if holder is not None:
