@@ -153,7 +153,7 @@ class Settings:
         4,
         "SYL_PAGE_RUNS_AT_ONCE",
         "Page runs one app process builds at once; later ones wait their turn in arrival order "
-        "(app/run_gate.py). Bounds the memory of a busy process.",
+        "(app/run_gate.py), so a busy process finishes the first first.",
         positive_int,
     )
     small_cell_k: int = setting(
