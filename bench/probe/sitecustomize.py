@@ -83,15 +83,15 @@ def _pymalloc() -> dict:
 
 
 _copy = None
+_copy_sought_at = 0.0
+SEEK_EVERY_S = 60.0  # a process without a copy (a small street) is not walked at every sample
 
 
 def _duckdb() -> dict:
-    global _copy  # noqa: PLW0603 - found once, then reused
-    if _copy is None:
-        for thing in gc.get_objects():
-            if type(thing).__name__ == "AnalyticalCopy":
-                _copy = thing
-                break
+    global _copy, _copy_sought_at  # noqa: PLW0603 - found once, then reused
+    if _copy is None and time.monotonic() - _copy_sought_at > SEEK_EVERY_S:
+        _copy_sought_at = time.monotonic()
+        _copy = next((thing for thing in gc.get_objects() if type(thing).__name__ == "AnalyticalCopy"), None)
     snapshot = getattr(_copy, "snapshot", None)
     if snapshot is None:
         return {}
@@ -132,14 +132,11 @@ def _census(folder: str) -> None:
 
     counts = collections.Counter(type(thing).__name__ for thing in gc.get_objects())
     caches = {}
-    for module_name, names in (("data_access.duckdb_sql", ("_SQL_BY_SHAPE_AND_VALUES",)),
-                               ("data_access.analytical", ("_COVERS_BY_SHAPE",)),
-                               ("data_access.segment", ()), ("data_access.names", ())):
-        module = sys.modules.get(module_name)
-        for name in names:
-            value = getattr(module, name, None)
-            if value is not None:
-                caches[f"{module_name}.{name}"] = len(value)
+    for module_name, name in (("data_access.duckdb_sql", "_SQL_BY_SHAPE_AND_VALUES"),
+                              ("data_access.analytical", "_COVERS_BY_SHAPE")):
+        value = getattr(sys.modules.get(module_name), name, None)
+        if value is not None:
+            caches[f"{module_name}.{name}"] = len(value)
     owners = {kind: _owners(kind) for kind in ("ArrowStringArray", "DataFrame", "list")}
     with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
         json.dump({"types": counts.most_common(40), "caches": caches, "owners": owners}, out)
