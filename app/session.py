@@ -3,7 +3,8 @@
 - Passwords are checked with streamlit-authenticator's bcrypt Hasher; an unknown username is
   checked against a decoy hash of the same cost, so both answers take as long.
 - Tries go through app/throttle.py per username and client (the browser's device cookie, else
-  its address): an attacker slows only themselves, the owner is never locked out.
+  its address): an attacker slows only themselves, the owner is never locked out. The counts are
+  shared by every app process through a file beside the audit log.
 - The login cookie is set by the server (app/auth_routes.py), HttpOnly and SameSite=Strict, and
   Secure over HTTPS: a signed-in session hands the browser a one-time ticket for it. (The
   library's own cookie is written by JavaScript, so it could not be HttpOnly.)
@@ -15,6 +16,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +35,7 @@ from app.startup import AuthConfig
 from app.throttle import LoginThrottle
 from app.users import MAX_USERNAME
 
+log = logging.getLogger(__name__)
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit
 COOKIE_ROUTE = "/_auth/session"
 SIGNOUT_ROUTE = "/_auth/signout"
@@ -44,9 +48,19 @@ class Outcome:
     ticket: str = ""
 
 
-@st.cache_resource
-def throttle(free_attempts: int, max_wait_s: int) -> LoginThrottle:
-    return LoginThrottle(free_attempts, max_wait_s)
+@st.cache_resource(show_spinner=False)
+def _throttle(path: str, free_attempts: int, max_wait_s: int) -> LoginThrottle:
+    try:
+        return LoginThrottle(free_attempts, max_wait_s, path=Path(path))
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("login throttle: cannot use %s (%s); counting in this process only", path, exc)
+        return LoginThrottle(free_attempts, max_wait_s)
+
+
+def throttle(settings: Settings) -> LoginThrottle:
+    """Failed logins are counted beside the audit log, in a file every app process shares."""
+    path = Path(settings.audit_log_path).parent / "login_throttle.sqlite"
+    return _throttle(str(path), settings.login_free_attempts, settings.login_max_wait_seconds)
 
 
 @st.cache_resource
@@ -123,7 +137,7 @@ def attempt_login(config: AuthConfig, settings: Settings, username: str, passwor
     """Check one sign-in try; on success this session is signed in and holds a cookie ticket.
     Every outcome is audited (names bounded in length)."""
     name = username.strip().lower()[: MAX_USERNAME + 1]
-    gate = throttle(settings.login_free_attempts, settings.login_max_wait_seconds)
+    gate = throttle(settings)
     log = settings.audit_log_path
     key, known = _client(config, settings, name)
     now = time.time()

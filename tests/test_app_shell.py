@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,10 @@ def test_repeated_failures_slow_down_without_locking_out(app_env, monkeypatch) -
     assert "秒后再试" in texts(at)
     events = [e["event"] for e in _audit(app_env / "audit.jsonl")]
     assert events == ["login_failure", "login_failure", "login_throttled"]
+    # The counts sit beside the audit log, where every other app process reads them.
+    with sqlite3.connect(app_env / "login_throttle.sqlite") as shared:
+        rows = shared.execute("SELECT username, failures FROM client_failures").fetchall()
+    assert rows == [("throttle_probe", 3)]
     _login(at, "c01staff", "c01-demo-2026")  # other accounts are unaffected
     assert session_user(at) == DEMO["c01staff"]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sqlite3
+from pathlib import Path
 
 import jwt
 import pytest
@@ -55,8 +57,74 @@ def test_throttle_is_per_client_and_success_resets() -> None:
 def test_records_are_bounded() -> None:
     gate = LoginThrottle(max_records=100)
     for i in range(1000):
-        gate.failed(f"name{i}", f"client{i}", False, NOW)
-    assert len(gate._clients) == 100 and len(gate._unknown) == 100  # noqa: SLF001
+        gate.failed(f"name{i}", f"client{i}", False, NOW + i)
+    assert gate.record_counts() == (100, 100)
+    assert gate.wait_seconds("name999", "client999", False, NOW + 999) == 0  # one failure: no wait yet
+    for _ in range(5):
+        gate.failed("name999", "client999", False, NOW + 1000)
+    assert gate.wait_seconds("name999", "client999", False, NOW + 1000) > 0  # the newest were kept
+
+
+def test_processes_share_one_count_through_the_file(tmp_path) -> None:
+    """Two app processes behind the load balancer: failures on one make the other wait."""
+    path = tmp_path / "login_throttle.sqlite"
+    first, second = LoginThrottle(free_attempts=2, max_wait_s=60, path=path), LoginThrottle(free_attempts=2, path=path)
+    first.failed("u", "address:203.0.113.9", False, NOW)
+    second.failed("u", "address:203.0.113.9", False, NOW + 1)
+    first.failed("u", "address:203.0.113.9", False, NOW + 2)
+    assert second.wait_seconds("u", "address:203.0.113.9", False, NOW + 2) == pytest.approx(4)
+    assert first.wait_seconds("u", "address:10.0.0.7", False, NOW + 2) == 0
+    second.succeeded("u", "address:203.0.113.9")
+    assert first.wait_seconds("u", "address:203.0.113.9", False, NOW + 2) == 0
+    assert path.stat().st_mode & 0o077 == 0  # nobody else reads who tried which name
+
+
+def _fail_many(path: str, times: int, start, errors) -> None:
+    gate = LoginThrottle(free_attempts=1000, path=Path(path), busy_timeout_s=30)
+    start.wait()
+    try:
+        for i in range(times):
+            gate.failed("street", "address:198.51.100.1", False, NOW + i)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        errors.put(repr(exc))
+
+
+def test_concurrent_processes_lose_no_failure(tmp_path) -> None:
+    """Four processes counting the same client at once: every failure is counted once (a read and
+    its write are one transaction, so no process counts from another's stale value)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    path = tmp_path / "login_throttle.sqlite"
+    LoginThrottle(path=path)  # the schema, once
+    start, errors = context.Event(), context.Queue()
+    workers = [context.Process(target=_fail_many, args=(str(path), 400, start, errors)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0] * 4 and errors.empty()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT failures FROM client_failures").fetchall() == [(1600,)]
+        assert db.execute("SELECT COUNT(*) FROM unknown_failures").fetchone()[0] == 30  # the user_limit newest
+
+
+def test_a_locked_file_lets_the_try_through_and_says_so(tmp_path, caplog) -> None:
+    path = tmp_path / "login_throttle.sqlite"
+    gate = LoginThrottle(free_attempts=0, path=path, busy_timeout_s=0.05)
+    gate.failed("u", "a", False, NOW)
+    assert gate.wait_seconds("u", "a", False, NOW) > 0
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process stuck inside a write
+    try:
+        assert gate.wait_seconds("u", "a", False, NOW) == 0  # never a lock-out because of the file
+        gate.failed("u", "a", False, NOW)  # and no exception reaches the login form
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "login throttle" in caplog.text and "let through" in caplog.text
+    assert gate.wait_seconds("u", "a", False, NOW) > 0  # the file works again: the count is back
 
 
 def _attack(gate: LoginThrottle, clients: list[str], hours: float, owner_client: str, owner_known: bool) -> list[float]:
