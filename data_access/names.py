@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
-
 # Generic words at the end of a name, longest first: (Chinese, English).
 SUFFIXES = (
     ("居委会", "Residents' Committee"),
@@ -55,6 +53,11 @@ def _number(text: str) -> str:
 
 def romanised(text: str) -> str:
     """Pinyin of a proper name as one capitalised word (长江 -> Changjiang); Latin text kept."""
+    # Imported here, when a name is missing its English form: pypinyin's phrase dictionary (which
+    # reads 重庆 as Chongqing, not Zhongqing) takes about 55 MB in every app process that loads it,
+    # and a feed that gives English names never needs it.
+    from pypinyin import lazy_pinyin
+
     parts, word = [], ""
     for piece in lazy_pinyin(text.strip()):
         if _HAN.search(piece) is None and piece.isascii() and piece.isalpha() and piece.islower():

@@ -57,6 +57,27 @@ def test_the_demo_street_names_every_grid_in_english(raw) -> None:
     assert frame["name_en"].is_unique
 
 
+def test_pinyin_is_loaded_only_for_a_name_without_english() -> None:
+    """pypinyin holds about 55 MB per process: names read from a feed that gives English names, in both
+    languages, do not load it; the first name that needs romanising does."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from data_access.names import english_name, english_or_given\n"
+        "assert english_or_given('Hutouyan Grid 1', '虎头岩社区第1网格') == 'Hutouyan Grid 1'\n"
+        "assert english_name('Mission') == 'Mission'\n"
+        "assert 'pypinyin' not in sys.modules\n"
+        "assert english_name('长江社区') == 'Changjiang Community'\n"
+        "assert 'pypinyin' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+
+
 def _without_english_names(path) -> None:  # noqa: ANN001
     with sqlite3.connect(path) as conn:
         conn.execute("ALTER TABLE grids DROP COLUMN name_en")
