@@ -325,10 +325,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--probe", action="store_true",
                         help="sample where each app process's memory lives, from inside it (bench/probe)")
+    parser.add_argument("--census", action="store_true",
+                        help="with --probe: an object census in each app process before the first visitor and after "
+                             "each wave, and what grew between them (bench/probe; a census stops a process a minute)")
     parser.add_argument("--waves", type=int, default=1,
                         help="run the sessions this many times in a row, new tabs each time: the growth of a later "
                              "wave, on a warm process, is what 50 more sessions cost")
     args = parser.parse_args()
+    if args.census and not args.probe:
+        parser.error("--census needs --probe")
     host = urllib.parse.urlsplit(args.db).hostname
     if not args.db.startswith(("sqlite:///", "postgresql")) or host not in (None, "127.0.0.1", "localhost"):
         parser.error("--db: a SQLite file or a PostgreSQL database on 127.0.0.1")
@@ -364,6 +369,8 @@ def main() -> None:
         cpu_before = {port: _cpu_seconds(pid) for port, pid in pids.items()}
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        if args.census:
+            take_census(state / "probe", "before", list(pids.values()))
         tally = Tally()
         started = time.monotonic()
         waves = []  # RSS of each process at the end of each wave of sessions
@@ -372,6 +379,8 @@ def main() -> None:
             asyncio.run(_run_all(deployment.base, args, tally))
             waves.append({port: _rss_mib(deployment.pid(port), False) for port in deployment.ports})
             moments.append((f"wave {number + 1}", time.time()))
+            if args.census:
+                take_census(state / "probe", f"wave{number + 1}", [deployment.pid(port) for port in deployment.ports])
         elapsed = time.monotonic() - started
         end = waves[-1]
         cpu = {port: _cpu_seconds(deployment.pid(port)) - cpu_before[port] for port in deployment.ports}
@@ -386,6 +395,8 @@ def main() -> None:
     _report(args, tally, elapsed, baseline, end, after, samples, restarts, errors)
     if args.probe:
         probe_report(state / "probe", moments)
+    if args.census:
+        census_report(state / "probe")
     views = sum(map(len, tally.views.values()))
     used = sum(cpu.values())
     print(f"server CPU: {used:.0f} s over {elapsed:.0f} s ({100 * used / elapsed:.0f} % of one core; "
@@ -438,6 +449,55 @@ def probe_report(folder: Path, moments: list[tuple[str, float]]) -> None:
         errors = {key: value for row in rows for key, value in row.items() if key.endswith("_error")}
         for key, value in errors.items():
             print(f"  {key}: {value}")
+
+
+def take_census(folder: Path, label: str, pids: list[int], limit_s: float = 600) -> None:
+    """Ask every app process for its census (a `census` file the probe looks for every 10 s), wait for
+    them and keep them as <pid>.census.<label>.json. Nothing is measured meanwhile: it walks every object."""
+    import json
+
+    print(f"census {label}: asked", flush=True)
+    (folder / "census").touch()
+    deadline = time.monotonic() + limit_s
+    wanted = [folder / f"{pid}.census.json" for pid in pids]
+    while time.monotonic() < deadline and not all(path.exists() for path in wanted):
+        time.sleep(2)
+    time.sleep(1)  # the last file written whole
+    (folder / "census").unlink()
+    for path in wanted:
+        if path.exists():
+            path.rename(folder / f"{path.name.split('.')[0]}.census.{label}.json")
+        else:
+            print(f"census {label}: no answer from {path.name.split('.')[0]}", flush=True)
+    found = [json.loads(path.read_text(encoding="utf-8")).get("error") for path in folder.glob(f"*.census.{label}.json")]
+    print(f"census {label}: done" + "".join(f"; error: {error}" for error in found if error), flush=True)
+
+
+def census_report(folder: Path) -> None:
+    """Per process: the object types whose count grew most from one census to the next, the memos'
+    sizes, and who holds the objects of the last census (chains of first holders, counted)."""
+    import json
+
+    for pid in sorted({path.name.split(".")[0] for path in folder.glob("*.census.*.json")}):
+        taken = sorted(folder.glob(f"{pid}.census.*.json"), key=lambda path: path.stat().st_mtime)
+        censuses = [(path.name.split(".")[2], json.loads(path.read_text(encoding="utf-8"))) for path in taken]
+        censuses = [(label, found) for label, found in censuses if "types" in found]
+        print(f"\ncensus of process {pid}: " + ", ".join(f"{label} {found['caches']}" for label, found in censuses))
+        for (was_label, was), (now_label, now) in itertools.pairwise(censuses):
+            before, after = dict(was["types"]), dict(now["types"])
+            grew = sorted(((after.get(kind, 0) - before.get(kind, 0), kind) for kind in after), reverse=True)[:12]
+            print(f"  grew {was_label} -> {now_label}: " + ", ".join(f"{kind} {delta:+,}" for delta, kind in grew))
+        for label, found in censuses:
+            pages = found.get("page_namespaces") or {}
+            print(f"  page namespaces alive at {label}: " + (", ".join(
+                f"{name} {entry['alive']} ({entry['bytes'] / 2**20:.1f} MiB of data)" for name, entry in sorted(pages.items()))
+                or "none"))
+        if censuses:
+            label, last = censuses[-1]
+            for kind, chains in last["owners"].items():
+                print(f"  who holds {kind} at {label}:")
+                for chain, count in chains:
+                    print(f"    {count:>5}  {chain[:300]}")
 
 
 async def _run_all(base: str, args, tally: Tally) -> None:

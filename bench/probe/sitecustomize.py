@@ -14,8 +14,10 @@ SYL_MEMORY_PROBE_SECONDS (default 10) a daemon thread appends one JSON line to <
 - threads: the process's threads.
 
 When a file named `census` appears in <dir>, each process also writes <dir>/<pid>.census.json:
-the 40 most numerous object types, the sizes of the data layer's memos and who holds DataFrames,
-Arrow string columns and small lists (some seconds: it walks every object).
+the 60 most numerous object types, the sizes of the data layer's memos and who holds DataFrames,
+Arrow string columns, small lists and the types that grew most since the previous census (some
+seconds to a minute: it walks every object). bench/load.py --census asks before the first visitor
+and after each wave.
 
 Whatever RSS is left over is held by allocators glibc does not see: DuckDB's jemalloc, Arrow's
 mimalloc, the memory maps of libraries. Bench only; nothing in the app imports it.
@@ -130,25 +132,57 @@ def _census(folder: str) -> None:
     <dir>/<pid>.census.json (bench only: walks every object, a second or so)."""
     import collections
 
+    global _previous_counts  # noqa: PLW0603 - what the last census counted, to follow what grew
     counts = collections.Counter(type(thing).__name__ for thing in gc.get_objects())
+    grown = [kind for kind, _ in (counts - _previous_counts).most_common(6)] if _previous_counts else []
+    _previous_counts = counts
     caches = {}
     for module_name, name in (("data_access.duckdb_sql", "_SQL_BY_SHAPE_AND_VALUES"),
                               ("data_access.analytical", "_COVERS_BY_SHAPE")):
         value = getattr(sys.modules.get(module_name), name, None)
         if value is not None:
             caches[f"{module_name}.{name}"] = len(value)
-    owners = {kind: _owners(kind) for kind in ("ArrowStringArray", "DataFrame", "list")}
+    owners = {kind: _owners(kind) for kind in dict.fromkeys(["ArrowStringArray", "DataFrame", "list", *grown])}
     with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
-        json.dump({"types": counts.most_common(40), "caches": caches, "owners": owners}, out)
+        json.dump({"types": counts.most_common(60), "caches": caches, "owners": owners,
+                   "page_namespaces": _page_namespaces()}, out)
+
+
+def _page_namespaces() -> dict:
+    """The global namespaces of page scripts still alive (a page's run is over, but its widgets'
+    format functions hold its globals) and what their data values weigh, by page file."""
+    import collections
+
+    found: dict = collections.defaultdict(lambda: {"alive": 0, "bytes": 0})
+    for thing in gc.get_objects():
+        if type(thing) is not dict or "/pages/" not in str(thing.get("__file__", "")):
+            continue
+        entry = found[os.path.basename(str(thing["__file__"]))]
+        entry["alive"] += 1
+        for value in list(thing.values()):
+            try:
+                if hasattr(value, "memory_usage") and hasattr(value, "columns"):
+                    entry["bytes"] += int(value.memory_usage(deep=True).sum())
+                elif hasattr(value, "to_json") and type(value).__module__.split(".")[0] in ("plotly", "pydeck"):
+                    entry["bytes"] += len(value.to_json())
+            except Exception:  # noqa: BLE001 - an estimate
+                continue
+    return dict(found)
+
+
+_previous_counts: dict = {}
 
 
 def _describe(thing: object) -> str:
     kind = type(thing).__name__
-    if isinstance(thing, dict):
+    if issubclass(type(thing), dict):  # not isinstance: it asks the object, and some (SQL labels) raise
         keys = [str(key)[:40] for key in list(thing)[:4]]
         return f"dict{keys}"
     if kind in ("function", "cell", "module", "frame"):
-        return f"{kind}:{getattr(thing, '__qualname__', getattr(thing, '__name__', ''))}"
+        try:
+            return f"{kind}:{getattr(thing, '__qualname__', None) or getattr(thing, '__name__', '')}"
+        except Exception:  # noqa: BLE001 - a description, never a failed census
+            return kind
     return kind
 
 
