@@ -164,6 +164,26 @@ def test_many_attackers_slow_unknown_browsers_boundedly_and_never_the_owners_own
     assert any(w > 0 for w in waits)  # and a guessing crowd does slow new browsers down
 
 
+def test_a_damaged_or_unwritable_throttle_file_never_stops_logins(tmp_path, caplog) -> None:
+    from app import session
+
+    damaged = tmp_path / "login_throttle.sqlite"
+    damaged.write_bytes(b"not a database at all" * 100)
+    gate = session._throttle(str(damaged), 1, 60)  # noqa: SLF001
+    assert gate.path == damaged  # started afresh, still shared
+    gate.failed("u", "a", False, NOW)
+    gate.failed("u", "a", False, NOW)
+    assert LoginThrottle(path=damaged, free_attempts=1).wait_seconds("u", "a", False, NOW) > 0
+    blocked = tmp_path / "a file, not a folder"
+    blocked.write_text("x")
+    alone = session._throttle(str(blocked / "login_throttle.sqlite"), 1, 60)  # noqa: SLF001
+    assert alone.path is None  # counts in this process
+    alone.failed("u", "a", False, NOW)
+    alone.failed("u", "a", False, NOW)
+    assert alone.wait_seconds("u", "a", False, NOW) > 0
+    assert "damaged" in caplog.text and "counting in this process only" in caplog.text
+
+
 # Session tokens, tickets, device tokens. ------------------------------------------------------
 
 
