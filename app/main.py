@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import formatting, layout, registry, run_gate, session, url_state
+from app import formatting, layout, page_runner, registry, run_gate, session, url_state
 from app.audience import Audience
 from app.context import PageContext, no_access, set_context
 from app.data import database_back, database_status, query
@@ -54,7 +54,7 @@ def _no_access_page(ctx: PageContext, spec: registry.PageSpec):  # noqa: ANN202
 def build_pages(ctx: PageContext) -> dict[str, st.Page]:
     pages = {}
     for spec in registry.PAGES:
-        target = ROOT / spec.path if ctx.audience.may_open(spec) else _no_access_page(ctx, spec)
+        target = page_runner.runner(ROOT / spec.path) if ctx.audience.may_open(spec) else _no_access_page(ctx, spec)
         pages[spec.id] = st.Page(
             target, title=ctx.t(spec.title_key), icon=spec.icon, url_path=spec.id, default=spec.id == "overview"
         )
