@@ -134,7 +134,8 @@ class LoginThrottle:
 
     def _client_wait(self, db: sqlite3.Connection, username: str, client: str, now: float) -> float:
         row = db.execute(
-            "SELECT failures, last_failure FROM client_failures WHERE username = ? AND client = ? AND last_failure >= ?",
+            "SELECT failures, last_failure FROM client_failures"
+            " WHERE username = ? AND client = ? AND last_failure >= ?",
             (username, client, now - self.forget_after_s),
         ).fetchone()
         if row is None:
@@ -161,7 +162,8 @@ class LoginThrottle:
         excess = db.execute("SELECT COUNT(*) FROM client_failures").fetchone()[0] - self.max_records
         if excess > 0:
             db.execute(
-                "DELETE FROM client_failures WHERE rowid IN (SELECT rowid FROM client_failures ORDER BY last_failure LIMIT ?)",
+                "DELETE FROM client_failures WHERE rowid IN"
+                " (SELECT rowid FROM client_failures ORDER BY last_failure LIMIT ?)",
                 (excess,),
             )
 

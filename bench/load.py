@@ -469,7 +469,8 @@ def take_census(folder: Path, label: str, pids: list[int], limit_s: float = 600)
             path.rename(folder / f"{path.name.split('.')[0]}.census.{label}.json")
         else:
             print(f"census {label}: no answer from {path.name.split('.')[0]}", flush=True)
-    found = [json.loads(path.read_text(encoding="utf-8")).get("error") for path in folder.glob(f"*.census.{label}.json")]
+    answers = folder.glob(f"*.census.{label}.json")
+    found = [json.loads(path.read_text(encoding="utf-8")).get("error") for path in answers]
     print(f"census {label}: done" + "".join(f"; error: {error}" for error in found if error), flush=True)
 
 
@@ -490,7 +491,8 @@ def census_report(folder: Path) -> None:
         for label, found in censuses:
             pages = found.get("page_namespaces") or {}
             print(f"  page namespaces alive at {label}: " + (", ".join(
-                f"{name} {entry['alive']} ({entry['bytes'] / 2**20:.1f} MiB of data)" for name, entry in sorted(pages.items()))
+                f"{name} {entry['alive']} ({entry['bytes'] / 2**20:.1f} MiB of data)"
+                for name, entry in sorted(pages.items()))
                 or "none"))
         if censuses:
             label, last = censuses[-1]
