@@ -4,7 +4,8 @@ Runs on every rerun: settings (never fatal: problems fall back to defaults and a
 reported), language from the URL, the staff configuration, the user from the session
 or a valid cookie, the audience that decides what they may see, the read database's
 health, then ``st.navigation(...).run()`` over every page, where a page the audience
-may not open is replaced by a "no access" page at the same URL.
+may not open is replaced by a "no access" page at the same URL. A page runs through
+app/page_runner.py, so the data it built does not outlive its run.
 
 Served through app/server.py (HttpOnly login cookie); AppTest drives this file directly.
 """
