@@ -52,20 +52,19 @@ class Outcome:
 def _throttle(path: str, free_attempts: int, max_wait_s: int) -> LoginThrottle:
     """The shared counts; a damaged file (it holds only recent failures) is started afresh, and a
     folder that cannot be written leaves each process counting on its own, said in the log."""
-    for attempt in range(2):
+    try:
         try:
             return LoginThrottle(free_attempts, max_wait_s, path=Path(path))
+        except sqlite3.OperationalError:
+            raise  # locked or unreadable is not damaged: another process may be counting in it
         except sqlite3.DatabaseError as exc:
-            if attempt == 0 and Path(path).is_file():
-                log.warning("login throttle: %s is damaged (%s); starting it afresh", path, exc)
-                for leftover in (path, path + "-wal", path + "-shm"):
-                    Path(leftover).unlink(missing_ok=True)
-                continue
-            log.warning("login throttle: cannot use %s (%s); counting in this process only", path, exc)
-        except OSError as exc:
-            log.warning("login throttle: cannot use %s (%s); counting in this process only", path, exc)
-            break
-    return LoginThrottle(free_attempts, max_wait_s)
+            log.warning("login throttle: %s is damaged (%s); starting it afresh", path, exc)
+            for leftover in (path, path + "-wal", path + "-shm"):
+                Path(leftover).unlink(missing_ok=True)
+            return LoginThrottle(free_attempts, max_wait_s, path=Path(path))
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("login throttle: cannot use %s (%s); counting in this process only", path, exc)
+        return LoginThrottle(free_attempts, max_wait_s)
 
 
 def throttle(settings: Settings) -> LoginThrottle:

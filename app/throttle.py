@@ -44,6 +44,15 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS unknown_failures_by_time ON unknown_failures (at)",
 )
 
+# (how many are kept, drop the `excess` longest quiet): clients, then usernames of unknown clients' failures
+_BOUNDS = (
+    ("SELECT COUNT(*) FROM client_failures",
+     "DELETE FROM client_failures WHERE rowid IN (SELECT rowid FROM client_failures ORDER BY last_failure LIMIT ?)"),
+    ("SELECT COUNT(DISTINCT username) FROM unknown_failures",
+     "DELETE FROM unknown_failures WHERE username IN"
+     " (SELECT username FROM unknown_failures GROUP BY username ORDER BY MAX(at) LIMIT ?)"),
+)
+
 
 class LoginThrottle:
     def __init__(
@@ -104,7 +113,6 @@ class LoginThrottle:
                 "INSERT OR REPLACE INTO client_failures VALUES (?, ?, ?, ?)",
                 (username, client, (row[0] if row else 0) + 1, now),
             )
-            self._keep_newest_clients(db)
             if not known_client:
                 db.execute("INSERT INTO unknown_failures VALUES (?, ?)", (username, now))
                 db.execute(  # a username keeps only its user_limit newest failures
@@ -112,7 +120,7 @@ class LoginThrottle:
                     " unknown_failures WHERE username = ? ORDER BY at DESC LIMIT ?)",
                     (username, username, self.user_limit),
                 )
-                self._keep_newest_usernames(db)
+            self._keep_newest(db)
 
         self._transaction(count, None)
 
@@ -158,23 +166,12 @@ class LoginThrottle:
         db.execute("DELETE FROM client_failures WHERE last_failure < ?", (now - self.forget_after_s,))
         db.execute("DELETE FROM unknown_failures WHERE at < ?", (now - self.window_s,))
 
-    def _keep_newest_clients(self, db: sqlite3.Connection) -> None:
-        excess = db.execute("SELECT COUNT(*) FROM client_failures").fetchone()[0] - self.max_records
-        if excess > 0:
-            db.execute(
-                "DELETE FROM client_failures WHERE rowid IN"
-                " (SELECT rowid FROM client_failures ORDER BY last_failure LIMIT ?)",
-                (excess,),
-            )
-
-    def _keep_newest_usernames(self, db: sqlite3.Connection) -> None:
-        excess = db.execute("SELECT COUNT(DISTINCT username) FROM unknown_failures").fetchone()[0] - self.max_records
-        if excess > 0:
-            db.execute(
-                "DELETE FROM unknown_failures WHERE username IN (SELECT username FROM unknown_failures"
-                " GROUP BY username ORDER BY MAX(at) LIMIT ?)",
-                (excess,),
-            )
+    def _keep_newest(self, db: sqlite3.Connection) -> None:
+        """At most max_records clients and usernames: the longest quiet go first."""
+        for count, drop in _BOUNDS:
+            excess = db.execute(count).fetchone()[0] - self.max_records
+            if excess > 0:
+                db.execute(drop, (excess,))
 
     def _transaction(self, work: Callable[[sqlite3.Connection], T], if_broken: T) -> T:
         with self._lock:
