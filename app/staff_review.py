@@ -12,6 +12,7 @@ is judged once it is over); over a rolling period, the last 12 ended weeks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -185,9 +186,18 @@ def department_label(ctx: PageContext, department: object) -> str:
     return ctx.department_name(department)
 
 
-def area_label(ctx: PageContext, grid_id: object, community_id: object) -> str:
+def area_labels(ctx: PageContext, grid_ids: Iterable[object], community_ids: Iterable[object]) -> list[str]:
+    """Each officer's area: their grid's name, or their community's for staff with no grid (the
+    name tables merged once: a city's officer table asks 1,100 times)."""
     names = {**ctx.community_names, **ctx.grid_names}
-    return formatting.name_of(names, community_id if _missing(grid_id) else grid_id)
+    return [
+        formatting.name_of(names, community if _missing(grid) else grid)
+        for grid, community in zip(grid_ids, community_ids, strict=True)
+    ]
+
+
+def area_label(ctx: PageContext, grid_id: object, community_id: object) -> str:
+    return area_labels(ctx, [grid_id], [community_id])[0]
 
 
 def target_text(target: float | None) -> str:

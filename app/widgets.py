@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from app import formatting, layout, maps
 from app.context import PageContext
@@ -186,19 +187,41 @@ def text_table(frame: pd.DataFrame, column_labels: dict[str, str], **kwargs) -> 
 TABLE_COLORS = {"met": "#1e7d6f", "near": "#b8651f", "below": "#b03a2e"}
 
 
+def judged_styler(frame: pd.DataFrame, judged: dict[str, list]) -> Styler:
+    """`frame` (text cells) with its judged cells in their judgement's colour, bold (`judged`:
+    column -> one judgement or None per row).
+
+    A plain `frame.style.apply(...)` costs Streamlit a pass of pandas' HTML renderer over every
+    cell on every run: half of the performance page's run with a city's 1,100 officers. This
+    Styler carries the same CSS, worked out once per judged cell, and no per-cell display values
+    (the cells are text already), so Streamlit sends what the slow path sends in a thousandth of
+    the time. tests/test_widgets.py holds it to the slow path's output, byte for byte, so a
+    pandas or Streamlit upgrade that changes the contract fails there, not on a page."""
+    selectors: dict[str, list[str]] = {}
+    columns = list(frame.columns)
+    marks = [(index, judged[column]) for index, column in enumerate(columns) if judged.get(column) is not None]
+    for row in range(len(frame)):
+        for index, column_marks in marks:
+            if column_marks[row]:
+                selectors.setdefault(column_marks[row], []).append(f"row{row}_col{index}")
+    cellstyle = [
+        {"props": [("color", TABLE_COLORS[mark]), ("font-weight", "600")], "selectors": cells}
+        for mark, cells in selectors.items()
+    ]
+    styler = frame.style
+    # What Streamlit's marshall_styler reads: _compute() (applies styles; nothing left to apply)
+    # and _translate() (here: the rules above, no body, so the frame's own text is shown).
+    styler._compute = lambda: styler
+    styler._translate = lambda *_args, **_kwargs: {"cellstyle": cellstyle}
+    return styler
+
+
 def judged_table(frame: pd.DataFrame, judged: dict[str, list], links: dict[str, str] | None = None) -> None:
     """A text table whose rate cells are coloured by their judgement against the target
     (`judged`: column -> one judgement or None per row); `links`: column -> the text its link cells
     show (the column holds each row's relative URL)."""
-
-    def colours(column: pd.Series) -> list[str]:
-        marks = judged.get(column.name)
-        if marks is None:
-            return [""] * len(column)
-        return [f"color: {TABLE_COLORS[m]}; font-weight: 600" if m else "" for m in marks]
-
     config = {column: st.column_config.LinkColumn(display_text=text) for column, text in (links or {}).items()}
-    st.dataframe(frame.style.apply(colours), hide_index=True, width="stretch", column_config=config)
+    st.dataframe(judged_styler(frame, judged), hide_index=True, width="stretch", column_config=config)
 
 
 def first_row(frame: pd.DataFrame) -> pd.Series:

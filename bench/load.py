@@ -416,6 +416,9 @@ PROBED = [("rss", "RSS"), ("rss_anon", "anonymous"), ("rss_file", "file-backed")
           ("glibc_free", "glibc free"), ("glibc_mmap", "glibc mmap"), ("pymalloc_bytes", "pymalloc arenas"),
           ("pymalloc_live", "pymalloc live objects"),
           ("duckdb", "DuckDB buffers"), ("threads", "threads")]
+# Times, not sizes: what the cyclic garbage collector cost since the process started.
+COLLECTOR = [("cpu_seconds", "CPU seconds", 1), ("gc_seconds", "GC seconds", 1), ("gc_full", "GC full collections", 1),
+             ("gc_full_seconds", "GC full seconds", 1), ("gc_max_pause", "GC longest pause (ms)", 1000)]
 
 
 def probe_report(folder: Path, moments: list[tuple[str, float]]) -> None:
@@ -446,6 +449,8 @@ def probe_report(folder: Path, moments: list[tuple[str, float]]) -> None:
                     value = row.get(key, 0)
                 cells.append(f"{value:.0f}" if key == "threads" else f"{value / 2**20:.0f}")
             print("  " + " | ".join([name] + cells))
+        for key, name, scale in COLLECTOR:
+            print("  " + " | ".join([name] + [f"{row.get(key, 0) * scale:.1f}" for _, row in picked]))
         errors = {key: value for row in rows for key, value in row.items() if key.endswith("_error")}
         for key, value in errors.items():
             print(f"  {key}: {value}")

@@ -44,11 +44,13 @@ def suppress_groups(frame: pd.DataFrame, count: str, k: int, drop: bool = False)
         out = frame.loc[~small].reset_index(drop=True)
         out.attrs[HIDDEN] = int(frame.loc[small, count].sum())
         return out
-    out = frame.copy()
     types = pd.api.types
-    numbers = [c for c in out.columns if types.is_numeric_dtype(out[c]) and not types.is_bool_dtype(out[c])]
-    out[numbers] = out[numbers].astype(float)
-    out.loc[small, numbers] = float("nan")
+    numbers = [c for c in frame.columns if types.is_numeric_dtype(frame[c]) and not types.is_bool_dtype(frame[c])]
+    # A new frame (pandas copies on write: the caller's, often the query cache's, is never changed),
+    # whose columns are copied only where something changes: staff see every group, on every run.
+    out = frame.astype(dict.fromkeys(numbers, float))
+    if small.any():
+        out.loc[small, numbers] = float("nan")
     out[SUPPRESSED] = small.to_numpy()
     return out
 

@@ -99,9 +99,7 @@ officer_table = pd.DataFrame(
     {
         t("patrols.col.officer"): names,
         t("patrols.col.role"): [ctx.label("role.", r) for r in handled["role"]],
-        t("performance.col.area"): [
-            staff_review.area_label(ctx, g, c) for g, c in zip(handled["grid_id"], handled["community_id"], strict=True)
-        ],
+        t("performance.col.area"): staff_review.area_labels(ctx, handled["grid_id"], handled["community_id"]),
     }
 )
 for metric in METRICS:

@@ -26,8 +26,6 @@ the target or still within it. An urgent alert nobody has gone to therefore head
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 import streamlit as st
 
@@ -35,7 +33,7 @@ from app import formatting, maps, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
 from app.safe_text import md
-from app.widgets import TABLE_COLORS, fitted_map, goal, kpi, map_legend, page_header, text_table
+from app.widgets import TABLE_COLORS, fitted_map, goal, judged_styler, kpi, map_legend, page_header, text_table
 from data_access import geometry, periods, population
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.reference import community_list, grid_list, special_category_list
@@ -240,18 +238,6 @@ def selectable(table: pd.DataFrame | pd.io.formats.style.Styler, key: str) -> No
     st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=key)
 
 
-def colour(marks: dict[str, list[str | None]]) -> Callable[[pd.Series], list[str]]:
-    """Cell styles of a column: judged cells in the judged-table colours (app/widgets.py), bold."""
-
-    def styles(column: pd.Series) -> list[str]:
-        judged = marks.get(column.name)
-        if judged is None:
-            return [""] * len(column)
-        return [f"color: {TABLE_COLORS[m]}; font-weight: 600" if m else "" for m in judged]
-
-    return styles
-
-
 def alerts_section() -> None:
     st.subheader(t("watchlist.alerts_count", count=formatting.number(alert_count)))
     if alerts.empty:
@@ -280,7 +266,7 @@ def alerts_section() -> None:
             t("watchlist.col.waiting"): [STATE_JUDGEMENT[s] for s in states],
         }
         st.caption(t("watchlist.click_hint"))
-        selectable(table.style.apply(colour(marks)), ALERT_TABLE)
+        selectable(judged_styler(table, marks), ALERT_TABLE)
         st.caption(t("watchlist.legend_title"))
         map_legend(
             [

@@ -50,3 +50,14 @@ def test_suppressed_table_can_be_sent_to_the_browser() -> None:
 
     frame = suppress_groups(pd.DataFrame({"area": ["a", "b"], "people": [3, 1200]}), "people", k=5)
     pa.Table.from_pandas(pd.DataFrame({"people": count_text(frame["people"], frame["suppressed"], 5)}))
+
+
+@pytest.mark.parametrize("k", [1, 5, 50])
+def test_the_input_stays_as_it_was_and_numbers_are_floats_whatever_is_withheld(k) -> None:
+    frame = pd.DataFrame({"key": ["a", "b"], "received": [3, 40], "rate": [0.5, 0.25]})
+    out = suppress_groups(frame, "received", k=k)
+    assert [str(t) for t in out.dtypes[["received", "rate"]]] == ["float64", "float64"]
+    out.loc[:, "rate"] = 9.0  # a page writing to what it was given (the query cache's frame is the input)
+    out.loc[0, "key"] = "z"
+    assert frame.to_dict("list") == {"key": ["a", "b"], "received": [3, 40], "rate": [0.5, 0.25]}
+    assert "suppressed" not in frame.columns

@@ -11,7 +11,10 @@ SYL_MEMORY_PROBE_SECONDS (default 10) a daemon thread appends one JSON line to <
 - pymalloc_*: Python's small-object allocator: arenas held, their bytes, the bytes of live objects in
   them and the most arenas ever held (sys._debugmallocstats);
 - duckdb: the analytical copy's buffer manager by tag (duckdb_memory()), when a copy is open;
-- threads: the process's threads.
+- threads: the process's threads;
+- cpu_seconds: the process's CPU time so far; gc_seconds, gc_full, gc_full_seconds, gc_max_pause:
+  the time the cyclic garbage collector took (all generations; the full collections, which walk
+  every object, on their own) and its longest single pause, all threads stopped meanwhile.
 
 When a file named `census` appears in <dir>, each process also writes <dir>/<pid>.census.json:
 the 60 most numerous object types, the sizes of the data layer's memos and who holds DataFrames,
@@ -84,6 +87,28 @@ def _pymalloc() -> dict:
     return found
 
 
+_gc = {"gc_seconds": 0.0, "gc_full": 0, "gc_full_seconds": 0.0, "gc_max_pause": 0.0}
+_gc_started = [0.0]
+
+
+def _on_collection(phase: str, info: dict) -> None:
+    """gc.callbacks: called with the GIL held, around every collection of every thread."""
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+        return
+    took = time.perf_counter() - _gc_started[0]
+    _gc["gc_seconds"] += took
+    _gc["gc_max_pause"] = max(_gc["gc_max_pause"], took)
+    if info.get("generation") == 2:
+        _gc["gc_full"] += 1
+        _gc["gc_full_seconds"] += took
+
+
+def _collector() -> dict:
+    times = os.times()
+    return {**_gc, "cpu_seconds": times.user + times.system}
+
+
 _copy = None
 _copy_sought_at = 0.0
 SEEK_EVERY_S = 60.0  # a process without a copy (a small street) is not walked at every sample
@@ -111,7 +136,7 @@ def _sample(folder: str, seconds: float) -> None:
     while True:
         time.sleep(seconds)
         row = {"t": time.time(), "argv": " ".join(sys.argv[:3])[:120]}
-        for part in (_status, _glibc, _pymalloc, _duckdb):
+        for part in (_status, _glibc, _pymalloc, _duckdb, _collector):
             try:
                 row.update(part())
             except Exception as exc:  # noqa: BLE001 - a probe that fails says so and goes on
@@ -228,6 +253,7 @@ def _owners(kind: str, sample: int = 100, depth: int = 4) -> list:
 
 
 if os.environ.get("SYL_MEMORY_PROBE_DIR") and "app/server.py" in sys.argv:  # the app, not its children
+    gc.callbacks.append(_on_collection)
     threading.Thread(
         target=_sample, name="memory-probe", daemon=True,
         args=(os.environ["SYL_MEMORY_PROBE_DIR"], float(os.environ.get("SYL_MEMORY_PROBE_SECONDS", "10"))),
