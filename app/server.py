@@ -18,11 +18,12 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st
 
-from app import malloc_arenas
+from app import collector, malloc_arenas
 from app.auth_routes import routes
 from app.data import warm_up
 from app.layout import unexpected_error_hook
 
 malloc_arenas.limit()  # before the sessions' threads exist (app/malloc_arenas.py)
 app = st.App("main.py", routes=routes(), on_script_error=unexpected_error_hook)
+collector.freeze_startup()  # what the pages import, kept out of every full collection (app/collector.py)
 warm_up()  # the analytical copy opens (or starts building) now, not when the first visitor arrives

@@ -417,8 +417,9 @@ PROBED = [("rss", "RSS"), ("rss_anon", "anonymous"), ("rss_file", "file-backed")
           ("pymalloc_live", "pymalloc live objects"),
           ("duckdb", "DuckDB buffers"), ("threads", "threads")]
 # Times, not sizes: what the cyclic garbage collector cost since the process started.
-COLLECTOR = [("cpu_seconds", "CPU seconds", 1), ("gc_seconds", "GC seconds", 1), ("gc_full", "GC full collections", 1),
-             ("gc_full_seconds", "GC full seconds", 1), ("gc_max_pause", "GC longest pause (ms)", 1000)]
+COLLECTOR = [("cpu_seconds", "CPU seconds", 1), ("gc_seconds", "GC CPU seconds", 1),
+             ("gc_full", "GC full collections", 1), ("gc_full_seconds", "GC full CPU seconds", 1),
+             ("gc_max_pause", "GC longest pause (ms)", 1000)]
 
 
 def probe_report(folder: Path, moments: list[tuple[str, float]]) -> None:

@@ -13,8 +13,8 @@ SYL_MEMORY_PROBE_SECONDS (default 10) a daemon thread appends one JSON line to <
 - duckdb: the analytical copy's buffer manager by tag (duckdb_memory()), when a copy is open;
 - threads: the process's threads;
 - cpu_seconds: the process's CPU time so far; gc_seconds, gc_full, gc_full_seconds, gc_max_pause:
-  the time the cyclic garbage collector took (all generations; the full collections, which walk
-  every object, on their own) and its longest single pause, all threads stopped meanwhile.
+  the CPU time the cyclic garbage collector took (all generations; the full collections, which
+  walk every object, on their own) and its longest single pause (wall time; no script runs then).
 
 When a file named `census` appears in <dir>, each process also writes <dir>/<pid>.census.json:
 the 60 most numerous object types, the sizes of the data layer's memos and who holds DataFrames,
@@ -88,17 +88,19 @@ def _pymalloc() -> dict:
 
 
 _gc = {"gc_seconds": 0.0, "gc_full": 0, "gc_full_seconds": 0.0, "gc_max_pause": 0.0}
-_gc_started = [0.0]
+_gc_started = [0.0, 0.0]
 
 
 def _on_collection(phase: str, info: dict) -> None:
-    """gc.callbacks: called with the GIL held, around every collection of every thread."""
+    """gc.callbacks: called with the GIL held, around every collection of every thread. The
+    seconds are the collecting thread's CPU time (a finaliser that lets another thread run does not
+    count); the pause is wall time."""
     if phase == "start":
-        _gc_started[0] = time.perf_counter()
+        _gc_started[:] = [time.thread_time(), time.perf_counter()]
         return
-    took = time.perf_counter() - _gc_started[0]
+    took = time.thread_time() - _gc_started[0]
     _gc["gc_seconds"] += took
-    _gc["gc_max_pause"] = max(_gc["gc_max_pause"], took)
+    _gc["gc_max_pause"] = max(_gc["gc_max_pause"], time.perf_counter() - _gc_started[1])
     if info.get("generation") == 2:
         _gc["gc_full"] += 1
         _gc["gc_full_seconds"] += took
