@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from app import safe_text
+from app import plotly_paths, safe_text
 from app.targets import judge
+
+plotly_paths.install()  # every figure's property paths parsed once each (app/plotly_paths.py)
 
 BLUE, ORANGE, TEAL, RED, GREY = "#1d4f91", "#e0803a", "#2e9d8f", "#c0392b", "#8a96a3"
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"

@@ -209,9 +209,10 @@ def judged_styler(frame: pd.DataFrame, judged: dict[str, list]) -> Styler:
         for mark, cells in selectors.items()
     ]
     styler = frame.style
-    # What Streamlit's marshall_styler reads: _compute() (applies styles; nothing left to apply)
-    # and _translate() (here: the rules above, no body, so the frame's own text is shown).
-    styler._compute = lambda: styler
+    # What Streamlit's marshall_styler reads: _compute() (applies styles; nothing left to apply,
+    # and its result is not used) and _translate() (here: the rules above, no body, so the frame's
+    # own text is shown). Neither refers back to the styler, so it is freed without the collector.
+    styler._compute = lambda: None
     styler._translate = lambda *_args, **_kwargs: {"cellstyle": cellstyle}
     return styler
 
