@@ -24,6 +24,7 @@ from app.data import warm_up
 from app.layout import unexpected_error_hook
 
 malloc_arenas.limit()  # before the sessions' threads exist (app/malloc_arenas.py)
+malloc_arenas.fixed_mmap_threshold()  # large blocks go back to the system when freed (the same)
 app = st.App("main.py", routes=routes(), on_script_error=unexpected_error_hook)
 collector.freeze_startup()  # what the pages import, kept out of every full collection (app/collector.py)
 warm_up()  # the analytical copy opens (or starts building) now, not when the first visitor arrives

@@ -194,8 +194,8 @@ def judged_styler(frame: pd.DataFrame, judged: dict[str, list]) -> Styler:
     A plain `frame.style.apply(...)` costs Streamlit a pass of pandas' HTML renderer over every
     cell on every run: half of the performance page's run with a city's 1,100 officers. This
     Styler carries the same CSS, worked out once per judged cell, and no per-cell display values
-    (the cells are text already), so Streamlit sends what the slow path sends in a thousandth of
-    the time. tests/test_widgets.py holds it to the slow path's output, byte for byte, so a
+    (the cells are text already), so Streamlit sends what the slow path sends, for 1,100 x 11
+    cells in 4 ms instead of 180-190 ms. tests/test_widgets.py holds it to the slow path's output, byte for byte, so a
     pandas or Streamlit upgrade that changes the contract fails there, not on a page."""
     selectors: dict[str, list[str]] = {}
     columns = list(frame.columns)

@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument("--user", default="street_official")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--after-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="environment for the second tree's processes only (the same tree twice then "
+                             "compares a setting, e.g. MALLOC_MMAP_THRESHOLD_=262144)")
     parser.add_argument("--worker", nargs=2, metavar=("TREE", "PAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -80,28 +83,27 @@ def main() -> None:
     if len(trees) != 2:
         parser.error("--trees takes two checkouts")
     env = dict(os.environ, SYL_THEME_FILL="off") | ({"DATABASE_URL": args.db} if args.db else {})
+    sides = {"before": (trees[0], env), "after": (trees[1], env | dict(item.split("=", 1) for item in args.after_env))}
     pages = args.pages.split(",")
-    found: dict[tuple[str, Path], list[float]] = {(page, tree): [] for page in pages for tree in trees}
+    found: dict[tuple[str, str], list[float]] = {(page, side): [] for page in pages for side in sides}
     for _ in range(args.rounds):
         for page in pages:
-            for tree in trees:
+            for side, (tree, side_env) in sides.items():
                 command = [sys.executable, __file__, "--worker", str(tree), page, "--user", args.user,
                            "--runs", str(args.runs)]
-                done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
+                done = subprocess.run(command, env=side_env, capture_output=True, text=True, timeout=900, check=False)
                 if done.returncode:
                     raise SystemExit(done.stderr[-2000:] or done.stdout[-2000:])
-                found[(page, tree)] += json.loads(done.stdout.strip().splitlines()[-1])
-    before, after = trees
+                found[(page, side)] += json.loads(done.stdout.strip().splitlines()[-1])
     print(f"warm reruns as {args.user}, {args.rounds} rounds x {args.runs} runs, interleaved")
     print("seconds, median (min-max)")
     print(f"{'page':<14}{'before':>22}{'after':>22}{'before/after':>14}")
     for page in pages:
-        cells = [found[(page, tree)] for tree in trees]
+        cells = [found[(page, side)] for side in sides]
         text = [f"{statistics.median(v):.3f} ({min(v):.3f}-{max(v):.3f})" for v in cells]
         ratio = statistics.median(cells[0]) / max(1e-9, statistics.median(cells[1]))
         print(f"{page:<14}{text[0]:>22}{text[1]:>22}{ratio:>13.1f}x")
-    print(f"before: {before}\nafter:  {after}")
-
+    print(f"before: {trees[0]}\nafter:  {trees[1]} {' '.join(args.after_env)}")
 
 if __name__ == "__main__":
     main()
