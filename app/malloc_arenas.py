@@ -34,23 +34,21 @@ _M_MMAP_THRESHOLD = -3
 
 def limit(arenas: int = ARENAS) -> bool:
     """Cap glibc's arenas at `arenas`; True when the cap is in force (set here or by the environment)."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return True
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc.mallopt(_M_ARENA_MAX, arenas) == 1
-    except (OSError, AttributeError):  # not glibc (musl, macOS): its allocator decides
-        return False
+    return _mallopt(_M_ARENA_MAX, arenas, "MALLOC_ARENA_MAX")
 
 
 def fixed_mmap_threshold(size: int = MMAP_THRESHOLD) -> bool:
     """Give blocks of `size` bytes and more a map of their own, returned when freed, and stop
     glibc raising that threshold; True when a fixed threshold is in force (here or by the
     environment)."""
-    if os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+    return _mallopt(_M_MMAP_THRESHOLD, size, "MALLOC_MMAP_THRESHOLD_")
+
+
+def _mallopt(parameter: int, value: int, environment: str) -> bool:
+    """glibc's mallopt, unless the operator set the same in `environment` (glibc read it at start)."""
+    if os.environ.get(environment):
         return True
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc.mallopt(_M_MMAP_THRESHOLD, size) == 1
-    except (OSError, AttributeError):
+        return ctypes.CDLL("libc.so.6").mallopt(parameter, value) == 1
+    except (OSError, AttributeError):  # not glibc (musl, macOS): its allocator decides
         return False

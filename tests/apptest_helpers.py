@@ -100,3 +100,14 @@ def payload(at: AppTest) -> str:
     for block in at.get("html"):
         parts.append(block.proto.body)
     return "\n".join(parts)
+
+
+def cell_colours(dataframe) -> dict[tuple[int, int], str]:  # noqa: ANN001 - an AppTest dataframe element
+    """(row, column) -> CSS colour of a styled st.dataframe, from the styles Streamlit sends."""
+    found = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", dataframe.proto.arrow_data.styler.styles):
+        colour = re.search(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{6})", body)
+        if colour:
+            for row, col in re.findall(r"_row(\d+)_col(\d+)", selectors):
+                found[(int(row), int(col))] = colour.group(1).lower()
+    return found

@@ -5,7 +5,6 @@ timeline of a person's visits and alerts."""
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -19,7 +18,7 @@ from data_access import population
 from data_access.engine import make_readonly_engine
 from data_access.privacy import mask_name
 from data_access.scope import Scope
-from tests.apptest_helpers import USERS, payload, run_app, texts
+from tests.apptest_helpers import USERS, cell_colours, payload, run_app, texts
 
 AT = datetime(2026, 11, 29)  # the tiny street's data_as_of (tests/conftest.py)
 ALERTS, PICKER = "watch_alert_rows", "watch_person"
@@ -44,17 +43,6 @@ def _shown_people(at, lang: str = "zh") -> list[str]:  # noqa: ANN001
     """The person panels on screen: their "Resident no. N" headings."""
     prefix = translate(lang, "watchlist.person_open").split("{")[0]
     return [m.value for m in at.markdown if prefix in m.value]
-
-
-def _colours(proto) -> dict[tuple[int, int], str]:  # noqa: ANN001
-    """(row, column) -> CSS colour of a styled st.dataframe, from the styles Streamlit sends."""
-    found = {}
-    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", proto.arrow_data.styler.styles):
-        colour = re.search(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{6})", body)
-        if colour:
-            for row, col in re.findall(r"_row(\d+)_col(\d+)", selectors):
-                found[(int(row), int(col))] = colour.group(1).lower()
-    return found
 
 
 # Planted open alerts (the tiny street has none open at its as-of): what each one must look like.
@@ -198,7 +186,7 @@ def test_alerts_are_ordered_and_coloured_against_the_dispatch_target(alerts_db) 
     assert shown.iloc[0, waiting] == "243.0 天"  # the oldest urgent alert nobody went to: first ...
     judged = {"waiting_late": "below", "waiting": "met", "dispatched_in_time": "met", "dispatched_late": "near"}
     states = {alert_id: state for alert_id, *_, state in PLANTED}
-    colours = _colours(table.proto)
+    colours = cell_colours(table)
     for row, alert_id in enumerate(PLANTED_ORDER):  # ... and in red, like every late undispatched one
         assert colours.get((row, waiting)) == TABLE_COLORS[judged[states[alert_id]]], (row, alert_id)
     assert colours.get((0, severity)) == TABLE_COLORS["below"] and (4, severity) not in colours

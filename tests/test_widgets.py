@@ -4,7 +4,6 @@ page colours each officer's rates by their judgement against the targets."""
 from __future__ import annotations
 
 import random
-import re
 
 import pandas as pd
 import pyarrow as pa
@@ -15,7 +14,7 @@ from streamlit.proto.ArrowData_pb2 import ArrowData
 from app.i18n import translate
 from app.targets import Targets
 from app.widgets import TABLE_COLORS, judged_styler
-from tests.apptest_helpers import USERS, run_app
+from tests.apptest_helpers import USERS, cell_colours, run_app
 
 MARKS = ["met", "near", "below", None]
 
@@ -70,20 +69,11 @@ def test_a_missing_cell_stays_empty_where_pandas_would_write_nan() -> None:
     assert pa.ipc.open_stream(slow.styler.display_values).read_pandas()["a"][1] == "nan"
 
 
-def _colours(styles: str) -> dict[tuple[int, int], str]:
-    found = {}
-    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", styles):
-        colour = re.search(r"(?<![-\w])color:\s*(#[0-9a-fA-F]{6})", body)
-        for row, col in re.findall(r"_row(\d+)_col(\d+)", selectors):
-            found[(int(row), int(col))] = colour.group(1).lower()
-    return found
-
-
 @pytest.mark.usefixtures("app_env")
 def test_performance_colours_each_officers_rates_by_their_judgement() -> None:
     at = run_app("performance", USERS["street_official"])
     table = at.dataframe[0]
-    shown, colours = table.value, _colours(table.proto.arrow_data.styler.styles)
+    shown, colours = table.value, cell_colours(table)
     rates = {
         translate("zh", "metric.resolution_rate"): Targets().resolution_rate,
         translate("zh", "metric.on_time_share"): Targets().on_time_share,
