@@ -11,6 +11,7 @@ every page and size, the whole page (not only the first screen). Needs Debian's 
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,14 @@ DEMO_PASSWORDS = {
     "c01staff": "c01-demo-2026",
     "officer_c02": "officer-demo-2026",
 }
+
+
+def file_name(page_id: str, lang: str, size: str) -> str:
+    """<page>[-<query>]-<lang>-<W>x<H>.png, with anything but letters, digits, '.' and '-' in the
+    page and its query made '_' (a hostile query such as ?person=../../etc stays in --out)."""
+    name, _, query = page_id.partition("?")
+    safe = re.sub(r"[^A-Za-z0-9.-]+", "_", name + (f"-{query}" if query else "")).strip("._") or "page"
+    return f"{safe}-{lang}-{size}.png"
 
 
 def main() -> None:
@@ -55,8 +64,7 @@ def main() -> None:
                     page.goto(address)
                     wait_ready(page, 60_000)
                     page.wait_for_timeout(1500)  # maps and charts draw after the run ends
-                    suffix = "-" + query.replace("=", "_").replace("&", "_") if query else ""
-                    path = out / f"{name}{suffix}-{args.lang}-{size}.png"
+                    path = out / file_name(page_id, args.lang, size)
                     if args.first_screen:
                         page.screenshot(path=str(path))
                     else:

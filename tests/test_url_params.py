@@ -125,3 +125,14 @@ def test_big_screen_title_never_echoes_the_link(cache_keys) -> None:
     assert "我的社区" not in html and translate("zh", "scope.street") in html
     named = _open("big_screen", {"community": "C03", "panel": "wall"})
     assert "虎头岩社区" in "\n".join(block.proto.body for block in named.get("html"))
+
+
+def test_the_screenshot_tool_keeps_a_hostile_query_inside_its_folder(tmp_path) -> None:
+    from scripts.screenshots import file_name
+
+    assert file_name("issue_map?period=12m&community=C01", "zh", "1366x900") == (
+        "issue_map-period_12m_community_C01-zh-1366x900.png"
+    )
+    for hostile in ("watchlist?person=../../etc&list=<b>x</b>", "../../x", "a/b?c=/d"):
+        name = file_name(hostile, "en", "390x844")
+        assert "/" not in name and (tmp_path / name).resolve().parent == tmp_path.resolve(), name
