@@ -419,7 +419,7 @@ PROBED = [("rss", "RSS"), ("rss_anon", "anonymous"), ("rss_file", "file-backed")
 # Times, not sizes: what the cyclic garbage collector cost since the process started.
 COLLECTOR = [("cpu_seconds", "CPU seconds", 1), ("gc_seconds", "GC CPU seconds", 1),
              ("gc_full", "GC full collections", 1), ("gc_full_seconds", "GC full CPU seconds", 1),
-             ("gc_max_pause", "GC longest pause (ms)", 1000)]
+             ("gc_max_pause", "GC longest pause (ms)", 1000), ("segmenter", "segmenter loaded (1 = yes)", 1)]
 
 
 def probe_report(folder: Path, moments: list[tuple[str, float]]) -> None:

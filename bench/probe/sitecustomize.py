@@ -14,7 +14,8 @@ SYL_MEMORY_PROBE_SECONDS (default 10) a daemon thread appends one JSON line to <
 - threads: the process's threads;
 - cpu_seconds: the process's CPU time so far; gc_seconds, gc_full, gc_full_seconds, gc_max_pause:
   the CPU time the cyclic garbage collector took (all generations; the full collections, which
-  walk every object, on their own) and its longest single pause (wall time; no script runs then).
+  walk every object, on their own) and its longest single pause (wall time; no script runs then);
+- segmenter: 1 once the process has loaded the Chinese segmenter's dictionary (data_access/segment.py).
 
 When a file named `census` appears in <dir>, each process also writes <dir>/<pid>.census.json:
 the 60 most numerous object types, the sizes of the data layer's memos and who holds DataFrames,
@@ -111,6 +112,11 @@ def _collector() -> dict:
     return {**_gc, "cpu_seconds": times.user + times.system}
 
 
+def _segmenter() -> dict:
+    """1 once this process has loaded the Chinese segmenter's dictionary (about 60 MiB), else 0."""
+    return {"segmenter": int(getattr(sys.modules.get("data_access.segment"), "_tokenizer", None) is not None)}
+
+
 _copy = None
 _copy_sought_at = 0.0
 SEEK_EVERY_S = 60.0  # a process without a copy (a small street) is not walked at every sample
@@ -138,7 +144,7 @@ def _sample(folder: str, seconds: float) -> None:
     while True:
         time.sleep(seconds)
         row = {"t": time.time(), "argv": " ".join(sys.argv[:3])[:120]}
-        for part in (_status, _glibc, _pymalloc, _duckdb, _collector):
+        for part in (_status, _glibc, _pymalloc, _duckdb, _collector, _segmenter):
             try:
                 row.update(part())
             except Exception as exc:  # noqa: BLE001 - a probe that fails says so and goes on
