@@ -82,9 +82,10 @@ def warm_up() -> threading.Thread:
 
 @st.cache_resource(show_spinner=False)
 def segmenter_loading(url: str) -> threading.Thread:
-    """Start loading the Chinese segmenter and this database's place names in the background, once
-    per process: the 社区E家 page calls it on its first visit, so the themes tab a visitor opens next
-    finds the dictionary (0.4 s, holding the interpreter lock) loaded. Not at start-up: it would slow every page
+    """Start teaching the Chinese segmenter this database's place names in the background, once per
+    process: the 社区E家 page calls it on its first visit, so the themes tab a visitor opens next does
+    not wait for that read. The dictionary itself loads when a text first needs segmenting (some
+    30 ms from its cache file, data_access/jieba_trie.py). Not at start-up: it would slow every page
     rendered in those seconds."""
     thread = threading.Thread(target=_prepare_segmenter, args=(url,), name="segmenter", daemon=True)
     thread.start()

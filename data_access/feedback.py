@@ -83,9 +83,9 @@ _held: dict[tuple, tuple[float, datetime | None, pd.DataFrame]] = {}
 
 
 def prepare(engine: Engine) -> None:
-    """Teach the segmenter this database's community and grid names (kept whole, never a theme) and
-    load it; once per engine. The app calls it in the background when it opens the database, so the
-    first visitor does not wait for the dictionary."""
+    """Teach the segmenter this database's community and grid names (kept whole, never a theme);
+    once per engine. The app calls it in the background on the first visit to 社区E家, so the themes
+    tab does not wait for the read."""
     engine = getattr(engine, "row_engine", engine)
     if engine.__dict__.get("_syl_places_known"):
         return

@@ -209,7 +209,7 @@ _previous_counts: dict = {}
 def _describe(thing: object) -> str:
     kind = type(thing).__name__
     if issubclass(type(thing), dict):  # not isinstance: it asks the object, and some (SQL labels) raise
-        keys = [str(key)[:40] for key in list(thing)[:4]]
+        keys = [_short(key) for key in list(thing)[:4]]
         return f"dict{keys}"
     if kind in ("function", "cell", "module", "frame"):
         try:
@@ -217,6 +217,15 @@ def _describe(thing: object) -> str:
         except Exception:  # noqa: BLE001 - a description, never a failed census
             return kind
     return kind
+
+
+def _short(key: object) -> str:
+    """A key as text, at most 40 characters; its type where it cannot say (a SQL label compiles
+    itself to text, and some raise while doing so)."""
+    try:
+        return str(key)[:40]
+    except Exception:  # noqa: BLE001 - a description, never a failed census
+        return type(key).__name__
 
 
 def _first_holders(targets: list, skip: list) -> dict[int, object]:

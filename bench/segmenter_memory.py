@@ -1,0 +1,104 @@
+"""The Chinese segmenter's dictionary: jieba's own dict against the trie (data_access/jieba_trie.py),
+side by side in fresh interpreters, in turn.
+
+Each round starts one interpreter per kind, in alternating order. Each imports the data layer, loads
+the dictionary (from its cache file: a first round that nobody counts writes the caches), cuts the
+same texts (runs of dictionary words end to end, seeded) and reports: the RSS the dictionary added
+(after a full collection), the seconds the load took and the seconds the cuts took. Printed: each
+round, then per kind the median and the spread, and the trie's over jieba's per round.
+
+    .venv/bin/python bench/segmenter_memory.py [--rounds 5] [--texts 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("jieba", "trie")
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def worker(kind: str, count: int) -> dict:
+    """One kind in this interpreter: what loading its dictionary and cutting `count` texts cost."""
+    import logging
+
+    import jieba
+
+    from data_access import jieba_trie, segment  # noqa: F401 - the data layer a process has loaded
+
+    jieba.setLogLevel(logging.WARNING)
+    with jieba_trie.dictionary_file().open(encoding="utf-8") as source:
+        words = [line.split(" ")[0] for line in source]
+    rng = random.Random(11)
+    texts = ["".join(rng.choice(words) for _ in range(rng.randint(1, 14))) for _ in range(count)]
+    del words
+    gc.collect()
+    before = _rss_mib()
+    started = time.perf_counter()
+    tokenizer = jieba.Tokenizer() if kind == "jieba" else jieba_trie.TrieTokenizer()
+    tokenizer.initialize()
+    loaded = time.perf_counter() - started
+    gc.collect()
+    added = _rss_mib() - before
+    started = time.perf_counter()
+    cut = sum(len(tokenizer.lcut(text, HMM=False)) for text in texts)
+    return {"kind": kind, "rss_mib": added, "load_s": loaded, "cut_s": time.perf_counter() - started, "words": cut}
+
+
+def _run(kind: str, count: int) -> dict:
+    found = subprocess.run(  # noqa: S603 - this file, fixed arguments
+        [sys.executable, __file__, "--worker", kind, "--texts", str(count)],
+        cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True,
+    )
+    return json.loads(found.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--texts", type=int, default=20_000)
+    parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.texts)))
+        return
+    for kind in KINDS:  # writes both caches; not counted
+        _run(kind, 10)
+    results: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    for number in range(args.rounds):
+        order = KINDS if number % 2 == 0 else KINDS[::-1]
+        for kind in order:
+            results[kind].append(_run(kind, args.texts))
+        row = {kind: results[kind][-1] for kind in KINDS}
+        print(f"round {number + 1} ({' then '.join(order)}): " + "; ".join(
+            f"{kind} +{row[kind]['rss_mib']:.1f} MiB, load {row[kind]['load_s']:.3f} s, "
+            f"cut {row[kind]['cut_s']:.2f} s" for kind in KINDS), flush=True)
+    if results["jieba"][0]["words"] != results["trie"][0]["words"]:
+        print("the two cut the texts into different numbers of words", flush=True)
+    for key, unit in (("rss_mib", "MiB"), ("load_s", "s"), ("cut_s", "s")):
+        cells = []
+        for kind in KINDS:
+            values = [result[key] for result in results[kind]]
+            cells.append(f"{kind} median {statistics.median(values):.3f} {unit} ({min(values):.3f}-{max(values):.3f})")
+        ratios = [trie[key] / own[key] for own, trie in zip(results["jieba"], results["trie"], strict=True)]
+        print(f"{key}: " + "; ".join(cells) + f"; trie / jieba per round {min(ratios):.2f}-{max(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()
