@@ -1,12 +1,16 @@
 """考核 (street officials): per officer and per department, handling speed and quality against the street,
-and a printable monthly report per officer or department made from the same figures."""
+and a printable monthly report per officer or department made from the same figures.
+
+The period (and the month, for a monthly review) is kept in the URL (?period=, ?month=), so a link
+opens the same review; a value the page does not offer falls back to the default, and the visitor
+is told (app/url_state.py)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from app import charts, formatting, monthly_report, staff_review
+from app import charts, formatting, monthly_report, staff_review, url_state
 from app.context import page_context
 from app.exports import audit_export, table_downloads
 from app.staff_review import DEPARTMENT_METRICS, METRICS, MONTH
@@ -15,6 +19,7 @@ from data_access import issues, periods
 from data_access.filters import IssueFilters
 
 PERIODS = ("90d", "180d", "12m", MONTH)  # their meaning: data_access/periods.py; MONTH: app/staff_review.py
+DEFAULT_PERIOD = "180d"
 
 ctx = page_context("performance")
 t = ctx.t
@@ -24,27 +29,26 @@ as_of = ctx.as_of
 months = {staff_review.month_key(m): m for m in staff_review.review_months(as_of, ctx.zone)}
 month_keys = list(months)
 row = st.container(horizontal=True, wrap=True, vertical_alignment="bottom")
+url_state.seed("perf_period", url_state.choice("period", PERIODS, DEFAULT_PERIOD))
 period = (
     row.segmented_control(
-        t("filter.period"),
-        list(PERIODS),
-        default="180d",
-        key="perf_period",
-        format_func=lambda p: t("performance.periods." + p),
+        t("filter.period"), list(PERIODS), key="perf_period", format_func=lambda p: t("performance.periods." + p)
     )
-    or "180d"
+    or DEFAULT_PERIOD
 )
 if period == MONTH:
+    last_complete = month_keys[min(1, len(month_keys) - 1)]  # what a review meeting looks at
+    url_state.seed("perf_month", url_state.choice("month", month_keys, last_complete))
     month = row.selectbox(
         t("performance.month"),
         month_keys,
-        index=min(1, len(month_keys) - 1),  # the last complete month: what a review meeting looks at
         key="perf_month",
         format_func=lambda k: staff_review.month_label(ctx, months[k]),
     )
     span = months[month]
 else:
     span = periods.period(period, as_of, ctx.zone)
+url_state.write({"lang": ctx.lang, "period": period} | ({"month": month} if period == MONTH else {}))
 period_caption(ctx, span)
 shown_period = {"month": staff_review.month_key(span)} if period == MONTH else {"period": period}  # for the audit log
 figures = staff_review.figures_for(ctx, span, monthly=period == MONTH)

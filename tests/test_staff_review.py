@@ -198,6 +198,34 @@ def test_a_month_chosen_for_the_report_alone_gives_the_same_report(downloads) ->
     assert tables_of(report_html(downloads)) == from_month_view
 
 
+def test_the_review_period_and_month_come_from_the_link_and_go_back_into_it() -> None:
+    chosen = month_view(run_app("performance", USERS["street_official"]))
+    assert chosen.query_params["period"] in (staff_review.MONTH, [staff_review.MONTH])
+    assert chosen.query_params["month"] in (OCTOBER, [OCTOBER])
+    linked = run_app("performance", USERS["street_official"], params={"period": "month", "month": OCTOBER})
+    assert not linked.exception, linked.exception
+    assert linked.segmented_control(key="perf_period").value == staff_review.MONTH
+    assert linked.selectbox(key="perf_month").value == OCTOBER
+    assert kpis(linked) == kpis(chosen)
+    assert not linked.toast  # a valid link is not questioned
+    linked.segmented_control(key="perf_period").set_value("12m").run()
+    assert linked.query_params["period"] in ("12m", ["12m"])
+    assert "month" not in linked.query_params
+
+
+@pytest.mark.parametrize("params", [{"period": "month", "month": "2019-01"}, {"period": "<b>7d</b>"},
+                                    {"period": "month", "month": "../../etc"}])
+def test_a_review_link_the_page_does_not_offer_opens_the_default_and_says_so(params) -> None:
+    at = run_app("performance", USERS["street_official"], params=params)
+    assert not at.exception, at.exception
+    assert at.toast, "the visitor was not told the link was not valid"
+    if params["period"] == "month":
+        box = at.selectbox(key="perf_month")
+        assert box.index == min(1, len(box.options) - 1)  # the last complete month, as without a link
+    else:
+        assert at.segmented_control(key="perf_period").value == "180d"
+
+
 def test_the_report_download_is_audited(downloads, app_env) -> None:
     at = month_view(run_app("performance", USERS["street_official"]))
     officer = at.selectbox(key="perf_report_officer").value

@@ -13,7 +13,7 @@ from tests.apptest_helpers import ROOT, USERS, open_url_path, signed_in, texts
 pytestmark = pytest.mark.usefixtures("app_env")
 
 PARAMETERS = ("lang", "period", "cat", "channel", "show", "community", "grid", "from", "to",
-              "rotate", "refresh", "panel", "week", "list", "person", "issue", "building", "officer",
+              "rotate", "refresh", "panel", "week", "list", "person", "issue", "building", "officer", "month",
               "no_such_parameter")
 JUNK = {
     "nan": "nan", "inf": "inf", "minus-inf": "-inf", "negative": "-1", "huge": "1e308",
