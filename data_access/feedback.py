@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -95,6 +96,14 @@ def prepare(engine: Engine) -> None:
     engine.__dict__["_syl_places_known"] = True
 
 
+def _themes_of(engine: Engine, texts: Iterable[object]) -> list[frozenset[str]]:
+    """The themes of these texts, this database's place names learnt first: they are part of what
+    a text's themes are remembered under (text_themes.py), so the themes child and every app
+    process ask for the same and a text themed by one is found by the others."""
+    prepare(engine)
+    return text_themes.for_engine(engine).of([str(text) for text in texts])
+
+
 def _texts(
     engine: Engine, scope: Scope, since: datetime | None, until: datetime, area: IssueFilters, with_writer: bool = False
 ) -> pd.DataFrame:
@@ -153,7 +162,6 @@ def read_texts(
     """The texts in [since, until) with their themes and writers, read now (not kept): what
     `_texts` keeps (the newest MAX_TEXTS of each source; `limit` None reads them all), and what
     theme_fill.py themes in advance."""
-    prepare(engine)
     limit = MAX_TEXTS if limit == -1 else limit
     from_issues = read_frame(engine, _issue_texts(engine, scope, since, until, area).limit(limit))
     from_questions = read_frame(engine, _question_texts(engine, scope, since, until, area).limit(limit))
@@ -164,7 +172,7 @@ def read_texts(
         )
     frame = pd.concat(found, ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"])
-    frame["themes"] = text_themes.for_engine(engine).of([str(text) for text in frame["text"]])
+    frame["themes"] = _themes_of(engine, frame["text"])
     # A source cut at its limit holds only its newest texts: every text is counted from its oldest one on.
     cuts = [pd.Timestamp(f["at"].min()) for f in found if limit is not None and len(f) >= limit]
     frame.attrs[COUNTED_FROM] = max(cuts).to_pydatetime() if cuts else None
@@ -438,7 +446,7 @@ def activity_supply(
     columns = ["activities", "participants"]
     if held.empty:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="theme"))
-    found = text_themes.for_engine(engine).of([str(title) for title in held["title"]])
+    found = _themes_of(engine, held["title"])
     held["theme"] = [sorted(codes) for codes in found]
     rows = held.explode("theme").dropna(subset=["theme"])
     return rows.groupby("theme")[columns].sum()
@@ -496,7 +504,7 @@ def _texts_by_key(
         return pd.DataFrame(columns=["source", "id", "at", "text", "writer", "themes"])
     frame = pd.concat(frames, ignore_index=True)
     frame["at"] = pd.to_datetime(frame["at"])
-    frame["themes"] = text_themes.for_engine(engine).of([str(text) for text in frame["text"]])
+    frame["themes"] = _themes_of(engine, frame["text"])
     return frame
 
 

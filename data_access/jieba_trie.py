@@ -114,7 +114,7 @@ class TrieTokenizer(jieba.Tokenizer):
         n = len(sentence)
         for k in range(n):
             tail = sentence[k : k + longest]
-            found = [(k + len(word) - 1, counts[key]) for word, key in prefixes(tail) if counts[key]]
+            found = [(k + len(word) - 1, freq) for word, key in prefixes(tail) if (freq := counts[key])]
             if sentence[k] in added_prefixes:  # a word added at run time may start here
                 end = k
                 frag = sentence[k]

@@ -39,13 +39,15 @@ until = data_as_of(engine)
 since = until - timedelta(days=feedback.TEXT_WINDOW_DAYS)
 frame = feedback.read_texts(engine, Scope.street(), since, until, EVERYWHERE)
 assert frame["themes"].map(bool).sum() > 0
+supply = feedback.activity_supply(engine, Scope.street(), since, until, EVERYWHERE)  # titles, as the tab asks
+assert supply["activities"].sum() > 0
 print(len(frame))
 """
 
 
 def themed_without_segmenting(url: str, folder: Path) -> int:
-    """How many of the needs tab's texts the remembered themes in `folder` answer, asked by a new
-    process as after a restart (this one has learnt other tests' place names, which rightly change
+    """How many of the needs tab's texts the remembered themes in `folder` answer (and the titles of
+    the activities held then), asked by a new process as after a restart (this one has learnt other tests' place names, which rightly change
     what texts are remembered under); fails on a text it would have to segment."""
     done = subprocess.run(  # noqa: S603 - this interpreter, fixed code
         [sys.executable, "-c", CHECK, url, str(folder)],
