@@ -500,6 +500,10 @@ def census_report(folder: Path) -> None:
                 f"{name} {entry['alive']} ({entry['bytes'] / 2**20:.1f} MiB of data)"
                 for name, entry in sorted(pages.items()))
                 or "none"))
+        for label, found in censuses:
+            for size, blocks, frames in found.get("allocations") or []:
+                print(f"  allocated before {label} (tracemalloc): {size / 2**20:+.1f} MiB in {blocks:+,} blocks at "
+                      + " > ".join(frames[-6:]))
         if censuses:
             label, last = censuses[-1]
             for kind, chains in last["owners"].items():

@@ -178,7 +178,31 @@ def _census(folder: str) -> None:
     owners = {kind: _owners(kind) for kind in dict.fromkeys(["ArrowStringArray", "DataFrame", "list", *grown])}
     with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
         json.dump({"types": counts.most_common(60), "caches": caches, "owners": owners,
-                   "page_namespaces": _page_namespaces()}, out)
+                   "page_namespaces": _page_namespaces(), "allocations": _allocations()}, out)
+
+
+_previous_trace = None
+
+
+def _allocations(top: int = 25) -> list:
+    """With tracemalloc on in the app process (bench/load.py --env PYTHONTRACEMALLOC=10): where the
+    memory that grew since the previous census was allocated, the `top` biggest growths as
+    [bytes, blocks, frames (innermost last)]. It sees every Python allocation, strings included,
+    which the census by type cannot; it slows the process and adds its own memory, so a run with it
+    says where, not how much."""
+    import tracemalloc
+
+    global _previous_trace  # noqa: PLW0603 - the last snapshot, to compare the next with
+    if not tracemalloc.is_tracing():
+        return []
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)])
+    previous, _previous_trace = _previous_trace, snapshot
+    if previous is None:
+        return []
+    grown = [stat for stat in snapshot.compare_to(previous, "traceback") if stat.size_diff > 0][:top]
+    return [[stat.size_diff, stat.count_diff, [f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}"
+                                                for frame in stat.traceback]] for stat in grown]
 
 
 def _page_namespaces() -> dict:
