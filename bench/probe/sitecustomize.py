@@ -185,24 +185,29 @@ _previous_trace = None
 
 
 def _allocations(top: int = 25) -> list:
-    """With tracemalloc on in the app process (bench/load.py --env PYTHONTRACEMALLOC=10): where the
-    memory that grew since the previous census was allocated, the `top` biggest growths as
-    [bytes, blocks, frames (innermost last)]. It sees every Python allocation, strings included,
-    which the census by type cannot; it slows the process and adds its own memory, so a run with it
-    says where, not how much."""
+    """With SYL_MEMORY_PROBE_TRACE=<frames> in the app's environment (bench/load.py --env): the first
+    census starts tracemalloc, and each later one says where the memory that grew since the one
+    before was allocated, the `top` biggest growths as [bytes, blocks, frames (innermost last)].
+    It sees every Python allocation, strings included, which the census by type cannot; it slows
+    the process and adds memory of its own, so a run with it says where, not how much."""
     import tracemalloc
 
     global _previous_trace  # noqa: PLW0603 - the last snapshot, to compare the next with
     if not tracemalloc.is_tracing():
+        frames = int(os.environ.get("SYL_MEMORY_PROBE_TRACE", "0") or 0)
+        if frames > 0:
+            tracemalloc.start(frames)  # from now on: what the sessions to come allocate
         return []
     snapshot = tracemalloc.take_snapshot().filter_traces(
         [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)])
     previous, _previous_trace = _previous_trace, snapshot
-    if previous is None:
-        return []
-    grown = [stat for stat in snapshot.compare_to(previous, "traceback") if stat.size_diff > 0][:top]
-    return [[stat.size_diff, stat.count_diff, [f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}"
-                                                for frame in stat.traceback]] for stat in grown]
+    if previous is None:  # everything traced was allocated since tracing started
+        grown = [(stat.size, stat.count, stat.traceback) for stat in snapshot.statistics("traceback")]
+    else:
+        grown = [(stat.size_diff, stat.count_diff, stat.traceback)
+                 for stat in snapshot.compare_to(previous, "traceback") if stat.size_diff > 0]
+    return [[size, blocks, [f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}" for frame in where]]
+            for size, blocks, where in grown[:top]]
 
 
 def _page_namespaces() -> dict:
