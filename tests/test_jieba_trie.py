@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
+import stat
 from pathlib import Path
 
 import jieba
@@ -140,3 +142,32 @@ def test_the_app_segments_with_the_trie() -> None:
     assert isinstance(segment.tokenizer(), TrieTokenizer)
     assert isinstance(segment.tokenizer().FREQ, Frequencies)
     assert segment.terms("石油路菜市场门口的路灯不亮，老人晚上摔倒了") == ["路灯不亮", "老人", "摔倒"]
+
+
+def test_the_cache_lives_in_a_folder_of_the_users_own(tmp_path: Path, monkeypatch, plain_cut) -> None:
+    monkeypatch.setattr(jieba_trie.tempfile, "gettempdir", lambda: str(tmp_path))
+    folder = jieba_trie.private_folder()
+    assert folder == tmp_path / f"syl-jieba-{os.getuid()}"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert TrieTokenizer().lcut(SENTENCE, HMM=False) == plain_cut
+    assert jieba_trie.cache_path(folder).is_file()
+
+
+@pytest.mark.parametrize("how", ["others-may-write", "someone-elses"])
+def test_a_folder_others_could_write_in_is_never_read(tmp_path: Path, monkeypatch, caplog, plain_cut, how) -> None:
+    monkeypatch.setattr(jieba_trie.tempfile, "gettempdir", lambda: str(tmp_path))
+    folder = tmp_path / f"syl-jieba-{os.getuid()}"
+    folder.mkdir()
+    if how == "others-may-write":
+        folder.chmod(0o777)
+    elif os.getuid() == 0:
+        os.chown(folder, 65534, 65534)
+    else:
+        pytest.skip("only root can give a folder to another user")
+    planted = jieba_trie.cache_path(folder)
+    planted.write_bytes(b"planted")
+    with caplog.at_level(logging.WARNING, logger="data_access.jieba_trie"):
+        assert jieba_trie.private_folder() is None
+        assert TrieTokenizer().lcut(SENTENCE, HMM=False) == plain_cut  # built in memory
+    assert "not this user's alone" in caplog.text
+    assert planted.read_bytes() == b"planted"  # neither read nor replaced
