@@ -156,8 +156,15 @@ def _sample(folder: str, seconds: float) -> None:
             try:
                 _census(folder)
             except Exception as exc:  # noqa: BLE001 - said in the census file instead
-                with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
-                    json.dump({"error": repr(exc)[:500]}, out)
+                _write_census(folder, {"error": repr(exc)[:500]})
+
+
+def _write_census(folder: str, found: dict) -> None:
+    """<dir>/<pid>.census.json, whole or not at all: bench/load.py reads it as soon as it appears."""
+    path = os.path.join(folder, f"{os.getpid()}.census.json")
+    with open(path + ".part", "w", encoding="utf-8") as out:
+        json.dump(found, out)
+    os.replace(path + ".part", path)
 
 
 def _census(folder: str) -> None:
@@ -176,9 +183,8 @@ def _census(folder: str) -> None:
         if value is not None:
             caches[f"{module_name}.{name}"] = len(value)
     owners = {kind: _owners(kind) for kind in dict.fromkeys(["ArrowStringArray", "DataFrame", "list", *grown])}
-    with open(os.path.join(folder, f"{os.getpid()}.census.json"), "w", encoding="utf-8") as out:
-        json.dump({"types": counts.most_common(60), "caches": caches, "owners": owners,
-                   "page_namespaces": _page_namespaces(), "allocations": _allocations()}, out)
+    _write_census(folder, {"types": counts.most_common(60), "caches": caches, "owners": owners,
+                           "page_namespaces": _page_namespaces(), "allocations": _allocations()})
 
 
 _previous_trace = None
