@@ -85,7 +85,7 @@ def segmenter_loading(url: str) -> threading.Thread:
     """Start teaching the Chinese segmenter this database's place names in the background, once per
     process: the 社区E家 page calls it on its first visit, so the themes tab a visitor opens next does
     not wait for that read. The dictionary itself loads when a text first needs segmenting (some
-    30 ms from its cache file, data_access/jieba_trie.py). Not at start-up: it would slow every page
+    20 ms from its cache file, data_access/jieba_trie.py). Not at start-up: it would slow every page
     rendered in those seconds."""
     thread = threading.Thread(target=_prepare_segmenter, args=(url,), name="segmenter", daemon=True)
     thread.start()

@@ -110,15 +110,15 @@ class TrieTokenizer(jieba.Tokenizer):
         where none does, the character alone with frequency 0 (jieba's DAG and the frequencies its
         `calc` reads, found at once)."""
         self.check_initialized()
-        freq: Frequencies = self.FREQ
-        prefixes, counts = freq.trie.iter_prefixes_with_ids, freq.counts
-        added, added_prefixes = freq.added, freq.added_prefixes
+        table: Frequencies = self.FREQ
+        prefixes, counts = table.trie.iter_prefixes_with_ids, table.counts
+        added, added_prefixes = table.added, table.added_prefixes
         longest = self.longest
         words = []
         n = len(sentence)
         for k in range(n):
             tail = sentence[k : k + longest]
-            found = [(k + len(word) - 1, freq) for word, key in prefixes(tail) if (freq := counts[key])]
+            found = [(k + len(word) - 1, count) for word, key in prefixes(tail) if (count := counts[key])]
             if sentence[k] in added_prefixes:  # a word added at run time may start here
                 end = k
                 frag = sentence[k]
