@@ -62,8 +62,9 @@ class Snapshot:
     by_area: pd.DataFrame  # per community, or per grid on a community's screen; groups under k withheld
     flow: pd.DataFrame  # received and resolved per month, the last 12 months
     by_month: pd.DataFrame  # resolution figures per month, the last 12 months (withheld months flagged)
-    top_volunteers: pd.DataFrame
-    volunteer_totals: dict
+    volunteer_totals: dict  # this month's, for the wall: the same figures as the pages' 本月
+    top_volunteers: pd.DataFrame  # the volunteer panel's month (periods["volunteers"]): its top 10
+    star_totals: dict  # and its totals
     volunteer_months: pd.DataFrame  # volunteers, hours and points per month
     patrol_weeks: pd.DataFrame  # each grid's last 12 complete weeks and the week in progress
     device_totals: pd.DataFrame  # gates and cameras per kind, the whole street's (never per place)
@@ -145,6 +146,8 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
     area = IssueFilters(community_ids=(community,) if community else ())
     days_30, days_90 = periods.period("30d", as_of, local), periods.period("90d", as_of, local)
     month = periods.period("month", as_of, local)
+    this_month = volunteers.totals(engine, month.since, month.until, community)
+    stars = month if this_month.get("check_ins") else periods.last_whole_month(as_of, local)
     last_30 = replace(area, since=days_30.since, until=days_30.until)
     last_90 = replace(area, since=days_90.since, until=days_90.until)
     bounds = area_bounds(engine)
@@ -169,17 +172,27 @@ def build_snapshot(url: str, community: str | None, k: int) -> Snapshot:
         by_area=published(issues.resolution_figures, last_30, "grid" if community else "community"),
         flow=published(issues.monthly_flow, last_year),
         by_month=month_figures,
-        top_volunteers=volunteers.leaderboard(engine, month.since, month.until, community, 10),
-        volunteer_totals=volunteers.totals(engine, month.since, month.until, community),
+        volunteer_totals=this_month,
+        top_volunteers=volunteers.leaderboard(engine, stars.since, stars.until, community, 10),
+        star_totals=this_month if stars is month else volunteers.totals(engine, stars.since, stars.until, community),
         volunteer_months=volunteers.monthly_participation(engine, year.since, year.until, community),
         patrol_weeks=published(patrols.grid_weeks, progress.monday, 13, area),
         device_totals=published(devices.device_totals),
         ehome=None if lacks_ehome(engine) else _ehome(published, days_30, days_90, area, as_of),
         week_progress=progress,
-        periods={"30d": days_30, "90d": days_90, "month": month, "last_week": last_week, "months": year},
+        periods={
+            "30d": days_30, "90d": days_90, "month": month, "volunteers": stars, "last_week": last_week, "months": year
+        },
         cell_size=(grid.dlat, grid.dlon) if grid else (0.0, 0.0),
         zone=local,
     )
+
+
+def shows_last_month(snap: Snapshot) -> bool:
+    """Whether the volunteer panel shows the last whole month: it does while this month has no
+    service recorded yet (its first day or days), so a meeting on the 1st sees last month's stars
+    instead of an empty board; the wall's 本月 figures stay this month's."""
+    return snap.periods["volunteers"].first_day != snap.periods["month"].first_day
 
 
 def _ehome(published: Any, days_30: periods.Period, days_90: periods.Period, area: IssueFilters,

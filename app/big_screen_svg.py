@@ -77,9 +77,12 @@ def trend(
     target: float | None = None,
     target_label: str = "",
     fmt=None,  # noqa: ANN001 - value -> text for the last point and the axis
+    open_note: str = "",
 ) -> str:
     """Lines over `labels` (months, weeks). Shares run 0-100 % with the target as a line and each
-    point coloured against it; counts start at zero. The last value of each line is written out."""
+    point coloured against it; counts start at zero. The last value of each line is written out.
+    With `open_note` ("so far") the last label is still going on (app/trend_months.py): a band lies
+    behind it with the note at its top, the lines reach it dotted and its points are hollow."""
     fmt = fmt or ((lambda v: f"{v:.0%}") if share else (lambda v: f"{v:,.0f}"))
     width, height = width_vh * UNIT, height_vh * UNIT
     values = [v for s in series for v in s.values if v is not None and not pd.isna(v)]
@@ -101,6 +104,11 @@ def trend(
         out.append(f'<line x1="{left:.0f}" x2="{left + plot_w:.0f}" y1="{y(tick):.0f}" y2="{y(tick):.0f}" '
                    f'stroke="{GRID}" stroke-width="2"/>')
         out.append(_text(left - 10, y(tick) + TICK * 0.35, fmt(tick), anchor="end"))
+    still_open = len(labels) - 1 if open_note and labels else None
+    if still_open is not None:
+        out.append(f'<rect x="{x(still_open) - slot / 2:.0f}" y="{head:.0f}" width="{slot:.0f}" '
+                   f'height="{plot_h:.0f}" fill="{TEXT}" fill-opacity="0.07"/>')
+        out.append(_text(x(still_open), head + TICK, open_note))
     widest = max((text_width(label, TICK) for label in labels), default=0)
     step = max(1, math.ceil((widest + 16) / slot))
     for i, label in enumerate(labels):
@@ -119,19 +127,33 @@ def trend(
         out.append(_text(left + plot_w, head - 18, target_label, FONT, TARGET, "end"))
     ends = []  # each line's last value, written at its end
     for s in series:
-        points = [(x(i), y(v), v) for i, v in enumerate(s.values) if v is not None and not pd.isna(v)]
+        present = [i for i, v in enumerate(s.values) if v is not None and not pd.isna(v)]
+        points = [(x(i), y(s.values[i]), s.values[i]) for i in present]
         if not points:
             continue
-        path = " ".join(f"{px:.0f},{py:.0f}" for px, py, _ in points)
+        whole = len(points) - 1 if present[-1] == still_open else len(points)  # points of whole months
+        path = " ".join(f"{px:.0f},{py:.0f}" for px, py, _ in points[:whole])
         out.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="6" '
                    f'stroke-linejoin="round"/>')
-        for px, py, v in points:
-            judged = judge(v, target) if share else None
-            out.append(f'<circle cx="{px:.0f}" cy="{py:.0f}" r="9" fill="{JUDGED.get(judged or "", s.color)}"/>')
+        if whole < len(points) and whole > 0:  # into the month still going on: dotted
+            (x0, y0, _), (x1, y1, _) = points[whole - 1], points[whole]
+            out.append(f'<line x1="{x0:.0f}" y1="{y0:.0f}" x2="{x1:.0f}" y2="{y1:.0f}" stroke="{s.color}" '
+                       f'stroke-width="6" stroke-dasharray="4 12" stroke-linecap="round"/>')
+        for n, (px, py, v) in enumerate(points):
+            judged = judge(v, target) if share and n < whole else None
+            fill = JUDGED.get(judged or "", s.color)
+            if n < whole:
+                out.append(f'<circle cx="{px:.0f}" cy="{py:.0f}" r="9" fill="{fill}"/>')
+            else:
+                out.append(f'<circle cx="{px:.0f}" cy="{py:.0f}" r="8" fill="none" stroke="{fill}" '
+                           f'stroke-width="4"/>')
         ends.append([points[-1][0], points[-1][1], fmt(points[-1][2]), s.color])
     ends.sort(key=lambda end: end[1])
     for above, below in zip(ends, ends[1:], strict=False):  # labels of close lines pushed apart
         below[1] = max(below[1], above[1] + FONT * 1.1)
+    overflow = ends[-1][1] - (head + plot_h) if ends else 0
+    for end in ends if overflow > 0 else ():  # and kept above the month names
+        end[1] -= overflow
     for px, py, text, color in ends:
         out.append(_text(px + 16, py + FONT * 0.35, text, FONT, color if len(series) > 1 else TEXT, "start"))
     out.append("</svg>")

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from app import plotly_paths, safe_text
 from app.targets import judge
+from app.trend_months import Months, on_months
 
 plotly_paths.install()  # every figure's property paths parsed once each (app/plotly_paths.py)
 
@@ -53,14 +54,63 @@ def styled(figure: go.Figure, height: int = 340, legend: bool = True) -> go.Figu
     return figure
 
 
-def flow_by_month(frame: pd.DataFrame, received: str, resolved: str) -> go.Figure:
+OPEN_BAR_OPACITY = 0.45  # the month still going on: its bars paler than whole months
+
+
+def mark_months(figure: go.Figure, months: Months) -> None:
+    """Every month in its place, and the open one marked: its tick says "so far", a light band lies
+    behind it, its bars are paler and the lines reach it dotted, from the last whole month."""
+    keys = list(months.keys)
+    ticks = [months.tick(k) for k in keys]
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=keys, tickvals=keys, ticktext=ticks)
+    if months.open not in keys:
+        return
+    where = keys.index(months.open)
+    figure.add_vrect(x0=where - 0.5, x1=where + 0.5, fillcolor=GREY, opacity=0.12, line_width=0, layer="below")
+    for trace in list(figure.data):
+        x = list(trace.x) if trace.x is not None else []
+        if trace.type == "bar":
+            trace.marker.opacity = [OPEN_BAR_OPACITY if k == months.open else 1.0 for k in x]
+        elif trace.type == "scatter" and "lines" in (trace.mode or "") and months.open in x:
+            _dotted_into_open(figure, trace, x.index(months.open))
+
+
+def _dotted_into_open(figure: go.Figure, trace: go.Scatter, at: int) -> None:
+    """The line stops at the last whole month; a dotted piece of the same colour goes on to the open one."""
+    y = list(trace.y)
+    if pd.isna(y[at]):
+        return
+    before = next((i for i in range(at - 1, -1, -1) if not pd.isna(y[i])), None)
+    points = [i for i in (before, at) if i is not None]
+    piece = go.Scatter(
+        x=[trace.x[i] for i in points],
+        y=[y[i] for i in points],
+        mode="lines+markers",
+        line={"color": trace.line.color, "width": trace.line.width, "dash": "dot"},
+        marker={
+            "size": [0] * (len(points) - 1) + [10],
+            "color": "white",
+            "line": {"color": trace.line.color, "width": 2},
+        },
+        yaxis=trace.yaxis,
+        showlegend=False,
+        hovertemplate=trace.hovertemplate,
+        name=trace.name,
+    )
+    y[at] = None
+    trace.y = y
+    figure.add_trace(piece)
+
+
+def flow_by_month(frame: pd.DataFrame, received: str, resolved: str, months: Months) -> go.Figure:
     """Issues received (bars) and resolved (line) by month."""
+    frame = on_months(frame, "month", months, ("received", "resolved"))
     figure = go.Figure()
     figure.add_bar(x=frame["month"], y=frame["received"], name=received, marker_color=BLUE)
     figure.add_scatter(
         x=frame["month"], y=frame["resolved"], name=resolved, mode="lines+markers", line={"color": ORANGE, "width": 3}
     )
-    figure.update_xaxes(type="category")
+    mark_months(figure, months)
     return styled(figure)
 
 
@@ -129,9 +179,11 @@ def shares_by_area(
     return styled(figure, height=max(280, 34 * len(frame) + 90), legend=False)
 
 
-def share_trend(frame: pd.DataFrame, target: float | None, target_label: str, name: str) -> go.Figure:
+def share_trend(frame: pd.DataFrame, target: float | None, target_label: str, name: str, months: Months) -> go.Figure:
     """A share by month (`key`, `value`) against its target, each month's marker coloured by whether
-    it met the target; the hover gives the month's score, share / target (as Boston's CityScore)."""
+    it met the target; the hover gives the month's score, share / target (as Boston's CityScore).
+    A month without a share (none due, or withheld) is a gap in the line."""
+    frame = on_months(frame, "key", months)
     figure = go.Figure()
     colors = [JUDGED.get(judge(v, target) or "", BLUE) for v in frame["value"]]
     score = [f"{v / target:.2f}" if target and pd.notna(v) else "—" for v in frame["value"]]
@@ -147,7 +199,7 @@ def share_trend(frame: pd.DataFrame, target: float | None, target_label: str, na
     )
     _target_line(figure, target, target_label, vertical=False)
     figure.update_yaxes(tickformat=".0%", range=[max(0.0, min([*frame["value"].dropna(), target or 1]) - 0.1), 1.02])
-    figure.update_xaxes(type="category")
+    mark_months(figure, months)
     return styled(figure, legend=False)
 
 
@@ -173,8 +225,9 @@ def channel_mix(frame: pd.DataFrame) -> go.Figure:
     return styled(figure, height=300, legend=False)
 
 
-def monthly_participation(frame: pd.DataFrame, volunteers: str, hours: str) -> go.Figure:
+def monthly_participation(frame: pd.DataFrame, volunteers: str, hours: str, months: Months) -> go.Figure:
     """Hours (bars, right axis) and volunteers taking part (line, left axis) by month."""
+    frame = on_months(frame, "month", months, ("hours", "volunteers"))
     figure = go.Figure()
     figure.add_bar(x=frame["month"], y=frame["hours"], name=hours, marker_color=TEAL, yaxis="y2", opacity=0.6)
     figure.add_scatter(
@@ -184,7 +237,7 @@ def monthly_participation(frame: pd.DataFrame, volunteers: str, hours: str) -> g
         yaxis={"title": volunteers, "rangemode": "tozero"},
         yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": hours, "rangemode": "tozero"},
     )
-    figure.update_xaxes(type="category")
+    mark_months(figure, months)
     return styled(figure)
 
 
@@ -212,10 +265,12 @@ def officer_trend(
     street_label: str,
     officer_label: str,
     axis: str,
+    months: Months,
     target: float | None = None,
     target_label: str = "",
 ) -> go.Figure:
     """One officer's on-time share by month against the street's (dashed) and the target (solid)."""
+    street, officer = on_months(street, "key", months), on_months(officer, "key", months)
     figure = go.Figure()
     figure.add_scatter(
         x=street["key"], y=street["on_time_share"], name=street_label, line={"color": GREY, "dash": "dash"}
@@ -229,7 +284,7 @@ def officer_trend(
     )
     _target_line(figure, target, target_label, vertical=False)
     figure.update_yaxes(tickformat=".0%", range=[0, 1.05], title=axis)
-    figure.update_xaxes(type="category")
+    mark_months(figure, months)
     return styled(figure)
 
 
@@ -252,15 +307,28 @@ def week_hour_heatmap(frame: pd.DataFrame, value: str, day_names: list[str], lab
     return styled(figure, height=300, legend=False)
 
 
-def stacked_by_month(frame: pd.DataFrame, month: str, group: str, value: str, names: dict[str, str]) -> go.Figure:
+def stacked_by_month(
+    frame: pd.DataFrame, month: str, group: str, value: str, names: dict[str, str], months: Months
+) -> go.Figure:
     """Bars per month, one colour per group (topics, kinds), largest groups at the bottom."""
     order = frame.groupby(group)[value].sum().sort_values(ascending=False).index
     figure = go.Figure()
     for code in order:
-        part = frame[frame[group] == code]
+        part = on_months(frame[frame[group] == code], month, months, (value,))
         figure.add_bar(x=part[month], y=part[value], name=names.get(code, str(code)))
     figure.update_layout(barmode="stack")
+    mark_months(figure, months)
     return styled(figure, height=340)
+
+
+def month_bars(frame: pd.DataFrame, value: str, months: Months, color: str = BLUE) -> go.Figure:
+    """One count by month (`month`), its value on top of each bar."""
+    frame = on_months(frame, "month", months, (value,))
+    figure = go.Figure(
+        go.Bar(x=frame["month"], y=frame[value], marker_color=color, texttemplate="%{y:,.0f}", textposition="outside")
+    )
+    mark_months(figure, months)
+    return styled(figure, height=300, legend=False)
 
 
 def bars(labels: list[str], values: list[float], color: str = BLUE, number_format: str = ",.0f") -> go.Figure:

@@ -14,7 +14,8 @@ import streamlit as st
 from app import charts, formatting
 from app.context import PageContext
 from app.exports import shown_table
-from app.widgets import chart, kpi
+from app.trend_months import Months, on_months
+from app.widgets import chart, kpi, month_axis
 from data_access import periods, services
 from data_access.filters import IssueFilters
 from data_access.privacy import SUPPRESSED, count_text
@@ -118,8 +119,9 @@ def _tiles(ctx: PageContext, figures: dict) -> None:
         bottom[3].caption(t("services.invalid_durations", count=number(figures["invalid_durations"])))
 
 
-def trend_figure(frame: pd.DataFrame, applications: str, online_share: str) -> go.Figure:
+def trend_figure(frame: pd.DataFrame, applications: str, online_share: str, months: Months) -> go.Figure:
     """Applications by month (bars, left axis) and the share made online (line, right axis)."""
+    frame = on_months(frame, "month", months, ("applications",))
     figure = go.Figure()
     figure.add_bar(x=frame["month"], y=frame["applications"], name=applications, marker_color=charts.GREY)
     figure.add_scatter(
@@ -132,7 +134,7 @@ def trend_figure(frame: pd.DataFrame, applications: str, online_share: str) -> g
         hovertemplate="%{x}: %{y:.1%}<extra></extra>",
     )
     figure.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1.02]})
-    figure.update_xaxes(type="category")
+    charts.mark_months(figure, months)
     return charts.styled(figure)
 
 
@@ -145,7 +147,8 @@ def _trend(ctx: PageContext, until: datetime, area: IssueFilters) -> None:
     if months.empty:
         st.info(t("services.none"))
         return
-    chart(trend_figure(months, t("services.applications"), t("services.online_share")), "services_trend")
+    figure = trend_figure(months, t("services.applications"), t("services.online_share"), month_axis(ctx, year))
+    chart(figure, "services_trend")
 
 
 def _by_type(ctx: PageContext, since: datetime, until: datetime, area: IssueFilters) -> None:

@@ -96,7 +96,7 @@ def review_months(as_of: datetime, zone: Zone, count: int = 12) -> list[Period]:
 
 
 def month_key(span: Period) -> str:
-    return span.first_day.strftime("%Y-%m")  # type: ignore[union-attr]
+    return periods.month_key(span.first_day)  # type: ignore[arg-type]
 
 
 def is_whole_month(span: Period) -> bool:

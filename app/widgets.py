@@ -14,7 +14,8 @@ from app import formatting, layout, maps
 from app.context import PageContext
 from app.safe_text import md
 from app.targets import Judgement, judge
-from data_access.periods import Period
+from app.trend_months import Months
+from data_access.periods import Period, today
 from data_access.reference import data_as_of
 
 # The width the browser really gives a map: measured in the page (a Streamlit v2 component, our own
@@ -85,6 +86,11 @@ def period_caption(ctx: PageContext, span: Period) -> None:
         return
     first, last = (formatting.calendar_day(d, ctx.lang) for d in (span.first_day, span.last_day))
     st.caption(ctx.t("period.span", first=first, last=last))
+
+
+def month_axis(ctx: PageContext, span: Period) -> Months:
+    """The months of a monthly trend over `span`, the one still going on marked "so far"."""
+    return Months.over(span, today(ctx.as_of, ctx.zone), lambda month: ctx.t("period.so_far", month=month))
 
 
 @dataclass(frozen=True)

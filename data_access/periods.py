@@ -116,6 +116,33 @@ def months(last_day: date, zone: Zone, count: int = 12) -> Period:
     return Period("custom", first, last_day, zone)
 
 
+def month_key(day: date) -> str:
+    """The local month holding `day` as monthly figures name it ("2026-11", as SQL's local_month)."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_keys(span: Period) -> list[str]:
+    """Every month `span` touches, oldest first: the places on a monthly trend's axis, so that a
+    month with nothing in it still has its place (at zero) instead of vanishing."""
+    if span.first_day is None or span.last_day is None:
+        return []
+    keys, first = [], span.first_day.replace(day=1)
+    while first <= span.last_day:
+        keys.append(month_key(first))
+        first = _last_of(first) + timedelta(days=1)
+    return keys
+
+
+def open_month(span: Period, day: date) -> str | None:
+    """The last month of a monthly trend over `span` when it is not a whole month: it holds the
+    data's own `day` (which is never over), or `span` stops before the month does. A trend marks it
+    "so far"; drawn as a month like the others, the 1st of a month would look like a collapse."""
+    last = span.last_day
+    if last is None or (last < day and last == _last_of(last.replace(day=1))):
+        return None
+    return month_key(last)
+
+
 @dataclass(frozen=True)
 class WeekProgress:
     """How far the street is into the ISO week that holds the data's day. That week is always in
@@ -132,6 +159,12 @@ class WeekProgress:
 def week_progress(as_of: datetime, zone: Zone) -> WeekProgress:
     day = today(as_of, zone)
     return WeekProgress(week_start(day), day.weekday() + 1)
+
+
+def last_whole_month(as_of: datetime, zone: Zone) -> Period:
+    """The last calendar month that has ended by the data's day (on 1 December: November)."""
+    last = today(as_of, zone).replace(day=1) - timedelta(days=1)
+    return Period("custom", last.replace(day=1), last, zone)
 
 
 def last_complete_week(as_of: datetime, zone: Zone) -> date:

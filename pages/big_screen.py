@@ -16,7 +16,8 @@ from app import big_screen_data, formatting, url_state
 from app import big_screen_html as ui
 from app import big_screen_svg as svg
 from app.context import page_context
-from data_access import geometry, patrols
+from app.trend_months import Months, on_months
+from data_access import geometry, patrols, periods
 from data_access import themes as ehome_themes
 from data_access.privacy import SUPPRESSED
 
@@ -54,6 +55,23 @@ def month_label(month: str) -> str:
     return f"{number}月" if ctx.lang == "zh" else calendar.month_abbr[number]
 
 
+def volunteer_month(snap: big_screen_data.Snapshot) -> str:
+    """Which month the volunteer figures are of: this one, or the last while this one has none yet."""
+    return t("bigscreen.last_month") if big_screen_data.shows_last_month(snap) else t("bigscreen.this_month")
+
+
+def trend_months(snap: big_screen_data.Snapshot) -> Months:
+    """The last twelve months, this one so far (app/trend_months.py)."""
+    return Months.over(snap.periods["months"], periods.today(snap.as_of, snap.zone), month_label)
+
+
+def month_trend(months: Months, series: list[svg.Series], width_vh: float, height_vh: float, **kwargs) -> str:  # noqa: ANN003
+    """A monthly line chart of the screen: month names, the month still going on marked "so far"."""
+    still_open = months.open is not None and months.open == months.keys[-1]
+    note = t("period.so_far_short") if still_open else ""
+    return svg.trend([month_label(m) for m in months.keys], series, width_vh, height_vh, open_note=note, **kwargs)
+
+
 def goal_note(note: str, metric: str, value: object) -> tuple[str, str | None]:
     """A tile's note with its target, and the tile's judgement against it."""
     target = targets.of(metric)
@@ -86,9 +104,10 @@ def wall(snap: big_screen_data.Snapshot) -> str:
         tile(t("bigscreen.patrolled"), formatting.share(patrolled), t("bigscreen.last_week"),
              "patrol_compliance", patrolled),
     ]
-    flow = snap.flow
-    chart = svg.trend(
-        [month_label(m) for m in flow["month"]],
+    months = trend_months(snap)
+    flow = on_months(snap.flow, "month", months, ("received", "resolved"))
+    chart = month_trend(
+        months,
         [svg.Series(t("transparency.received"), flow["received"].tolist(), "#3b78c4"),
          svg.Series(t("transparency.resolved"), flow["resolved"].tolist(), "#e0a83a")],
         168, 21,
@@ -97,11 +116,12 @@ def wall(snap: big_screen_data.Snapshot) -> str:
 
 
 def on_time_trend(snap: big_screen_data.Snapshot, height: float) -> str:
-    months = snap.by_month[~snap.by_month[SUPPRESSED]]
+    months = trend_months(snap)
+    shown = on_months(snap.by_month[~snap.by_month[SUPPRESSED]], "key", months)  # a withheld month: a gap
     target = targets.on_time_share
-    chart = svg.trend(
-        [month_label(m) for m in months["key"]],
-        [svg.Series(t("metric.on_time_share"), months["on_time_share"].tolist(), "#3b78c4")],
+    chart = month_trend(
+        months,
+        [svg.Series(t("metric.on_time_share"), shown["on_time_share"].tolist(), "#3b78c4")],
         74, height, share=True, target=target, target_label=t("target.line", target=formatting.share(target, 0)),
     )
     return f"<h3>{ui.esc(t('bigscreen.on_time_trend'))}</h3>{chart}"
@@ -155,8 +175,8 @@ def volunteer_panel(snap: big_screen_data.Snapshot) -> str:
         board = f'<div class="bs bs-empty">{ui.esc(t("volunteers.empty"))}</div>'
     else:
         board = ui.ranking(snap.top_volunteers, t("volunteers.points"))
-    totals = snap.volunteer_totals
-    month = t("bigscreen.this_month")
+    totals = snap.star_totals
+    month = volunteer_month(snap)
     small = ui.wall(
         [
             ui.Tile(t("volunteers.points"), formatting.number(totals.get("points"), ctx.lang), month),
@@ -167,10 +187,11 @@ def volunteer_panel(snap: big_screen_data.Snapshot) -> str:
         columns=2,
         small=True,
     )
-    months = snap.volunteer_months
-    chart = svg.trend(
-        [month_label(m) for m in months["month"]],
-        [svg.Series(t("volunteers.people"), months["volunteers"].tolist(), "#2e9d8f")],
+    months = trend_months(snap)
+    taking_part = on_months(snap.volunteer_months, "month", months, ("volunteers",))
+    chart = month_trend(
+        months,
+        [svg.Series(t("volunteers.people"), taking_part["volunteers"].tolist(), "#2e9d8f")],
         74, 24,
     )
     return ui.split(board, small + f"<h3>{ui.esc(t('bigscreen.volunteer_trend'))}</h3>{chart}")
@@ -263,16 +284,18 @@ def panel_html(name: str, snap: big_screen_data.Snapshot, label_col: str) -> tup
     if name == "areas":
         return span(snap.periods["30d"]), areas(snap, names)
     if name == "volunteers":
-        return span(snap.periods["month"]), volunteer_panel(snap)
+        return span(snap.periods["volunteers"]), volunteer_panel(snap)
     if name == "ehome":
         return span(snap.periods["30d"]), ehome_panel(snap)
     last = snap.periods["last_week"]
     return span(last), patrol_panel(snap, names)
 
 
-def title_of(name: str) -> str:
+def title_of(name: str, snap: big_screen_data.Snapshot | None) -> str:
     if community and name in ("areas", "patrols"):
         return t(f"bigscreen.titles.{name}_grids")
+    if name == "volunteers" and snap is not None and big_screen_data.shows_last_month(snap):
+        return t("bigscreen.titles.volunteers_last_month")
     return t(f"bigscreen.titles.{name}")
 
 
@@ -308,7 +331,7 @@ def screen() -> None:
         period, body = "", f'<div class="bs bs-empty">{ui.esc(t("bigscreen.waiting"))}</div>'
     else:
         period, body = panel_html(name, snap, label_col)
-    st.html(ui.panel(title_of(name), period, body))
+    st.html(ui.panel(title_of(name, snap), period, body))
     st.html(ui.footer(index, len(shown), ctx.settings.public_url, t("bigscreen.qr")))
 
 

@@ -20,7 +20,7 @@ from app.ehome_gates import render_gates
 from app.ehome_services import render_services
 from app.exports import shown_table
 from app.safe_text import md
-from app.widgets import chart, kpi, page_header, period_caption
+from app.widgets import chart, kpi, month_axis, page_header, period_caption
 from data_access import consultations, faq, feedback, parking, periods, themes
 from data_access.contract import lacks_ehome
 from data_access.filters import EVERYWHERE, IssueFilters
@@ -136,7 +136,7 @@ def show_parking() -> None:
         if new.empty:
             st.info(t("ehome.parking.no_new"))
         else:
-            chart(charts.bars(list(new["month"]), list(new["new_spaces"]), charts.TEAL), "eh_new")
+            chart(charts.month_bars(new, "new_spaces", month_axis(ctx, months), charts.TEAL), "eh_new")
     st.subheader(t("ehome.parking.by_community"))
     frame = ctx.query(parking.parking_by_community, since, until, area)
     hidden = frame[SUPPRESSED] if SUPPRESSED in frame else pd.Series(False, index=frame.index)
@@ -255,7 +255,8 @@ def show_dialogue() -> None:
             st.info(t("ehome.dialogue.empty"))
         else:
             names = {code: topic_name(code) for code in by_month["topic_code"].unique()}
-            chart(charts.stacked_by_month(by_month, "month", "topic_code", "asked", names), "eh_topics")
+            figure = charts.stacked_by_month(by_month, "month", "topic_code", "asked", names, month_axis(ctx, months))
+            chart(figure, "eh_topics")
     st.subheader(t("ehome.dialogue.by_topic"))
     frame = ctx.query(consultations.response_by_topic, since, until, area)
     hidden = frame[SUPPRESSED] if SUPPRESSED in frame else pd.Series(False, index=frame.index)
@@ -449,7 +450,8 @@ def show_needs() -> None:
     by_month = by_month[by_month["theme"].isin(top)]
     if len(by_month):
         st.subheader(t("ehome.needs.by_month"))
-        chart(charts.stacked_by_month(by_month, "month", "theme", "texts", {c: name(c) for c in top}), "eh_themes")
+        names = {c: name(c) for c in top}
+        chart(charts.stacked_by_month(by_month, "month", "theme", "texts", names, month_axis(ctx, months)), "eh_themes")
 
 
 if tab == "parking":

@@ -14,7 +14,7 @@ from app import charts, formatting, monthly_report, staff_review, url_state
 from app.context import page_context
 from app.exports import audit_export, table_downloads
 from app.staff_review import DEPARTMENT_METRICS, METRICS, MONTH
-from app.widgets import chart, goal, judged_table, kpi, map_legend, page_header, period_caption
+from app.widgets import chart, goal, judged_table, kpi, map_legend, month_axis, page_header, period_caption
 from data_access import issues, periods
 from data_access.filters import IssueFilters
 
@@ -137,7 +137,7 @@ table_downloads(ctx, officer_table, "staff_performance_officers", shown_period)
 st.subheader(t("performance.trend"))
 choices = dict(zip(handled["officer_id"].astype(int), names, strict=True))
 picked = st.selectbox(t("performance.pick"), list(choices), format_func=choices.get, key="perf_officer")
-twelve = periods.period("12m", as_of, ctx.zone)
+twelve = periods.months(periods.today(as_of, ctx.zone), ctx.zone)  # whole months, this one so far
 year = IssueFilters(since=twelve.since, until=twelve.until)
 street_months = ctx.query(issues.resolution_figures, year, "month", percentiles=False)
 if picked is not None:
@@ -154,6 +154,7 @@ if picked is not None:
             t("transparency.baseline"),
             choices[picked],
             t("metric.on_time_share"),
+            month_axis(ctx, twelve),
             targets.on_time_share,
             t("target.line", target=formatting.share(targets.on_time_share, 0)),
         ),

@@ -14,7 +14,17 @@ from app import charts, formatting
 from app.context import page_context
 from app.exports import table_downloads
 from app.issue_filters import filter_bar
-from app.widgets import chart, first_row, goal, judged_table, kpi, map_legend, page_header, period_caption
+from app.widgets import (
+    chart,
+    first_row,
+    goal,
+    judged_table,
+    kpi,
+    map_legend,
+    month_axis,
+    page_header,
+    period_caption,
+)
 from data_access import issues, periods
 from data_access.privacy import SUPPRESSED, count_text, is_withheld
 from data_access.reference import grid_list
@@ -108,7 +118,8 @@ with left:
     last_day = view.span.last_day or periods.today(ctx.as_of, ctx.zone)
     year = periods.months(last_day, ctx.zone)  # whole months up to the period's last day
     flow = ctx.published(issues.monthly_flow, replace(filters, since=year.since))
-    chart(charts.flow_by_month(flow, t("transparency.received"), t("transparency.resolved")), "flow_chart")
+    year_axis = month_axis(ctx, year)
+    chart(charts.flow_by_month(flow, t("transparency.received"), t("transparency.resolved"), year_axis), "flow_chart")
 with right:
     st.markdown(f"**{t('transparency.chart_backlog')}**")
     chart(charts.backlog_by_age(backlog.assign(label=[t("age." + a) for a in backlog["age"]])), "backlog_chart")
@@ -142,7 +153,10 @@ target_label = t("target.line", target=formatting.share(targets.on_time_share, 0
 st.markdown(f"**{t('transparency.chart_on_time_trend')}**")
 trend = ctx.published(issues.resolution_figures, replace(filters, since=year.since), "month", percentiles=False)
 trend = trend[~trend[SUPPRESSED]].rename(columns={"on_time_share": "value"})
-chart(charts.share_trend(trend, targets.on_time_share, target_label, t("metric.on_time_share")), "on_time_trend")
+chart(
+    charts.share_trend(trend, targets.on_time_share, target_label, t("metric.on_time_share"), year_axis),
+    "on_time_trend",
+)
 st.caption(t("transparency.trend_note"))
 
 left, right = st.columns(2)

@@ -10,7 +10,7 @@ import streamlit as st
 from app import charts, formatting, url_state
 from app.context import page_context
 from app.exports import shown_table, table_downloads
-from app.widgets import chart, kpi, page_header, period_caption, text_table
+from app.widgets import chart, kpi, month_axis, page_header, period_caption, text_table
 from data_access import periods, volunteers
 from data_access.localtime import local_date, local_day_start
 
@@ -85,29 +85,33 @@ with board_column:
         text_table(shown, {})
         st.caption(t("volunteers.board_note"))
         table_downloads(ctx, shown, "volunteer_leaderboard", {"period": period, "community": community or ""})
-with side:
-    st.subheader(t("volunteers.by_kind"))
+with side:  # a chart only where something was recorded: on a month's 1st, no bars of zeros
     kinds = ctx.query(volunteers.activities_by_kind, since, until, community)
-    if len(kinds):
+    if kinds["hours"].sum() > 0:
+        st.subheader(t("volunteers.by_kind"))
         chart(
             charts.ranked_bars(kinds.assign(label=[t("activity." + k) for k in kinds["kind"]]), "hours", "label"),
             "kind_chart",
         )
-    st.subheader(t("volunteers.per_thousand"))
     ranking = ctx.query(volunteers.points_per_thousand_residents, since, until)
-    chart(
-        charts.ranked_bars(
-            ranking.assign(label=[community_names.get(c, c) for c in ranking["community_id"]]),
-            "points_per_1000",
-            "label",
-        ),
-        "per_thousand_chart",
-    )
+    if ranking["points_per_1000"].sum() > 0:
+        st.subheader(t("volunteers.per_thousand"))
+        chart(
+            charts.ranked_bars(
+                ranking.assign(label=[community_names.get(c, c) for c in ranking["community_id"]]),
+                "points_per_1000",
+                "label",
+            ),
+            "per_thousand_chart",
+        )
 
 st.subheader(t("volunteers.trend"))
-year_ago = local_day_start((today - timedelta(days=365)).replace(day=1), ctx.zone)
-trend = ctx.query(volunteers.monthly_participation, year_ago, tomorrow, community)
-chart(charts.monthly_participation(trend, t("volunteers.people"), t("volunteers.hours")), "trend_chart")
+year = periods.months(today, ctx.zone)
+trend = ctx.query(volunteers.monthly_participation, year.since, year.until, community)
+chart(
+    charts.monthly_participation(trend, t("volunteers.people"), t("volunteers.hours"), month_axis(ctx, year)),
+    "trend_chart",
+)
 
 recent, upcoming = st.columns(2)
 for column, title, start, end in (

@@ -4,6 +4,7 @@ no week in progress judged as missed."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -127,3 +128,64 @@ def test_the_month_caption_names_its_days(on_day) -> None:
     caption = " ".join(c.value for c in _page("volunteers").caption)
     for day in (month.first_day, month.last_day):  # on the 1st: the same day twice, never an empty month
         assert f"{day.year}年{day.month:02d}月{day.day:02d}日" in caption
+
+
+def _monthly_ticks(at: AppTest) -> list[list[str]]:
+    """The month ticks of every monthly trend the page drew (app/trend_months.py gives them their months)."""
+    found = []
+    for element in at.get("plotly_chart"):
+        axis = json.loads(element.proto.spec)["layout"].get("xaxis", {})
+        if "categoryarray" in axis:
+            found.append(list(axis["ticktext"]))
+    return found
+
+
+@pytest.mark.parametrize(
+    "page, params, user",
+    [
+        ("transparency", {}, "public"),
+        ("volunteers", {"period": "year"}, "public"),
+        ("ehome", {"tab": "parking"}, "public"),
+        ("ehome", {"tab": "dialogue"}, "public"),
+        ("ehome", {"tab": "services"}, "street_official"),
+        ("performance", {}, "street_official"),
+    ],
+)
+def test_every_monthly_trend_ends_with_this_month_so_far(on_day, page, params, user) -> None:
+    """Twelve months in every trend, the last the data's own month marked 至今 (on the 1st it holds
+    one day, and drawn as a whole month it would look like a collapse), no other month marked."""
+    month = periods.month_key(periods.today(on_day.to_pydatetime(), SHANGHAI))
+    trends = _monthly_ticks(_page(page, USERS[user], **params))
+    assert trends, "no monthly trend drawn"
+    for ticks in trends:
+        assert len(ticks) == 12
+        assert ticks[-1] == translate("zh", "period.so_far", month=month)
+        assert not [tick for tick in ticks[:-1] if "至今" in tick]
+
+
+def test_volunteer_stars_on_the_big_screen_are_last_months_until_this_month_has_some(on_day, day) -> None:
+    url, as_of = day
+    month = periods.period("month", as_of.to_pydatetime(), SHANGHAI)
+    nothing_yet = not big_screen_data.build_snapshot(url, None, 5).volunteer_totals.get("check_ins")
+    body = "\n".join(block.proto.body for block in _page("big_screen", panel="volunteers").get("html"))
+    t = lambda key: translate("zh", key)  # noqa: E731
+    shown = periods.last_whole_month(as_of.to_pydatetime(), SHANGHAI) if nothing_yet else month
+    assert (t("bigscreen.titles.volunteers_last_month") in body) is nothing_yet
+    assert (t("bigscreen.titles.volunteers") in body) is not nothing_yet
+    first, last = shown.first_day, shown.last_day
+    assert f"{first.year}年{first.month:02d}月{first.day:02d}日 至 {last.year}年{last.month:02d}月{last.day:02d}日" in body
+    if nothing_yet:
+        assert t("volunteers.empty") not in body  # last month's stars, not an empty board
+
+
+def test_the_volunteers_page_draws_no_bars_of_zeros(on_day, day) -> None:
+    """本月 on the 1st has nothing yet: the board says so, and no chart of zero bars stands beside it."""
+    url, _ = day
+    recorded = bool(big_screen_data.build_snapshot(url, None, 5).volunteer_totals.get("check_ins"))
+    at = _page("volunteers")  # its default period is 本月
+    headings = [h.value for h in at.subheader]
+    t = lambda key: translate("zh", key)  # noqa: E731
+    for heading in (t("volunteers.by_kind"), t("volunteers.per_thousand")):
+        assert (heading in headings) is recorded, heading
+    assert (t("volunteers.empty") in [i.value for i in at.info]) is not recorded
+    assert len(_monthly_ticks(at)) == 1  # the year's trend is drawn every day

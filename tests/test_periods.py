@@ -8,7 +8,16 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from data_access import localtime
-from data_access.periods import KEYS, last_complete_week, period, week_progress
+from data_access.periods import (
+    KEYS,
+    last_complete_week,
+    last_whole_month,
+    month_keys,
+    months,
+    open_month,
+    period,
+    week_progress,
+)
 
 CHONGQING = localtime.zone("Asia/Shanghai")
 LA = localtime.zone("America/Los_Angeles")
@@ -93,3 +102,34 @@ def test_a_period_spanning_a_clock_change_still_ends_at_local_midnight() -> None
     week = period("last_week", as_of, LA)
     assert week.since == datetime(2026, 3, 2, 8, 0)  # PST midnight
     assert week.until == datetime(2026, 3, 9, 7, 0)  # PDT midnight
+
+
+def test_a_trends_months_each_have_a_place_and_the_one_going_on_is_open() -> None:
+    as_of = _utc(datetime(2026, 12, 1, 8, 0), CHONGQING)  # the 1st, 08:00
+    day = date(2026, 12, 1)
+    year = months(day, CHONGQING)
+    keys = month_keys(year)
+    assert keys[0] == "2026-01" and keys[-1] == "2026-12" and len(keys) == 12
+    assert open_month(year, day) == "2026-12"  # one day of December: never a whole month
+    assert open_month(months(date(2026, 12, 31), CHONGQING), date(2026, 12, 31)) == "2026-12"  # today is never over
+    # A period that ends before today: its last month is whole only if the period reaches the month's end.
+    assert open_month(months(date(2026, 11, 30), CHONGQING), day) is None
+    assert open_month(months(date(2026, 11, 29), CHONGQING), day) == "2026-11"
+    assert open_month(months(date(2024, 2, 29), CHONGQING), day) is None  # a leap February ends on the 29th
+    assert open_month(months(date(2023, 2, 28), CHONGQING), day) is None
+    # Across a new year, and a span that is not whole months.
+    assert month_keys(period("custom", as_of, CHONGQING, date(2025, 11, 20), date(2026, 1, 3))) == [
+        "2025-11",
+        "2025-12",
+        "2026-01",
+    ]
+    assert month_keys(period("all", as_of, CHONGQING)) == []
+
+
+def test_the_last_whole_month_on_the_first_and_on_new_years_day() -> None:
+    first = last_whole_month(_utc(datetime(2026, 12, 1, 8, 0), CHONGQING), CHONGQING)
+    assert (first.first_day, first.last_day) == (date(2026, 11, 1), date(2026, 11, 30))
+    new_year = last_whole_month(_utc(datetime(2027, 1, 1, 0, 30), CHONGQING), CHONGQING)  # 16:30 UTC on 31 Dec
+    assert (new_year.first_day, new_year.last_day) == (date(2026, 12, 1), date(2026, 12, 31))
+    march = last_whole_month(_utc(datetime(2024, 3, 15, 12, 0), CHONGQING), CHONGQING)
+    assert (march.first_day, march.last_day) == (date(2024, 2, 1), date(2024, 2, 29))
