@@ -67,8 +67,7 @@ def trend_months(snap: big_screen_data.Snapshot) -> Months:
 
 def month_trend(months: Months, series: list[svg.Series], width_vh: float, height_vh: float, **kwargs) -> str:  # noqa: ANN003
     """A monthly line chart of the screen: month names, the month still going on marked "so far"."""
-    still_open = months.open is not None and months.open == months.keys[-1]
-    note = t("period.so_far_short") if still_open else ""
+    note = t("period.so_far_short") if months.open else ""  # the open month is always the last (periods.open_month)
     return svg.trend([month_label(m) for m in months.keys], series, width_vh, height_vh, open_note=note, **kwargs)
 
 
