@@ -1,9 +1,10 @@
 """Cached access to the read database for pages.
 
 One engine per URL per process (st.cache_resource); query results cached per
-function, database, scope and filters (st.cache_data), so two users with
-different scopes never share an entry. Pages call ``query(fn, ...)`` with a
-data_access function; they never build SQL.
+function, database, scope and filters, so two users with different scopes never
+share an entry. An answer is kept once per process (st.cache_resource) and each
+caller gets its own view of it (app/own_view.py), never a pickled copy. Pages
+call ``query(fn, ...)`` with a data_access function; they never build SQL.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from app.formatting import local_datetime, number
+from app.own_view import own_view
 from app.settings import load_settings
 from data_access import feedback
 from data_access.analytical import AnalyticalCopy, RoutedEngine
@@ -133,7 +135,7 @@ def database_back(url: str) -> ContractReport:
     return ensure_usable(engine_for(url))
 
 
-@st.cache_data(ttl=_TTL, show_spinner=False, max_entries=2000)
+@st.cache_resource(ttl=_TTL, show_spinner=False, max_entries=2000)
 def _run(module: str, name: str, url: str, args: tuple, kwargs: dict, generation: tuple | None) -> Any:
     function = getattr(importlib.import_module(module), name)
     return function(engine_for(url), *args, **kwargs)
@@ -150,4 +152,10 @@ def copy_generation(url: str) -> tuple | None:
 
 def query(function: Callable[..., Any], url: str, *args: Any, **kwargs: Any) -> Any:
     """Run a data_access function (first parameter: the engine) through the cache."""
-    return _run(function.__module__, function.__name__, url, args, kwargs, copy_generation(url))
+    return own_view(_run(function.__module__, function.__name__, url, args, kwargs, copy_generation(url)))
+
+
+def forget_answers() -> None:
+    """Drop every cached answer (tests that change what a query would return; page_speed's cold runs)."""
+    _run.clear()
+    database_status.clear()

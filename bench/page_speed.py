@@ -58,13 +58,12 @@ def change_filter(at) -> float | None:  # noqa: ANN001
 
 
 def measure(page: str, query: str, runs: int, user=None) -> tuple:  # noqa: ANN001
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from app import state
+    from app import data, state
     from tests.apptest_helpers import open_url_path, signed_in
 
-    st.cache_data.clear()  # every page and role starts cold (the analytical copy is a resource: kept)
+    data.forget_answers()  # every page and role starts cold (the analytical copy is a resource: kept)
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120)
     if user is not None:
         at.session_state[state._LOGIN] = signed_in(user)  # noqa: SLF001

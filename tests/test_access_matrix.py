@@ -10,9 +10,8 @@ import stat
 from pathlib import Path
 
 import pytest
-import streamlit as st
 
-from app import audit, registry
+from app import audit, data, registry
 from app.i18n import translate
 from tests.apptest_helpers import USERS, run_app, texts
 
@@ -105,13 +104,13 @@ def test_a_vanished_database_gives_our_message_and_comes_back_by_itself(sqlite_c
     assert at.metric and not at.exception
     kept = sqlite_copy.with_suffix(".kept")
     shutil.move(sqlite_copy, kept)
-    st.cache_data.clear()  # the cached answers have expired
+    data.forget_answers()  # the cached answers have expired
     at.run()
     assert not at.exception
     assert at.title[0].value == translate("zh", "error.title")
     assert at.error[0].value == translate("zh", "error.unavailable")
     shutil.move(kept, sqlite_copy)
-    st.cache_data.clear()
+    data.forget_answers()
     at.run()
     assert not at.exception and at.metric  # no restart needed
     assert at.title[0].value == translate("zh", "page.transparency")

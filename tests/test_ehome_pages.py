@@ -9,6 +9,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
+from app import data
 from app.i18n import translate
 from data_access import consultations, feedback, parking, periods
 from data_access.engine import make_readonly_engine
@@ -143,12 +144,10 @@ def test_big_screen_ehome_panel_shows_published_figures(tiny_sqlite_url) -> None
 
 
 def test_needs_tab_says_when_only_the_newest_texts_are_counted(tiny_sqlite_url, monkeypatch) -> None:  # noqa: ANN001
-    import streamlit as st
-
     with monkeypatch.context() as patched:
         patched.setattr(feedback, "MAX_TEXTS", 100)
         patched.setattr(feedback, "_held", {})
-        st.cache_data.clear()
+        data.forget_answers()
         for lang, said, unknown in (("zh", "只分析了最近的", "无法判断"), ("en", "were analysed", "unknown")):
             at = open_page("ehome", {"tab": "needs", "period": "12m"}, USERS["street_official"], lang=lang)
             warning = " ".join(str(w.value) for w in at.warning)
@@ -156,7 +155,7 @@ def test_needs_tab_says_when_only_the_newest_texts_are_counted(tiny_sqlite_url, 
             trend = translate(lang, "ehome.needs.trend")
             shown = next(f.value for f in at.dataframe if trend in f.value.columns)
             assert set(shown[trend]) == {unknown}
-    st.cache_data.clear()
+    data.forget_answers()
     monkeypatch.setattr(feedback, "_held", {})
     at = open_page("ehome", {"tab": "needs", "period": "12m"}, USERS["street_official"])
     assert not [w for w in at.warning if "只分析了最近的" in str(w.value)]  # every text read: nothing to say
