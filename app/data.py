@@ -3,7 +3,7 @@
 One engine per URL per process (st.cache_resource); query results cached per
 function, database, scope and filters, so two users with different scopes never
 share an entry. An answer is kept once per process (st.cache_resource) and each
-caller gets its own view of it (app/own_view.py), never a pickled copy. Pages
+caller gets its own copy of it (app/own_view.py), cheaper than unpickling one. Pages
 call ``query(fn, ...)`` with a data_access function; they never build SQL.
 """
 

@@ -1,13 +1,16 @@
 """What the query cache hands a page: its own view of an answer every session shares.
 
 The query cache (app/data.py) keeps each answer once per process and gives every caller
-``own_view(answer)``. A frame or series comes out as a shallow copy: pandas' copy-on-write (always
-on since pandas 3) copies a column the moment that copy writes into it, so a page that adds,
+``own_view(answer)``. A frame or series comes out as a copy of its own, so a page that adds,
 renames, sorts or assigns into its frame changes nothing the next visitor gets. Containers are
 rebuilt around their items' own views; values that cannot change are shared as they are.
 
-This replaces a pickled copy per call (st.cache_data): unpickling Arrow-backed text columns was a
-visible share of every page's CPU under load (docs/deployment.md).
+The copy is pandas' deep copy: a memcpy of each number column, while text (Arrow arrays, which
+never change) keeps its buffers; some 10-40 us for the app's frames, where unpickling them (what
+st.cache_data does on every call) took 40-1,400 us. Not a shallow copy: under copy-on-write each
+shallow copy leaves a weak reference in the shared frame's blocks, cleared only now and then, and
+in a busy process those dead references doubled the cost of every full garbage collection
+(docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def own_view(value: Any) -> Any:
     if isinstance(value, _UNCHANGEABLE):
         return value
     if isinstance(value, pd.DataFrame | pd.Series):
-        return value.copy(deep=False)
+        return value.copy(deep=True)
     if isinstance(value, list):
         return [own_view(item) for item in value]
     if isinstance(value, tuple):

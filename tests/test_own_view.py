@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import gc
+import weakref
 from collections import namedtuple
 from typing import Any
 
@@ -60,6 +62,27 @@ def test_every_write_a_page_makes_to_its_frame_stays_in_its_own_view() -> None:
     assert _same(shared, before)
     assert shared.columns.name is None and not shared.attrs
     assert view.loc["a", "n"] == 99  # the writes did land in the view
+
+
+def _dead_weak_references() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, weakref.ref) and o() is None)
+
+
+def test_a_view_leaves_at_most_one_dead_reference_behind_where_a_shallow_copy_left_one_per_column() -> None:
+    """Under copy-on-write every copy leaves a weak reference with what it shares; it stays, dead,
+    once the copy is gone, until pandas clears such lists (past 500 entries). A shallow copy shares
+    each column block, so a busy process piled up thousands of them per cached frame for the garbage
+    collector to walk. A view shares only its column labels."""
+    shared = pd.DataFrame({f"figure_{i}": np.arange(12.0) * i for i in range(12)} | {"key": [str(i) for i in range(12)]})
+    own_view(shared)
+    before = _dead_weak_references()
+    views = 400  # under the 500 at which pandas would clear them
+    for _ in range(views):
+        view = own_view(shared)
+        view.loc[0, "figure_1"] = -1.0
+        del view
+    assert _dead_weak_references() - before <= views * 1.1
 
 
 def test_containers_and_dataclasses_hold_views_and_values_that_cannot_change_are_shared() -> None:
