@@ -8,9 +8,10 @@ rebuilt around their items' own views; values that cannot change are shared as t
 The copy is pandas' deep copy: a memcpy of each number column, while text (Arrow arrays, which
 never change) keeps its buffers; some 10-40 us for the app's frames, where unpickling them (what
 st.cache_data does on every call) took 40-1,400 us. Not a shallow copy: under copy-on-write each
-shallow copy leaves a weak reference in the shared frame's blocks, cleared only now and then, and
-in a busy process those dead references doubled the cost of every full garbage collection
-(docs/deployment.md).
+shallow copy leaves a weak reference in each of the shared frame's blocks, dead once the copy is
+gone and cleared only past 500 of them, and in a busy process those doubled the cost of every full
+garbage collection (docs/performance.md). A deep copy leaves one only with the row and column
+labels, which pandas views rather than copies.
 """
 
 from __future__ import annotations
