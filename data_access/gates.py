@@ -12,7 +12,8 @@ The public sees the street's totals by hour of day; staff each gate of their sco
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy import DateTime, and_, bindparam, case, func, select
@@ -23,6 +24,7 @@ from data_access.access import declare
 from data_access.filters import EVERYWHERE, IssueFilters
 from data_access.frames import read_frame
 from data_access.localtime import Zone
+from data_access.localtime import local_date as local_date_of
 from data_access.schema import devices, gate_traffic
 from data_access.scope import Scope
 from data_access.sqlfuncs import local_date, local_hour
@@ -52,12 +54,50 @@ def _period(since: datetime, until: datetime) -> ColumnElement[bool]:
     return and_(g.c.hour_start >= since, g.c.hour_start < until)
 
 
+def _day_of(value: object) -> date:
+    """A local day as SQL's local_date gives it ('YYYY-MM-DD' text on every backend)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+@dataclass(frozen=True)
+class _PartDays:
+    """The part days at the ends of a period [since, until): the hours of its first local day that
+    began before `since`, and those of its last local day that had not begun by `until`.
+
+    A period rarely ends at a local midnight (it ends at the data's now): on its last day, today as
+    a rule, the hours still to come are no day of nothing, and on its first day the hours before it
+    began were never counted. So an hour's average is over the days it was observed, never lowered
+    by a part day."""
+
+    first_day: date
+    before: frozenset[int]
+    last_day: date
+    not_begun: frozenset[int]
+
+    @classmethod
+    def of(cls, since: datetime, until: datetime, zone: Zone) -> _PartDays:
+        first_day = local_date_of(since, zone)
+        last_day = local_date_of(until - timedelta(microseconds=1), zone)
+        starts = lambda day: {hour: zone.utc(datetime.combine(day, time(hour))) for hour in HOURS}  # noqa: E731
+        before = frozenset(hour for hour, at in starts(first_day).items() if at < since)
+        not_begun = frozenset(hour for hour, at in starts(last_day).items() if at >= until)
+        return cls(first_day, before, last_day, not_begun)
+
+    def days_by_hour(self, days: int, first: object, last: object) -> list[int]:
+        """Per local hour 0-23: of `days` local days with counts (`first` and `last` the earliest and
+        latest, as SQL's local_date gives them), those on which the hour began inside the period."""
+        late = self.not_begun if _day_of(last) == self.last_day else frozenset()
+        early = self.before if _day_of(first) == self.first_day else frozenset()
+        return [max(days - (hour in late) - (hour in early), 0) for hour in HOURS]
+
+
 @declare("anyone")
 def street_gate_totals(engine: Engine, scope: Scope, since: datetime, until: datetime, zone: Zone) -> dict[str, object]:
     """Counts of [since, until) summed over every gate in scope (the public: the whole street) and
-    every day: ``by_hour`` (hour 0-23 on the local clock, entries, exits, entries_per_day,
-    exits_per_day; every hour, zero where nothing was counted), ``days`` (local days with any count),
-    ``entries`` and ``exits`` in total."""
+    every day: ``by_hour`` (hour 0-23 on the local clock, entries, exits, days (of ``days``, those on
+    which the hour had begun in the period: see _PartDays), entries_per_day, exits_per_day; every
+    hour, zero where nothing was counted), ``days`` (local days with any count), ``entries`` and
+    ``exits`` in total."""
     hour = local_hour(g.c.hour_start, zone).label("hour")
     where = and_(_period(since, until), scope.on_grid(devices.c.grid_id))
     per_hour = read_frame(
@@ -67,9 +107,11 @@ def street_gate_totals(engine: Engine, scope: Scope, since: datetime, until: dat
         .where(where)
         .group_by(hour),
     )
-    days_query = select(func.count(func.distinct(local_date(g.c.hour_start, zone)))).select_from(_with_devices())
+    day = local_date(g.c.hour_start, zone)
+    days_query = select(func.count(func.distinct(day)), func.min(day), func.max(day)).select_from(_with_devices())
     with engine.connect() as conn:
-        days = int(conn.execute(days_query.where(where)).scalar() or 0)
+        days, first, last = conn.execute(days_query.where(where)).one()
+    days = int(days or 0)
     frame = (
         per_hour.astype({"hour": int})
         .set_index("hour")
@@ -79,8 +121,10 @@ def street_gate_totals(engine: Engine, scope: Scope, since: datetime, until: dat
         .rename_axis("hour")
         .reset_index()
     )
-    frame["entries_per_day"] = frame["entries"] / days if days else float("nan")
-    frame["exits_per_day"] = frame["exits"] / days if days else float("nan")
+    frame["days"] = _PartDays.of(since, until, zone).days_by_hour(days, first, last) if days else 0
+    observed = frame["days"].where(frame["days"] > 0)
+    frame["entries_per_day"] = frame["entries"] / observed
+    frame["exits_per_day"] = frame["exits"] / observed
     return {"by_hour": frame, "days": days, "entries": int(frame["entries"].sum()), "exits": int(frame["exits"].sum())}
 
 
@@ -89,8 +133,9 @@ def gate_hourly(
     engine: Engine, scope: Scope, since: datetime, until: datetime, zone: Zone, area: IssueFilters = EVERYWHERE
 ) -> pd.DataFrame:
     """Per gate in scope (device_id, grid_id) and local hour of day with counts in [since, until):
-    entries and exits, the gate's days (local days it sent any count), entries_per_day and
-    exits_per_day (the hour's average over those days)."""
+    entries and exits, days (the local days the gate sent any count, less those on which the hour had
+    not begun in the period: see _PartDays), entries_per_day and exits_per_day (the hour's
+    average over those days)."""
     hour = local_hour(g.c.hour_start, zone).label("hour")
     where = and_(_period(since, until), _place(scope, area))
     joined = g.join(devices, devices.c.device_id == g.c.device_id)
@@ -107,24 +152,39 @@ def gate_hourly(
         .group_by(g.c.device_id, devices.c.grid_id, hour)
         .subquery("per_hour")
     )
+    day = local_date(g.c.hour_start, zone)
     days = (
-        select(g.c.device_id, func.count(func.distinct(local_date(g.c.hour_start, zone))).label("days"))
+        select(
+            g.c.device_id,
+            func.count(func.distinct(day)).label("days"),
+            func.min(day).label("first_day"),
+            func.max(day).label("last_day"),
+        )
         .select_from(joined)
         .where(where)
         .group_by(g.c.device_id)
         .subquery("gate_days")
     )
     query = (
-        select(per_hour, days.c.days)
+        select(per_hour, days.c.days, days.c.first_day, days.c.last_day)
         .select_from(per_hour.join(days, days.c.device_id == per_hour.c.device_id))
         .order_by(per_hour.c.device_id, per_hour.c.hour)
     )
     frame = read_frame(engine, query)
     for column in ("hour", "entries", "exits", "days"):
         frame[column] = pd.to_numeric(frame[column]).astype(int)
+    ends = _PartDays.of(since, until, zone)
+    by_gate = frame.drop_duplicates("device_id")
+    seen = {
+        gate: ends.days_by_hour(days, first, last)
+        for gate, days, first, last in zip(
+            by_gate["device_id"], by_gate["days"], by_gate["first_day"], by_gate["last_day"], strict=True
+        )
+    }
+    frame["days"] = [seen[gate][hour] for gate, hour in zip(frame["device_id"], frame["hour"], strict=True)]
     frame["entries_per_day"] = frame["entries"] / frame["days"]
     frame["exits_per_day"] = frame["exits"] / frame["days"]
-    return frame
+    return frame.drop(columns=["first_day", "last_day"])
 
 
 @declare("staff")

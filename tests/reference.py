@@ -238,20 +238,31 @@ def gate_rows(traffic: pd.DataFrame, devices: pd.DataFrame, since, until, grid_i
     return rows
 
 
-def street_gate_totals(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Per local hour 0-23: entries and exits summed; and the local days with any count."""
+def _observed(days: set, hour: int, since, until) -> int:  # noqa: ANN001
+    """Of these local days, those whose local `hour` began in [since, until) (Shanghai, UTC+8)."""
+    starts = (pd.Timestamp(day) + pd.Timedelta(hours=hour - 8) for day in days)
+    return sum(pd.Timestamp(since) <= start < pd.Timestamp(until) for start in starts)
+
+
+def street_gate_totals(rows: pd.DataFrame, since, until) -> tuple[pd.DataFrame, int]:  # noqa: ANN001
+    """Per local hour 0-23: entries and exits summed, and the days with any count on which that hour
+    began in the period; and the local days with any count."""
     at = local(rows["hour_start"])
     sums = rows.groupby(at.dt.hour)[["entries", "exits"]].sum().reindex(range(24), fill_value=0)
-    return sums, at.dt.date.nunique()
+    days = set(at.dt.date)
+    sums["days"] = [_observed(days, hour, since, until) for hour in range(24)]
+    return sums, len(days)
 
 
-def gate_hourly(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per gate and local hour: entries per day over the local days the gate sent any count."""
+def gate_hourly(rows: pd.DataFrame, since, until) -> pd.DataFrame:  # noqa: ANN001
+    """Per gate and local hour: entries per day over the local days the gate sent any count on which
+    that hour began in the period."""
     at = local(rows["hour_start"])
     frame = rows.assign(hour=at.dt.hour, day=at.dt.date)
-    days = frame.groupby("device_id")["day"].nunique()
+    days = frame.groupby("device_id")["day"].agg(set)
     sums = frame.groupby(["device_id", "hour"])["entries"].sum().reset_index()
-    sums["entries_per_day"] = sums["entries"] / sums["device_id"].map(days)
+    sums["days"] = [_observed(days[d], h, since, until) for d, h in zip(sums["device_id"], sums["hour"], strict=True)]
+    sums["entries_per_day"] = sums["entries"] / sums["days"]
     return sums
 
 

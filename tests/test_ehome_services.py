@@ -168,15 +168,34 @@ MONTH = (AT - timedelta(days=28), AT)
 def test_street_gate_totals_match_the_reference(engine, raw, who: str) -> None:
     scope = Scope.public_visitor() if who == "public" else SCOPES[who]
     rows = reference.gate_rows(raw["gate_traffic"], raw["devices"], *MONTH, grids_of(raw, scope))
-    sums, days = reference.street_gate_totals(rows)
+    sums, days = reference.street_gate_totals(rows, *MONTH)
     found = gates.street_gate_totals(engine, scope, *MONTH, SHANGHAI)
     by_hour = found["by_hour"].set_index("hour")
     assert list(by_hour.index) == list(range(24))
-    assert found["days"] == days == 29  # 28 x 24 hours from 08:00 local touch 29 local days
+    assert found["days"] == days == 29  # 28 x 24 hours from 08:00 local touch 29 local days ...
+    assert list(by_hour["days"]) == list(sums["days"]) == [28] * 24  # ... and each hour 28 of them
     assert list(by_hour["entries"]) == list(sums["entries"]) and list(by_hour["exits"]) == list(sums["exits"])
     assert found["entries"] == int(rows["entries"].sum()) > 0 and found["exits"] == int(rows["exits"].sum())
     for hour in range(24):
-        assert close(by_hour.loc[hour, "entries_per_day"], sums.loc[hour, "entries"] / days)
+        assert close(by_hour.loc[hour, "entries_per_day"], sums.loc[hour, "entries"] / 28)
+
+
+def test_an_hours_average_is_over_the_days_it_was_seen_when_the_period_ends_mid_day(engine, raw) -> None:
+    """The page's period: from a local midnight to the data's "now" at 08:00 local. The hours from
+    08:00 on have not come today: averaging them over today too would lower every one of them."""
+    since = AT - timedelta(days=28, hours=8)  # local midnight, 28 days before today
+    rows = reference.gate_rows(raw["gate_traffic"], raw["devices"], since, AT)
+    sums, days = reference.street_gate_totals(rows, since, AT)
+    found = gates.street_gate_totals(engine, STREET, since, AT, SHANGHAI)
+    by_hour = found["by_hour"].set_index("hour")
+    assert found["days"] == days == 29
+    assert list(by_hour["days"]) == list(sums["days"]) == [29] * 8 + [28] * 16
+    assert close(by_hour.loc[20, "entries_per_day"], sums.loc[20, "entries"] / 28)
+    hourly = gates.gate_hourly(engine, STREET, since, AT, SHANGHAI)
+    expected = reference.gate_hourly(rows[rows["grid_id"].notna()], since, AT).set_index(["device_id", "hour"])
+    for key, row in hourly.set_index(["device_id", "hour"]).iterrows():
+        assert row["days"] == expected.loc[key, "days"] and close(row["entries_per_day"],
+                                                                 expected.loc[key, "entries_per_day"]), key
 
 
 def test_gate_hours_are_the_streets_local_hours(engine) -> None:
@@ -193,11 +212,11 @@ def test_gate_hourly_matches_the_reference(engine, raw, who: str) -> None:
     scope = SCOPES[who]
     rows = reference.gate_rows(raw["gate_traffic"], raw["devices"], *MONTH, grids_of(raw, scope))
     rows = rows[rows["grid_id"].notna()]
-    expected = reference.gate_hourly(rows).set_index(["device_id", "hour"])
+    expected = reference.gate_hourly(rows, *MONTH).set_index(["device_id", "hour"])
     found = gates.gate_hourly(engine, scope, *MONTH, SHANGHAI).set_index(["device_id", "hour"])
     assert set(found.index) == set(expected.index) and len(expected)
     for key, row in expected.iterrows():
-        assert found.loc[key, "entries"] == row["entries"]
+        assert found.loc[key, "entries"] == row["entries"] and found.loc[key, "days"] == row["days"]
         assert close(found.loc[key, "entries_per_day"], row["entries_per_day"]), key
     allowed = grids_of(raw, scope)
     if allowed is not None:
