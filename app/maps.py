@@ -72,18 +72,20 @@ def label_width(text: str, font_px: float) -> float:
 
 def declutter(layers: list[pdk.Layer], view: pdk.ViewState, width_px: int | None, height_px: int) -> list[pdk.Layer]:
     """Leave out labels that would overlap another (or stick out of the map) at the view the map
-    opens with: the larger area's label first, the rest left to tooltips and zooming in."""
+    opens with: the earlier layer's labels first (community names before grid names), within a
+    layer the larger area's first; the rest are left to tooltips and zooming in."""
     width_px = width_px or 640
     cx, cy = _pixel(view.longitude, view.latitude, view.zoom)
+    placed: list[tuple[float, float, float, float]] = []
     for layer in layers:
         if layer.type != "TextLayer" or not isinstance(layer.data, list):
             continue
-        placed: list[tuple[float, float, float, float]] = []
         kept = []
         for row in sorted(layer.data, key=lambda r: -float(r.get("weight", 0))):
             x, y = _pixel(row["position"][0], row["position"][1], view.zoom)
             x, y = x - cx + width_px / 2, y - cy + height_px / 2
-            half_w, half_h = label_width(row["text"], LABEL_PX) / 2 + 4, LABEL_PX * 0.7
+            size = float(row.get("size", LABEL_PX))
+            half_w, half_h = label_width(row["text"], size) / 2 + 4, size * 0.7
             box = (x - half_w, y - half_h, x + half_w, y + half_h)
             inside = box[0] >= 0 and box[2] <= width_px and box[1] >= 0 and box[3] <= height_px
             if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
@@ -102,6 +104,7 @@ def _centroid(ring: list[list[float]]) -> list[float]:
 # are about 1 MB): above this many, maps draw communities, and a community's grids once it is chosen.
 MAX_GRID_OUTLINES = 300
 LABEL_PX = 14
+GRID_LABEL_PX = 12
 MAX_COMMUNITY_LABELS = 40
 
 
@@ -134,9 +137,7 @@ def boundary_layers(
         ring = ring_of(row.boundary_geojson)
         if ring:
             community_rows.append({"path": ring, "name": getattr(row, label_column)})
-            xs, ys = [p[0] for p in ring], [p[1] for p in ring]
-            weight = round((max(xs) - min(xs)) * (max(ys) - min(ys)) * 1e6, 3)  # larger areas label first
-            labels.append({"position": _centroid(ring), "text": getattr(row, label_column), "weight": weight})
+            labels.append(area_label(ring, getattr(row, label_column)))
     if len(labels) > MAX_COMMUNITY_LABELS:  # a city's 280 names overlap into a smudge; tooltips still name them
         labels = []
     return [
@@ -161,22 +162,35 @@ def boundary_layers(
             width_min_pixels=2.5,
             pickable=False,
         ),
-        pdk.Layer(
-            "TextLayer",
-            _rows(labels),
-            id="community-labels",
-            get_position="position",
-            get_text="text",
-            get_size=LABEL_PX,
-            get_color=[31, 41, 51, 220],
-            font_family=_literal(FONT),
-            character_set=_literal("auto"),
-            font_weight=600,
-            outline_width=3,
-            outline_color=[255, 255, 255, 230],
-            pickable=False,
-        ),
+        label_layer(labels, "community-labels"),
     ]
+
+
+def area_label(ring: list[list[float]], text: str, size: float = LABEL_PX) -> dict:
+    """A name at the middle of an area; the larger area's name is placed first (declutter)."""
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    weight = round((max(xs) - min(xs)) * (max(ys) - min(ys)) * 1e6, 3)
+    return {"position": _centroid(ring), "text": text, "weight": weight, "size": size}
+
+
+def label_layer(labels: list[dict], layer_id: str) -> pdk.Layer:
+    """Names drawn on the map as text (deck.gl draws text, never markup), white-outlined to read
+    on any fill; each label's own size (area_label)."""
+    return pdk.Layer(
+        "TextLayer",
+        _rows(labels),
+        id=layer_id,
+        get_position="position",
+        get_text="text",
+        get_size="size",
+        get_color=[31, 41, 51, 220],
+        font_family=_literal(FONT),
+        character_set=_literal("auto"),
+        font_weight=600,
+        outline_width=3,
+        outline_color=[255, 255, 255, 230],
+        pickable=False,
+    )
 
 
 LIGHT, DARK = (253, 212, 158), (179, 48, 8)

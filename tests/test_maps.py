@@ -90,6 +90,25 @@ def test_labels_that_would_collide_are_left_out_largest_area_first() -> None:
     assert [row["text"] for row in layer.data] == ["虎头岩社区", "长江社区"]
 
 
+def test_a_later_layers_labels_give_way_to_an_earlier_ones() -> None:
+    """Grid names come after community names: one on top of a community's name is left out, one
+    with room is drawn, and a smaller label needs less room."""
+    view = maps.view_for((29.53, 106.50, 29.55, 106.56), 640, 520)
+    spot = [view.longitude, view.latitude]
+    community = pdk.Layer("TextLayer", [{"position": spot, "text": "石油路社区", "weight": 1.0, "size": 14}])
+    grids = pdk.Layer(
+        "TextLayer",
+        [
+            {"position": [spot[0] + 0.0003, spot[1]], "text": "第一网格", "weight": 9.0, "size": 12},
+            {"position": [spot[0] - 0.02, spot[1]], "text": "第二网格", "weight": 1.0, "size": 12},
+        ],
+    )
+    kept = maps.declutter([community, grids], view, 640, 520)
+    assert [row["text"] for row in kept[0].data] == ["石油路社区"]
+    assert [row["text"] for row in kept[1].data] == ["第二网格"]
+    assert maps.label_width("第二网格", 12) < maps.label_width("第二网格", maps.LABEL_PX)
+
+
 def test_the_demo_streets_seven_community_labels_all_fit_a_desktop_map(raw) -> None:
     from data_access import geometry
 

@@ -86,6 +86,7 @@ def test_patrols_over_many_grids_colours_communities_and_a_community_can_be_chos
     assert not at.exception, texts(at)
     areas = _layer(at, "grid-state")
     assert sorted(a["name"] for a in areas) == sorted(raw["communities"]["name_zh"])
+    assert "grid-labels" not in [layer["id"] for layer in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]]
     assert "地图按社区着色" in texts(at)
 
     at.selectbox(key="patrol_community").select("C02").run()
@@ -96,6 +97,16 @@ def test_patrols_over_many_grids_colours_communities_and_a_community_can_be_chos
     shown = payload(at)
     assert not any(name in shown for name in others["name"])
     assert "地图按社区着色" not in texts(at)
+
+
+def test_a_grid_officers_patrol_map_names_their_grids_where_there_is_room() -> None:
+    at = run_app("patrols", USERS["grid_officer"])
+    assert not at.exception, texts(at)
+    mine = {area["grid"] for area in _layer(at, "grid-state")}
+    named = [label["text"] for label in _layer(at, "grid-labels")]
+    assert mine and named and set(named) <= mine
+    community_names = [label["text"] for label in _layer(at, "community-labels")]
+    assert not set(named) & set(community_names)
 
 
 def test_community_staff_get_no_community_choice_on_patrols() -> None:
