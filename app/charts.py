@@ -38,14 +38,16 @@ def _as_text(figure: go.Figure) -> None:
 
 
 def styled(figure: go.Figure, height: int = 340, legend: bool = True) -> go.Figure:
-    """The suite's chart look (CJK font, light grid, legend on top, tight margins), text as text."""
+    """The suite's chart look (CJK font, light grid, tight margins), text as text. The legend sits
+    above the plot and grows upwards: plotly widens the top margin for its rows, so a legend of many
+    groups never covers the bars."""
     _as_text(figure)
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         font={"family": FONT, "size": 13},
         showlegend=legend,
-        legend={"orientation": "h", "y": 1.12, "x": 0},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},  # above the plot, growing up
         plot_bgcolor="white",
         hoverlabel={"font_family": FONT},
     )
