@@ -88,6 +88,11 @@ def declutter(layers: list[pdk.Layer], view: pdk.ViewState, width_px: int | None
             half_w, half_h = label_width(row["text"], size) / 2 + 4, size * 0.7
             box = (x - half_w, y - half_h, x + half_w, y + half_h)
             inside = box[0] >= 0 and box[2] <= width_px and box[1] >= 0 and box[3] <= height_px
+            within = row.pop("within", None)  # [west, south, east, north]: the name must fit its own area
+            if within:
+                left, _ = _pixel(within[0], within[1], view.zoom)
+                right, _ = _pixel(within[2], within[1], view.zoom)
+                inside = inside and box[2] - box[0] <= right - left
             if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
                 placed.append(box)
                 kept.append(row)
@@ -166,11 +171,13 @@ def boundary_layers(
     ]
 
 
-def area_label(ring: list[list[float]], text: str, size: float = LABEL_PX) -> dict:
-    """A name at the middle of an area; the larger area's name is placed first (declutter)."""
+def area_label(ring: list[list[float]], text: str, size: float = LABEL_PX, fit: bool = False) -> dict:
+    """A name at the middle of an area; the larger area's name is placed first (declutter). With
+    `fit`, the name is drawn only where it is no wider than its area at the view the map opens with."""
     xs, ys = [p[0] for p in ring], [p[1] for p in ring]
     weight = round((max(xs) - min(xs)) * (max(ys) - min(ys)) * 1e6, 3)
-    return {"position": _centroid(ring), "text": text, "weight": weight, "size": size}
+    label = {"position": _centroid(ring), "text": text, "weight": weight, "size": size}
+    return label | ({"within": [min(xs), min(ys), max(xs), max(ys)]} if fit else {})
 
 
 def label_layer(labels: list[dict], layer_id: str) -> pdk.Layer:

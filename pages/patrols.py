@@ -274,8 +274,8 @@ else:
     tooltip = t("patrols.tooltip")
 layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
-if not by_community:  # each grid named where there is room after the communities' names
-    grid_labels = [maps.area_label(r["polygon"], r["grid"], maps.GRID_LABEL_PX) for r in rows]
+if not by_community:  # each grid named where its name fits it, after the communities' names
+    grid_labels = [maps.area_label(r["polygon"], r["grid"], maps.GRID_LABEL_PX, fit=True) for r in rows]
     layers.append(maps.label_layer(grid_labels, "grid-labels"))
 fitted_map(ctx, layers, geometry.bounds_of(r["polygon"] for r in rows), {"text": tooltip}, 420, "patrol_map")
 shown_states = ("done", "on_pace", "behind") if in_progress else ("done", "missed")

@@ -109,6 +109,25 @@ def test_a_later_layers_labels_give_way_to_an_earlier_ones() -> None:
     assert maps.label_width("第二网格", 12) < maps.label_width("第二网格", maps.LABEL_PX)
 
 
+def test_a_grid_is_named_only_where_its_name_fits_it() -> None:
+    """A street's 28 grids are too narrow for their names on a desktop map; a grid officer's few,
+    fitted to the map, are wide enough."""
+    view = maps.view_for((29.53, 106.50, 29.55, 106.56), 640, 520)  # about 640 px for 0.06 degrees
+    lon, lat = view.longitude, view.latitude
+
+    def grid(width_degrees: float) -> list[list[float]]:
+        west, east = lon - width_degrees / 2, lon + width_degrees / 2
+        return [[west, lat - 0.002], [east, lat - 0.002], [east, lat + 0.002], [west, lat + 0.002], [west, lat - 0.002]]
+
+    narrow = maps.area_label(grid(0.005), "石油路社区第4网格", maps.GRID_LABEL_PX, fit=True)  # ~55 px
+    wide = maps.area_label(grid(0.02), "石油路社区第4网格", maps.GRID_LABEL_PX, fit=True)  # ~215 px
+    unfitted = maps.area_label(grid(0.005), "石油路社区第4网格", maps.GRID_LABEL_PX)
+    for label, drawn in ((narrow, False), (wide, True), (unfitted, True)):
+        layer = maps.declutter([maps.label_layer([label], "grid-labels")], view, 640, 520)[0]
+        assert bool(layer.data) is drawn
+        assert all("within" not in row for row in layer.data)  # the area's box is not sent to the browser
+
+
 def test_the_demo_streets_seven_community_labels_all_fit_a_desktop_map(raw) -> None:
     from data_access import geometry
 
