@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from app import plotly_paths, safe_text
 from app.targets import judge
@@ -17,6 +18,9 @@ from app.trend_months import Months, on_months
 plotly_paths.install()  # every figure's property paths parsed once each (app/plotly_paths.py)
 
 BLUE, ORANGE, TEAL, RED, GREY = "#1d4f91", "#e0803a", "#2e9d8f", "#c0392b", "#8a96a3"
+# One colour per group of a stacked chart: plotly's ten, then six darker ones (D3's category20b), so
+# twelve topics never share a colour (plotly alone starts over at the eleventh).
+GROUP_COLORS = (*qualitative.Plotly, "#393b79", "#8c6d31", "#637939", "#7b4173", "#843c39", "#3182bd")
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
@@ -315,9 +319,10 @@ def stacked_by_month(
     """Bars per month, one colour per group (topics, kinds), largest groups at the bottom."""
     order = frame.groupby(group)[value].sum().sort_values(ascending=False).index
     figure = go.Figure()
-    for code in order:
+    for i, code in enumerate(order):
         part = on_months(frame[frame[group] == code], month, months, (value,))
-        figure.add_bar(x=part[month], y=part[value], name=names.get(code, str(code)))
+        color = GROUP_COLORS[i % len(GROUP_COLORS)]
+        figure.add_bar(x=part[month], y=part[value], name=names.get(code, str(code)), marker_color=color)
     figure.update_layout(barmode="stack")
     mark_months(figure, months)
     return styled(figure, height=340)

@@ -120,3 +120,13 @@ def test_the_big_screens_last_values_stay_above_the_month_names() -> None:
 def _svg(image: str) -> str:
     """The SVG inside the screen's <img> (svg.image writes it as base64)."""
     return base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", image).group(1)).decode()
+
+
+def test_twelve_topics_stacked_by_month_have_twelve_colours() -> None:
+    """Plotly's own colours start over at the eleventh group: two topics read as one."""
+    topics = [f"t{i}" for i in range(12)]
+    frame = pd.DataFrame({"month": ["2026-11"] * 12, "topic": topics, "n": range(12, 0, -1)})
+    figure = charts.stacked_by_month(frame, "month", "topic", "n", {}, WHOLE)
+    colours = [trace.marker.color for trace in figure.data]
+    assert len(colours) == 12 and len(set(colours)) == 12
+    assert colours[0] == charts.GROUP_COLORS[0]  # the largest group keeps the first colour
