@@ -212,7 +212,10 @@ def share_trend(frame: pd.DataFrame, target: float | None, target_label: str, na
 def backlog_by_age(frame: pd.DataFrame) -> go.Figure:
     colors = [TEAL, BLUE, ORANGE, RED][: len(frame)]
     figure = go.Figure(
-        go.Bar(x=frame["label"], y=frame["count"], marker_color=colors, text=frame["count"], textposition="outside")
+        go.Bar(
+            x=frame["label"], y=frame["count"], marker_color=colors, text=frame["count"], textposition="outside",
+            cliponaxis=False,  # the tallest bar's number is drawn above the plot, not cut off
+        )
     )
     return styled(figure, height=300, legend=False)
 
@@ -332,7 +335,10 @@ def month_bars(frame: pd.DataFrame, value: str, months: Months, color: str = BLU
     """One count by month (`month`), its value on top of each bar."""
     frame = on_months(frame, "month", months, (value,))
     figure = go.Figure(
-        go.Bar(x=frame["month"], y=frame[value], marker_color=color, texttemplate="%{y:,.0f}", textposition="outside")
+        go.Bar(
+            x=frame["month"], y=frame[value], marker_color=color, texttemplate="%{y:,.0f}", textposition="outside",
+            cliponaxis=False,
+        )
     )
     mark_months(figure, months)
     return styled(figure, height=300, legend=False)
@@ -341,6 +347,9 @@ def month_bars(frame: pd.DataFrame, value: str, months: Months, color: str = BLU
 def bars(labels: list[str], values: list[float], color: str = BLUE, number_format: str = ",.0f") -> go.Figure:
     """Plain vertical bars with their values on top."""
     figure = go.Figure(
-        go.Bar(x=labels, y=values, marker_color=color, texttemplate=f"%{{y:{number_format}}}", textposition="outside")
+        go.Bar(
+            x=labels, y=values, marker_color=color, texttemplate=f"%{{y:{number_format}}}", textposition="outside",
+            cliponaxis=False,
+        )
     )
     return styled(figure, height=300, legend=False)
