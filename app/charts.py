@@ -18,9 +18,9 @@ from app.trend_months import Months, on_months
 plotly_paths.install()  # every figure's property paths parsed once each (app/plotly_paths.py)
 
 BLUE, ORANGE, TEAL, RED, GREY = "#1d4f91", "#e0803a", "#2e9d8f", "#c0392b", "#8a96a3"
-# One colour per group of a stacked chart: plotly's ten, then six darker ones (D3's category20b), so
-# twelve topics never share a colour (plotly alone starts over at the eleventh).
-GROUP_COLORS = (*qualitative.Plotly, "#393b79", "#8c6d31", "#637939", "#7b4173", "#843c39", "#3182bd")
+# One colour per group of a stacked chart: the ten the charts drew before (D3's), then five darker
+# ones (D3's category20b), so twelve topics never share a colour (ten alone start over at the eleventh).
+GROUP_COLORS = (*qualitative.D3, "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
