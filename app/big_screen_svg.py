@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from app import maps
+from app import formatting, maps
 from app.targets import judge
 from data_access import geometry
 
@@ -181,9 +181,7 @@ def area_labels(frame: pd.DataFrame, name_col: str, strip: str = "") -> list[Lab
         ring = geometry.ring_of(row.boundary_geojson)
         if not ring:
             continue
-        name = str(getattr(row, name_col))
-        if strip and name.startswith(strip) and len(name) > len(strip):
-            name = name[len(strip) :].strip(" ·-")
+        name = formatting.without_prefix(str(getattr(row, name_col)), strip)
         xs, ys = [p[0] for p in ring], [p[1] for p in ring]
         lon, lat = _centroid(ring)
         labels.append(Label(name, lon, lat, (max(xs) - min(xs)) * (max(ys) - min(ys))))

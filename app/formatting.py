@@ -34,6 +34,16 @@ def name_of(names: dict, code: object, unknown: str | None = None) -> str:
 _zone: ContextVar[Zone] = ContextVar("display_zone", default=SHANGHAI)
 
 
+def without_prefix(name: str, prefix: str) -> str:
+    """A grid's name without its community's name in front ("石油路社区第3网格" in 石油路社区 is
+    "第3网格"), for maps that already name the community; a name that is only the prefix stays whole."""
+    if not prefix or not name.startswith(prefix) or len(name) == len(prefix):
+        return name
+    if (prefix[-1] + name[len(prefix)]).isascii() and (prefix[-1] + name[len(prefix)]).isalnum():
+        return name  # "Hua" is not in front of "Huaxin Grid 1": a Latin word goes on
+    return name[len(prefix) :].strip(" ·-") or name
+
+
 def use_zone(where: Zone) -> None:
     """The zone every time shown in this run is on (each Streamlit run has its own context)."""
     _zone.set(where)

@@ -255,9 +255,11 @@ if by_community:
             )
     tooltip = t("patrols.community_tooltip")
 else:
+    row_communities = []
     for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").itertuples():
         ring = geometry.ring_of(row.boundary_geojson)
         if ring:
+            row_communities.append(row.community_id)
             rows.append(
                 {
                     "polygon": ring,
@@ -274,9 +276,20 @@ else:
     tooltip = t("patrols.tooltip")
 layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
-if not by_community:  # each grid named where its name fits it, after the communities' names
-    grid_labels = [maps.area_label(r["polygon"], r["grid"], maps.GRID_LABEL_PX, fit=True) for r in rows]
-    layers.append(maps.label_layer(grid_labels, "grid-labels"))
+if not by_community:
+    # Each grid named where its name fits it, without its community's name in front (the map names
+    # the community). Over several communities their names are placed first; on one community's map
+    # its grids' names are, since the page already says which community it is.
+    community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
+    short = [
+        formatting.without_prefix(r["grid"], str(community_names.get(c, "")))
+        for r, c in zip(rows, row_communities, strict=True)
+    ]
+    grid_labels = [
+        maps.area_label(r["polygon"], name, maps.GRID_LABEL_PX, fit=True) for r, name in zip(rows, short, strict=True)
+    ]
+    # (the community labels are the last layer: before them on one community's map, after them else)
+    layers.insert(len(layers) - (len(communities) == 1), maps.label_layer(grid_labels, "grid-labels"))
 fitted_map(ctx, layers, geometry.bounds_of(r["polygon"] for r in rows), {"text": tooltip}, 420, "patrol_map")
 shown_states = ("done", "on_pace", "behind") if in_progress else ("done", "missed")
 if color_by == "officer":

@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, select
 
+from app import formatting
 from app.i18n import translate
 from data_access import analytical
 from data_access.contract import check_contract, ensure_usable
@@ -209,3 +210,20 @@ def test_activities_without_english_titles_keep_their_own(sqlite_copy) -> None:
     engine = make_readonly_engine(f"sqlite:///{sqlite_copy}")
     listing = activities_between(engine, datetime(2020, 1, 1), datetime(2030, 1, 1), None, 20)
     assert len(listing) == 20 and listing["title_en"].isna().all() and listing["title"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("name", "prefix", "shown"),
+    [
+        ("石油路社区第3网格", "石油路社区", "第3网格"),
+        ("Shiyoulu Grid 3", "Shiyoulu", "Grid 3"),
+        ("Shiyoulu · Grid 3", "Shiyoulu", "Grid 3"),
+        ("Huaxin Grid 1", "Hua", "Huaxin Grid 1"),  # not a word in front
+        ("石油路社区", "石油路社区", "石油路社区"),  # nothing would be left
+        ("第3网格", "石油路社区", "第3网格"),
+        ("第3网格", "", "第3网格"),
+    ],
+)
+def test_a_grid_is_named_without_its_communitys_name_in_front(name: str, prefix: str, shown: str) -> None:
+    assert formatting.without_prefix(name, prefix) == shown
+

@@ -99,14 +99,23 @@ def test_patrols_over_many_grids_colours_communities_and_a_community_can_be_chos
     assert "地图按社区着色" not in texts(at)
 
 
-def test_a_grid_officers_patrol_map_names_their_grids_where_there_is_room() -> None:
-    at = run_app("patrols", USERS["grid_officer"])
+@pytest.mark.parametrize("role", ["grid_officer", "community_staff", "street_official"])
+def test_a_patrol_map_names_grids_without_their_communitys_name_in_front(role: str, raw) -> None:  # noqa: ANN001
+    at = run_app("patrols", USERS[role])
     assert not at.exception, texts(at)
-    mine = {area["grid"] for area in _layer(at, "grid-state")}
+    community_of = dict(zip(raw["grids"]["name"], raw["grids"]["community_id"], strict=True))
+    community_name = dict(zip(raw["communities"]["community_id"], raw["communities"]["name_zh"], strict=True))
+    mine = [area["grid"] for area in _layer(at, "grid-state")]
+    short = {name.removeprefix(community_name[community_of[name]]) for name in mine}
+    assert all(name.startswith(community_name[community_of[name]]) for name in mine)  # as the demo names grids
     named = [label["text"] for label in _layer(at, "grid-labels")]
-    assert mine and named and set(named) <= mine
+    assert named and set(named) <= short
     community_names = [label["text"] for label in _layer(at, "community-labels")]
     assert not set(named) & set(community_names)
+    order = [layer["id"] for layer in json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]]
+    one_community = len({community_of[name] for name in mine}) == 1
+    # One community's map names its grids first (the page says which community); else the communities first.
+    assert (order.index("grid-labels") < order.index("community-labels")) == one_community
 
 
 def test_community_staff_get_no_community_choice_on_patrols() -> None:
