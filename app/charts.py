@@ -139,10 +139,11 @@ def time_by_category(frame: pd.DataFrame, median: str, p90: str, hours: str) -> 
 JUDGED = {"met": TEAL, "near": ORANGE, "below": RED}  # a figure against its target (app/targets.py)
 
 
-def _target_line(figure: go.Figure, target: float | None, label: str, vertical: bool) -> None:
+def _target_line(figure: go.Figure, target: float | None, label: str, vertical: bool, layer: str = "above") -> None:
+    """The target as a solid red line; `layer="below"` draws it behind bars (shown between them)."""
     if target is None:
         return
-    line = {"line_color": RED, "line_width": 2, "annotation_text": label, "annotation_font_color": RED}
+    line = {"line_color": RED, "line_width": 2, "annotation_text": label, "annotation_font_color": RED, "layer": layer}
     if vertical:
         figure.add_vline(x=target, annotation_position="bottom right", **line)
     else:
@@ -168,7 +169,11 @@ def shares_by_area(
             orientation="h",
             marker_color=colors,
             text=[f"{v:.0%}" for v in frame[value]],
-            textposition="outside",
+            # Each share inside its bar's end, white, so the lines never run through a number; a bar
+            # too short for it has it just outside (near zero, far from the lines).
+            textposition="auto",
+            insidetextanchor="end",
+            insidetextfont_color="white",
             cliponaxis=False,
         )
     )
@@ -179,8 +184,9 @@ def shares_by_area(
             line_color=GREY,
             annotation_text=f"{reference_label} {reference:.0%}",
             annotation_position="top",
+            layer="below",
         )
-    _target_line(figure, target, target_label, vertical=True)
+    _target_line(figure, target, target_label, vertical=True, layer="below")
     figure.update_xaxes(tickformat=".0%", range=[0, 1.1])
     return styled(figure, height=max(280, 34 * len(frame) + 90), legend=False)
 
