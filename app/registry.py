@@ -25,6 +25,9 @@ class PageSpec:
     roles: frozenset[str]
     section: str
     needs_database: bool = True  # False: works without the read database (big screen, login, audit log)
+    # The URL queries a fresh app process opens once before its first visitor (app/warm_start.py):
+    # the page as it opens, and each part of it that reads data of its own.
+    views: tuple[str, ...] = ("",)
 
     @property
     def path(self) -> str:
@@ -32,12 +35,16 @@ class PageSpec:
         return f"pages/{self.id}.py"
 
 
+EHOME_TABS = ("parking", "dialogue", "services", "needs", "gates")  # 社区E家's parts (?tab=), the first by default
+
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "page.overview", ":material/dashboard:", EVERYONE, "public"),
     PageSpec("issue_map", "page.issue_map", ":material/map:", EVERYONE, "public"),
     PageSpec("transparency", "page.transparency", ":material/fact_check:", EVERYONE, "public"),
     PageSpec("volunteers", "page.volunteers", ":material/volunteer_activism:", EVERYONE, "public"),
-    PageSpec("ehome", "page.ehome", ":material/forum:", EVERYONE, "public"),
+    PageSpec(
+        "ehome", "page.ehome", ":material/forum:", EVERYONE, "public", views=("", *(f"tab={t}" for t in EHOME_TABS[1:]))
+    ),
     PageSpec("big_screen", "page.big_screen", ":material/tv:", EVERYONE, "public", needs_database=False),
     PageSpec("patrols", "page.patrols", ":material/directions_walk:", STAFF, "staff"),
     PageSpec("grid", "page.grid", ":material/grid_view:", STAFF, "staff"),

@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st
 
-from app import collector, malloc_arenas
+from app import collector, malloc_arenas, warm_start
 from app.auth_routes import routes
 from app.data import warm_up
 from app.layout import unexpected_error_hook
@@ -28,3 +28,4 @@ malloc_arenas.fixed_mmap_threshold()  # large blocks go back to the system when 
 app = st.App("main.py", routes=routes(), on_script_error=unexpected_error_hook)
 collector.freeze_startup()  # what the pages import, kept out of every full collection (app/collector.py)
 warm_up()  # the analytical copy opens (or starts building) now, not when the first visitor arrives
+warm_start.start()  # then every public page once, by itself, at its own address (app/warm_start.py)

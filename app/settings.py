@@ -40,6 +40,18 @@ def copy_mode(value: object) -> str:
     return text
 
 
+def on_off(value: object) -> bool:
+    """on or off (true/false, yes/no, 1/0 too: what an operator may write in TOML or an environment)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("on", "true", "yes", "1"):
+        return True
+    if text in ("off", "false", "no", "0"):
+        return False
+    raise ValueError(f"not on or off: {value!r}")
+
+
 def language(value: object) -> str:
     text = str(value).strip().lower()
     if text not in ("zh", "en"):
@@ -222,6 +234,13 @@ class Settings:
         "In-process DuckDB copy that answers the dashboards' aggregate queries: auto (when the issues "
         "table holds at least analytical_copy_min_issues rows), on, or off.",
         copy_mode,
+    )
+    warm_start: bool = setting(
+        True,
+        "SYL_WARM_START",
+        "A fresh app process opens every public page once, in the background, before visitors pay for "
+        "its first views (app/warm_start.py): on or off.",
+        on_off,
     )
     analytical_copy_min_issues: int = setting(
         100_000,

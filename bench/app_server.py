@@ -15,9 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_server(db: str, **settings: str) -> tuple[subprocess.Popen, str]:
+def start_server(db: str, log: Path | None = None, **settings: str) -> tuple[subprocess.Popen, str]:
     """The server process and its base URL, once it answers its health check. `settings` are
-    extra environment variables (SYL_...). Its audit log goes to a fresh temporary folder."""
+    extra environment variables (SYL_...). Its audit log goes to a fresh temporary folder; its
+    output to `log` when given."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -26,7 +27,7 @@ def start_server(db: str, **settings: str) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
         [sys.executable, "-m", "streamlit", "run", "app/server.py", "--server.port", str(port),
          "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, env=env, stdout=log.open("ab") if log else subprocess.DEVNULL, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:

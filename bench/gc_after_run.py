@@ -23,8 +23,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.stream_client import Tab  # noqa: E402
 from bench.app_server import start_server  # noqa: E402
-from tests.stream_client import Tab  # noqa: E402
 
 PAGES = [("", ""), ("issue_map", "period=12m"), ("transparency", "period=90d"), ("volunteers", ""),
          ("ehome", "tab=parking"), ("big_screen", "")]

@@ -5,7 +5,7 @@
 
 Starts the deployment as deploy/README.md describes it (the supervisor's N app processes and a
 private nginx, `deploy/local.py`), waits until every process has its analytical copy loaded, then
-runs `--sessions` tabs at once for `--duration` seconds, each a tests/stream_client.Tab (the
+runs `--sessions` tabs at once for `--duration` seconds, each a app/stream_client.Tab (the
 server sees what a browser would send; nothing draws, so the server is what is measured):
 
 - `--screens` big screens (default 5): the meeting-room page, rotating when the page asks to;
@@ -47,9 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.i18n import translate  # noqa: E402
+from app.stream_client import StreamError, Tab, View  # noqa: E402
 from data_access.engine import redact  # noqa: E402
 from deploy.local import LocalDeployment  # noqa: E402
-from tests.stream_client import StreamError, Tab, View  # noqa: E402
 
 # The element that makes each page what it is, beside its heading.
 MAIN_ELEMENT = {
@@ -253,6 +253,22 @@ def wait_for_children(deployment: LocalDeployment, timeout_s: float) -> bool:
     return False
 
 
+def wait_for_warm_starts(deployment: LocalDeployment, timeout_s: float) -> list[str]:
+    """Each app process's "warm start:" line (app/warm_start.py), once every process has logged one."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        lines = {}
+        for port in deployment.ports:
+            log = deployment.state / "supervisor" / f"app-{port}.log"
+            text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+            found = [line for line in text.splitlines() if "warm start:" in line]
+            if found:
+                lines[port] = found[-1].split("warm start:", 1)[1].strip()
+        if len(lines) == len(deployment.ports) or time.monotonic() > deadline:
+            return [f"port {port}: {lines.get(port, 'none logged')}" for port in deployment.ports]
+        time.sleep(1)
+
+
 def _copy_state(element) -> str:
     """The copy's state out of the data-health table (its cells travel as Arrow bytes)."""
     text = element.SerializeToString().decode("utf-8", "ignore")
@@ -353,6 +369,8 @@ def main() -> None:
             print("copy:", line, flush=True)
         quiet = wait_for_children(deployment, 600)
         print(f"children (themes, copy) {'done' if quiet else 'still running'} before the first visitor", flush=True)
+        for line in wait_for_warm_starts(deployment, 600):
+            print("warm start:", line, flush=True)
         pids = {p["port"]: p["pid"] for p in deployment.processes()}
         samples: dict[int, list[tuple[float, float, float]]] = defaultdict(list)  # port -> (t, rss, children)
         stop = threading.Event()

@@ -24,8 +24,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.stream_client import Tab  # noqa: E402
 from bench.app_server import start_server  # noqa: E402
-from tests.stream_client import Tab  # noqa: E402
 
 
 def _count(url: str) -> int:

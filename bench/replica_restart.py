@@ -29,9 +29,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.stream_client import Tab, View  # noqa: E402
 from bench.load import PASSWORDS, first_community, page_is_whole, users_file  # noqa: E402
 from deploy.local import LocalDeployment  # noqa: E402
-from tests.stream_client import Tab, View  # noqa: E402
 
 AWAY_ZH = "数据暂时无法读取"
 AWAY_EN = "The data cannot be read at the moment"

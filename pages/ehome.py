@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, formatting, url_state
+from app import charts, formatting, registry, url_state
 from app.context import page_context
 from app.data import engine_for, segmenter_loading
 from app.ehome_gates import render_gates
@@ -28,7 +28,7 @@ from data_access.privacy import SUPPRESSED, count_text
 from data_access.reference import consultation_topic_list
 
 PERIODS = ("month", "30d", "90d", "12m")
-TABS = ("parking", "dialogue", "services", "needs", "gates")
+TABS = registry.EHOME_TABS
 
 ctx = page_context("ehome")
 t = ctx.t

@@ -187,8 +187,7 @@ color_by = (
     st.segmented_control(
         t("map.color_by"),
         color_modes,
-        default="count",
-        key="map_color",
+        key="map_color",  # its value is set just above: a default too would make Streamlit warn in the log
         format_func=lambda c: t("map.colors." + c),
     )
     if mode == "cells"

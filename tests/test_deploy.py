@@ -3,7 +3,7 @@
 The unit tests check the nginx site's text and the supervisor's decisions with fake processes.
 The rest start the real thing: the supervisor with two app processes over the tiny street, and
 Debian's nginx on the rendered site under a private prefix (no root, free ports); visitors are
-tabs that speak Streamlit's websocket protocol (tests/stream_client.py).
+tabs that speak Streamlit's websocket protocol (app/stream_client.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import urllib.request
 
 import pytest
 
+from app.stream_client import StreamError, Tab, run
 from deploy import nginx_site
 from deploy.local import LocalDeployment, free_port, nginx_binary
 from deploy.supervise import Slot, Supervisor
-from tests.stream_client import StreamError, Tab, run
 
 NGINX = nginx_binary()
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="needs Debian's nginx (apt-get install nginx-light)")

@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import create_engine, text
 
+from app.stream_client import Tab, run
 from deploy.local import free_port
 from deploy.supervise import app_command
 from tests.conftest import PG_ADMIN_URL
-from tests.stream_client import Tab, run
 
 ROOT = Path(__file__).resolve().parent.parent
 

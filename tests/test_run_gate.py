@@ -107,10 +107,10 @@ def test_a_served_process_with_one_slot_answers_every_tab(tiny_sqlite_url) -> No
     own timed rerun, which runs outside a page run, still turns."""
     import asyncio
 
+    from app import stream_client
     from app.i18n import translate
+    from app.stream_client import Tab
     from bench.app_server import start_server
-    from tests import stream_client
-    from tests.stream_client import Tab
 
     server, base = start_server(tiny_sqlite_url, SYL_PAGE_RUNS_AT_ONCE="1", SYL_ANALYTICAL_COPY="off")
     pages = ["transparency", "big_screen", "overview", "volunteers", "issue_map", "big_screen"]
