@@ -1,7 +1,8 @@
 """A browser tab without a browser: speaks Streamlit's websocket protocol to the real server.
 
-The deployment tests and the load driver (bench/load.py) use it, so the server is what they
-measure. A tab does what the browser's frontend does, and no more:
+A fresh app process opens its public pages with it (app/warm_start.py); the deployment tests and
+the load driver (bench/load.py) use it too, so the server is what they measure. A tab does what
+the browser's frontend does, and no more:
 
 - `open`: the page's HTML first (a proxy's route cookie arrives with it), then the websocket
   `/_stcore/stream` with the tab's cookies and Origin, then a rerun of that page;
