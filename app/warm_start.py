@@ -3,8 +3,9 @@
 The first view of a page in a new process pays for what every later view reuses: the analytical
 copy's pages read into DuckDB's buffers, the query cache's first answers, libraries imported on
 first use, the segmenter's dictionary (社区E家's needs tab), the allocators growing to their
-working size. At city scale, in one process (docs/deployment.md, "A warm start"), the public
-pages' first views took 0.24-0.66 s and the needs tab 3.7 s; the same views next took 0.11-0.21 s.
+working size. At city scale (bench/first_views.py; docs/performance.md, "A warm start"), a
+visitor's first pass over the ten public views took 2.9 s in a fresh process and 0.75 s in one
+that had warmed itself.
 
 `start` (called by app/server.py) runs a daemon thread that waits until the process answers its own
 health check and its analytical copy, where one is kept, has opened; then one tab of its own
