@@ -5,7 +5,7 @@
 
 Starts the deployment as deploy/README.md describes it (the supervisor's N app processes and a
 private nginx, `deploy/local.py`), waits until every process has its analytical copy loaded, then
-runs `--sessions` tabs at once for `--duration` seconds, each a app/stream_client.Tab (the
+runs `--sessions` tabs at once for `--duration` seconds, each an app/stream_client.Tab (the
 server sees what a browser would send; nothing draws, so the server is what is measured):
 
 - `--screens` big screens (default 5): the meeting-room page, rotating when the page asks to;
