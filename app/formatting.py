@@ -39,7 +39,8 @@ def without_prefix(name: str, prefix: str) -> str:
     "第3网格"), for maps that already name the community; a name that is only the prefix stays whole."""
     if not prefix or not name.startswith(prefix) or len(name) == len(prefix):
         return name
-    if (prefix[-1] + name[len(prefix)]).isascii() and (prefix[-1] + name[len(prefix)]).isalnum():
+    joint = prefix[-1] + name[len(prefix)]
+    if joint.isascii() and joint.isalnum():
         return name  # "Hua" is not in front of "Huaxin Grid 1": a Latin word goes on
     return name[len(prefix) :].strip(" ·-") or name
 

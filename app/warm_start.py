@@ -43,6 +43,7 @@ if not log.handlers:  # the root logger prints warnings only; this one line is f
     log.setLevel(logging.INFO)
     log.propagate = False
 
+LINE = "warm start:"  # what starts the one line the warm start logs (last_line finds it)
 HEALTH_WAIT_S = 120.0  # the server's own start (uvicorn listening) takes a second or two
 COPY_WAIT_S = 900.0  # a first copy at city scale is built in minutes; visitors are served meanwhile
 VIEW_TIMEOUT_S = 120.0
@@ -66,10 +67,16 @@ class Outcome:
     failed: list[str] = field(default_factory=list)  # views that did not finish, or showed an error
 
     def line(self) -> str:
-        text = f"warm start: {self.opened} views in {self.seconds:.1f} s"
+        text = f"{LINE} {self.opened} views in {self.seconds:.1f} s"
         if self.slowest[0]:
             text += f", slowest {self.slowest[0]} {self.slowest[1]:.1f} s"
         return text + (f"; failed: {', '.join(self.failed)}" if self.failed else "; none failed")
+
+
+def last_line(log_text: str) -> str | None:
+    """What the warm start said last in a process's log, without its prefix; None before it spoke."""
+    said = [line.split(LINE, 1)[1].strip() for line in log_text.splitlines() if LINE in line]
+    return said[-1] if said else None
 
 
 def _label(page: str, query: str) -> str:
@@ -145,7 +152,7 @@ def warm(base: str, settings: Settings) -> Outcome | None:
     deadline = time.monotonic() + HEALTH_WAIT_S
     while not _healthy(base):
         if time.monotonic() > deadline:
-            log.warning("warm start: the process did not answer its health check at %s; not warmed", base)
+            log.warning("%s the process did not answer its health check at %s; not warmed", LINE, base)
             return None
         time.sleep(0.5)
     try:
@@ -164,18 +171,18 @@ def start(base: str | None = None, settings: Settings | None = None) -> threadin
     docstring); None when switched off, or when the process serves TLS itself."""
     settings = settings or load_settings()
     if not settings.warm_start:
-        log.info("warm start: off (SYL_WARM_START)")
+        log.info("%s off (SYL_WARM_START)", LINE)
         return None
     base = base or own_base()
     if base is None:
-        log.info("warm start: skipped (the process serves TLS itself; nginx is meant to)")
+        log.info("%s skipped (the process serves TLS itself; nginx is meant to)", LINE)
         return None
 
     def run() -> None:
         try:
             outcome = warm(base, settings)
         except Exception:  # noqa: BLE001 - a warm start never stops the app
-            log.warning("warm start: stopped by an error", exc_info=True)
+            log.warning("%s stopped by an error", LINE, exc_info=True)
             return
         if outcome is not None:
             log.info("%s", outcome.line())

@@ -30,23 +30,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import warm_start  # noqa: E402
-from app.stream_client import Tab  # noqa: E402
 from deploy.local import free_port  # noqa: E402
 
 
-def _label(page: str, query: str) -> str:
-    return page + (f"?{query}" if query else "")
-
-
 async def _visit(base: str) -> dict[str, float]:
-    seconds = {}
-    for page, query in warm_start.views():
-        tab = Tab(base, timeout_s=120)
-        try:
-            view = await tab.open(page, query)
-        finally:
-            await tab.close()
-        seconds[_label(page, query)] = view.seconds if view.finished and not view.errors else float("nan")
+    """Seconds of each warm-start view opened once, a tab each, as the warm start opens them; NaN for
+    a view that failed."""
+    seconds: dict[str, float] = {}
+
+    def record(label: str, view) -> None:  # noqa: ANN001 - an app.stream_client.View
+        seconds[label] = view.seconds if view.finished and not view.errors else float("nan")
+
+    await warm_start.open_views(base, warm_start.views(), on_view=record)
     return seconds
 
 
@@ -62,10 +57,9 @@ def one_process(db: str, mode: str, copy_dir: str, settle_s: float, log_dir: Pat
         cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 900
-        line = ""
-        while not line and time.monotonic() < deadline:
-            found = [row for row in log.read_text(errors="replace").splitlines() if "warm start:" in row]
-            line = found[-1].split("warm start:", 1)[1].strip() if found else ""
+        line = None
+        while line is None and time.monotonic() < deadline:
+            line = warm_start.last_line(log.read_text(errors="replace"))
             time.sleep(0.5)
         time.sleep(settle_s if mode == "off" else 5)
         process = psutil.Process(server.pid)

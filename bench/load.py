@@ -46,6 +46,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app import warm_start  # noqa: E402
 from app.i18n import translate  # noqa: E402
 from app.stream_client import StreamError, Tab, View  # noqa: E402
 from data_access.engine import redact  # noqa: E402
@@ -260,10 +261,9 @@ def wait_for_warm_starts(deployment: LocalDeployment, timeout_s: float) -> list[
         lines = {}
         for port in deployment.ports:
             log = deployment.state / "supervisor" / f"app-{port}.log"
-            text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-            found = [line for line in text.splitlines() if "warm start:" in line]
-            if found:
-                lines[port] = found[-1].split("warm start:", 1)[1].strip()
+            said = warm_start.last_line(log.read_text(encoding="utf-8", errors="replace") if log.exists() else "")
+            if said is not None:
+                lines[port] = said
         if len(lines) == len(deployment.ports) or time.monotonic() > deadline:
             return [f"port {port}: {lines.get(port, 'none logged')}" for port in deployment.ports]
         time.sleep(1)

@@ -55,8 +55,8 @@ name_col = ctx.name_column
 communities = ctx.query(community_list, True)
 communities = communities[communities["community_id"].isin(ctx.query(grid_list)["community_id"])]
 area = EVERYWHERE
+community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
 if len(communities) > 1:
-    community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
     url_state.seed("patrol_community", url_state.choice("community", community_names, ""))
     chosen = st.selectbox(
         t("filter.community"),
@@ -255,18 +255,22 @@ if by_community:
             )
     tooltip = t("patrols.community_tooltip")
 else:
-    row_communities = []
+    # Each grid named where its name fits it, without its community's name in front (the map names
+    # the community).
+    grid_labels = []
     for row in current.merge(grids[["grid_id", "boundary_geojson"]], on="grid_id").itertuples():
         ring = geometry.ring_of(row.boundary_geojson)
         if ring:
-            row_communities.append(row.community_id)
+            grid_name = ctx.grid_names.get(row.grid_id, row.name)
+            short = formatting.without_prefix(grid_name, str(community_names.get(row.community_id, "")))
+            grid_labels.append(maps.area_label(ring, short, maps.GRID_LABEL_PX, fit=True))
             rows.append(
                 {
                     "polygon": ring,
                     "fill": STATE_COLORS[row.state]
                     if color_by == "state"
                     else officer_colors.get(row.officer_id, maps.NO_OFFICER),
-                    "grid": ctx.grid_names.get(row.grid_id, row.name),
+                    "grid": grid_name,
                     "officer": row.officer if isinstance(row.officer, str) else t("patrols.none"),
                     "done": f"{row.patrols}/{row.required}",
                     "state": t("patrols.states." + row.state),
@@ -277,19 +281,10 @@ else:
 layers = [maps.grid_fill_layer(rows)]
 layers += maps.boundary_layers(grids.iloc[0:0], communities, name_col)
 if not by_community:
-    # Each grid named where its name fits it, without its community's name in front (the map names
-    # the community). Over several communities their names are placed first; on one community's map
-    # its grids' names are, since the page already says which community it is.
-    community_names = dict(zip(communities["community_id"], communities[name_col], strict=True))
-    short = [
-        formatting.without_prefix(r["grid"], str(community_names.get(c, "")))
-        for r, c in zip(rows, row_communities, strict=True)
-    ]
-    grid_labels = [
-        maps.area_label(r["polygon"], name, maps.GRID_LABEL_PX, fit=True) for r, name in zip(rows, short, strict=True)
-    ]
-    # (the community labels are the last layer: before them on one community's map, after them else)
-    layers.insert(len(layers) - (len(communities) == 1), maps.label_layer(grid_labels, "grid-labels"))
+    # Over several communities their names are placed first; on one community's map its grids' names
+    # are, since the page already says which community it is (the community labels are the last layer).
+    at = len(layers) - 1 if len(communities) == 1 else len(layers)
+    layers.insert(at, maps.label_layer(grid_labels, "grid-labels"))
 fitted_map(ctx, layers, geometry.bounds_of(r["polygon"] for r in rows), {"text": tooltip}, 420, "patrol_map")
 shown_states = ("done", "on_pace", "behind") if in_progress else ("done", "missed")
 if color_by == "officer":

@@ -44,9 +44,9 @@ def test_an_on_off_setting_refuses_anything_else() -> None:
 def _warm_line(log: Path, seconds: float = 120) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        lines = [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if "warm start:" in line]
-        if lines:
-            return lines[-1].split("warm start:", 1)[1].strip()
+        said = warm_start.last_line(log.read_text(encoding="utf-8", errors="replace"))
+        if said is not None:
+            return said
         time.sleep(0.5)
     pytest.fail("no warm start line in the log:\n" + log.read_text(encoding="utf-8", errors="replace")[-3000:])
 
